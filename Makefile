@@ -1,0 +1,157 @@
+# Hype: one Makefile for every daemon, test and tool.
+#
+#   make               build every binary (build/bin/)
+#   make deps          install the Debian packages the build, run and tests need
+#   make test          deps + build + unit, fuzz-regression and integration tests
+#   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
+#   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 30)
+#   make install       DESTDIR=... PREFIX=... (binaries, units, migrations, example env)
+#   make SANITIZE=1 …  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make clean
+
+VERSION := 0.1.0
+CC      ?= gcc
+PREFIX  ?= /usr/local
+LIBEXECDIR ?= $(PREFIX)/libexec/hype
+DATADIR    ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1
+else
+BUILD   := build
+SANFLAGS :=
+OPT     := -O2
+endif
+
+PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+           -Wold-style-definition -Werror=implicit-function-declaration -Wno-unused-parameter
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE \
+           -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"$(DATADIR)/hype/sql\" \
+           -Icommon -I$(BUILD)/proto $(PKG_CFLAGS) -MMD -MP
+LDFLAGS := $(SANFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+# Generated protobuf-c sources (never committed).
+PROTOS      := $(wildcard proto/*.proto)
+PROTO_C     := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
+PROTO_H     := $(PROTO_C:.c=.h)
+PROTO_O     := $(PROTO_C:.c=.o)
+
+COMMON_SRC  := $(wildcard common/*.c)
+COMMON_O    := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(PROTO_O)
+COMMON_LIB  := $(BUILD)/libhype-common.a
+
+API_SRC     := $(wildcard api-daemon/*.c)
+API_O       := $(patsubst %.c,$(BUILD)/%.o,$(API_SRC))
+API_LIB_O   := $(filter-out $(BUILD)/api-daemon/main.o,$(API_O))
+
+BINS        := $(BUILD)/bin/hype-api
+
+# Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
+UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
+UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daemon/%,$(wildcard tests/unit/api-daemon/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API)
+
+# Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
+FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz-%.c,%,$(FUZZ_SRC))
+FUZZ_REGRESS := $(patsubst %,$(BUILD)/fuzz/regress-%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz install clean format-check
+all: $(BINS)
+
+$(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(@D)
+	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
+
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
+
+# Every object may include generated headers: build them first.
+$(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/hype-api: $(API_O) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon $(LDFLAGS) -o $@ $< $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-replay.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iapi-daemon $(LDFLAGS) -o $@ $< tests/fuzz/fuzz-replay.c $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
+
+deps:
+	@tools/install-deps
+
+unit-test: $(UNITS)
+	@tools/run-unit-tests $(UNITS)
+
+fuzz-regress: $(FUZZ_REGRESS)
+	@tools/run-fuzz-regress $(BUILD)/fuzz $(FUZZ_NAMES)
+
+integration-test: all
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin tools/run-integration
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNITS) $(FUZZ_REGRESS)
+	@$(MAKE) --no-print-directory unit-test fuzz-regress integration-test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin tools/hype-run
+
+# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+               -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon \
+               -Ibuild-fuzz/proto $(PKG_CFLAGS)
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz $(patsubst proto/%.proto,build-fuzz/proto/%.pb-c.c,$(PROTOS))
+	@mkdir -p build-fuzz/bin
+	@for t in $(FUZZ_NAMES); do \
+	  clang $(FUZZ_CFLAGS) -o build-fuzz/bin/fuzz-$$t tests/fuzz/fuzz-$$t.c \
+	    $(filter-out api-daemon/main.c,$(API_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
+	done
+	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+install: all
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/hype/sql $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/hype
+	install -m 0755 $(BINS) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/hype/sql/
+	for u in systemd/*.service systemd/*.target; do \
+	  sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	install -m 0644 systemd/hype.sysusers $(DESTDIR)$(SYSUSERSDIR)/hype.conf
+	install -m 0644 systemd/hype.tmpfiles $(DESTDIR)$(TMPFILESDIR)/hype.conf
+	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
+
+format-check:
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch]
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,26 @@
+/* api-migrate: applies sql/NNN_name.sql migrations and seed data (blocking; CLI modes only). */
+#pragma once
+
+/*
+ * Blocking libpq: used by `hype-api --migrate` and `--seed`, which run before or instead of the
+ * event loop, never from it.
+ *
+ * migrate_apply: takes a session advisory lock (so concurrent migrators serialise), creates
+ * schema_migrations(version int primary key, name text, checksum text, applied_at timestamptz)
+ * when missing, then applies each sql_dir/NNN_name.sql whose version is not recorded, in version
+ * order, each in its own transaction together with its schema_migrations row. A recorded
+ * migration whose file checksum (SHA-256 hex) changed is reported as a warning. Logs one info
+ * line per applied file. Returns the number applied, or a negative errno after logging one clear
+ * line (the failing file and PostgreSQL's message).
+ *
+ * migrate_seed: runs sql_dir/seed.sql (idempotent statements) in one transaction.
+ *
+ * migrate_expected_version: the highest NNN among sql_dir's files (0 when none), so the daemon
+ * can refuse to serve a database that is behind.
+ */
+int migrate_apply(const char *conninfo, const char *sql_dir);
+int migrate_seed(const char *conninfo, const char *sql_dir);
+int migrate_expected_version(const char *sql_dir);
+
+/* SQL the daemon runs (asynchronously) at start to read the applied version. */
+#define MIGRATE_VERSION_SQL "SELECT COALESCE(max(version), 0) FROM schema_migrations"

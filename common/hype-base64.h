@@ -1,0 +1,18 @@
+/* hype-base64: unpadded base64url (RFC 4648 §5), as JWT uses it. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Characters needed to encode n bytes, without the terminating NUL. */
+#define BASE64URL_ENCODED_LEN(n) (((n) / 3) * 4 + (((n) % 3) ? ((n) % 3) + 1 : 0))
+/* Upper bound of bytes decoded from n characters. */
+#define BASE64URL_DECODED_MAX(n) (((n) / 4) * 3 + 2)
+
+/* Writes BASE64URL_ENCODED_LEN(n) characters plus a NUL to dst; returns the characters written. */
+size_t base64url_encode(char *dst, const void *src, size_t n);
+
+/* Decodes n characters (no padding, no whitespace; a length of 4k+1 or a character outside the
+ * alphabet or non-zero trailing bits is -EINVAL). Returns the bytes written, or -ENOBUFS when
+ * dstlen is too small. */
+ssize_t base64url_decode(void *dst, size_t dstlen, const char *src, size_t n);
