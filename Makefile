@@ -99,9 +99,9 @@ $(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB_O) $(COMMO
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon $(LDFLAGS) -o $@ $< $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
 
-$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz-replay.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iapi-daemon $(LDFLAGS) -o $@ $< tests/fuzz/fuzz-replay.c $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Iapi-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
 
 deps:
 	@tools/install-deps

@@ -9,8 +9,10 @@ struct event_base;
 
 /*
  * Every query hype-api runs is a DbStatement, defined statically next to the code that uses it
- * and registered before db_pool_start(). Each connection prepares every registered statement
- * (name = stmt->name) right after it connects, so db_query() only ever sends Bind/Execute.
+ * and registered before db_pool_start(). A connection prepares a statement (name = stmt->name)
+ * the first time it runs it, and afterwards only sends Bind/Execute. Lazily, so that a database
+ * without the schema yet answers each query with its SQL error (42P01...) instead of failing
+ * every connection, and the daemon can say "run --migrate".
  * Parameters are text (NULL = SQL NULL); SQL is never built from input.
  */
 typedef struct DbStatement {
@@ -49,7 +51,7 @@ int db_pool_new(struct event_base *base, const DbPoolOptions *opts, DbPool **ret
 void db_pool_register(DbPool *pool, const DbStatement *stmts, size_t n);
 
 /*
- * Opens every connection (PQconnectStart/PQconnectPoll on the loop) and prepares the statements.
+ * Opens every connection (PQconnectStart/PQconnectPoll on the loop) and sets statement_timeout.
  * ready_cb runs once: error 0 as soon as one connection is ready, or a negative errno and a
  * one-line message (password redacted) when none is ready within connect_timeout_ms.
  * Afterwards a lost connection is reopened with backoff (100 ms doubling up to 5 s); queued
@@ -59,8 +61,9 @@ typedef void (*db_ready_cb)(DbPool *pool, int error, const char *message, void *
 int db_pool_start(DbPool *pool, db_ready_cb ready_cb, void *userdata);
 
 /*
- * Queues stmt (registered) with params (stmt->nparams strings, copied). Returns 0, or -EAGAIN
- * when max_queue queries are already waiting (cb is then not called).
+ * Queues stmt (registered) with params (stmt->nparams strings, copied; NULL when nparams is 0).
+ * Returns 0, or -EAGAIN when max_queue queries are already waiting, -EINVAL for a statement
+ * never registered (cb is then not called).
  */
 int db_query(DbPool *pool, const DbStatement *stmt, const char *const *params, db_callback cb,
              void *userdata);

@@ -1,0 +1,27 @@
+/* api-reply: the one way hype-api answers: JSON envelopes, errors with details, DB failures. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "api-db.h"
+#include "api-router.h"
+
+/* Sends body (taken) with status and ends the request. Every other helper ends here. */
+void api_reply_json(ApiRequest *r, int status, json_object *body);
+/* {"success":true,"data":data} (data taken). */
+void api_reply_data(ApiRequest *r, int status, json_object *data);
+/* {"success":true,"data":data,"meta":meta} (both taken). */
+void api_reply_list(ApiRequest *r, json_object *data, json_object *meta);
+/* {"success":false,"error":message} */
+void api_reply_error(ApiRequest *r, int status, const char *message);
+/* {"success":false,"error":message,"details":details} (details taken). */
+void api_reply_details(ApiRequest *r, int status, const char *message, json_object *details);
+
+/*
+ * When res failed, answers for it and returns true: 503 with Retry-After when the database is
+ * unreachable or saturated, 500 (logged with SQLSTATE and context) for anything else.
+ */
+bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context);
+/* For a failed db_query()/workpool submission (-EAGAIN: saturated, 503). */
+void api_reply_busy(ApiRequest *r, int error, const char *context);

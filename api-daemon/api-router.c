@@ -1,0 +1,241 @@
+/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation). */
+#include "api-router.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api-auth.h"
+#include "api-reply.h"
+#include "api-server.h"
+#include "hype-json.h"
+#include "hype-log.h"
+
+#define PATH_MAX_SEGMENTS 16
+
+typedef struct PathSegments {
+    const char *seg[PATH_MAX_SEGMENTS];
+    size_t len[PATH_MAX_SEGMENTS];
+    size_t n;
+} PathSegments;
+
+/* Splits "/a/b/c" into its segments; empty segments (from "//" or a trailing "/") are dropped,
+ * so "/api/users/" matches "/api/users" as Express does. -E2BIG when too deep. */
+static int split_path(const char *path, PathSegments *out) {
+    out->n = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, "/");
+        if (out->n == PATH_MAX_SEGMENTS)
+            return -E2BIG;
+        out->seg[out->n] = p;
+        out->len[out->n++] = len;
+        p += len;
+    }
+    return 0;
+}
+
+/* The public aliases of DESIGN.md section 4: "/api/v1/x" is "/api/x", "/api/auth/x" is "/auth/x". */
+static void apply_aliases(PathSegments *s) {
+    if (s->n >= 2 && s->len[0] == 3 && memcmp(s->seg[0], "api", 3) == 0 && s->len[1] == 2 &&
+        memcmp(s->seg[1], "v1", 2) == 0) {
+        memmove(&s->seg[1], &s->seg[2], (s->n - 2) * sizeof(s->seg[0]));
+        memmove(&s->len[1], &s->len[2], (s->n - 2) * sizeof(s->len[0]));
+        s->n--;
+    }
+    if (s->n >= 2 && s->len[0] == 3 && memcmp(s->seg[0], "api", 3) == 0 && s->len[1] == 4 &&
+        memcmp(s->seg[1], "auth", 4) == 0) {
+        memmove(&s->seg[0], &s->seg[1], (s->n - 1) * sizeof(s->seg[0]));
+        memmove(&s->len[0], &s->len[1], (s->n - 1) * sizeof(s->len[0]));
+        s->n--;
+    }
+}
+
+/* Matches a pattern against the request's segments; returns the number of params bound, or -1.
+ * Param values are stored as (segment index) in idx. */
+static int match_pattern(const char *pattern, const PathSegments *s, size_t idx[API_MAX_PARAMS]) {
+    PathSegments pat;
+    if (split_path(pattern, &pat) < 0 || pat.n != s->n)
+        return -1;
+    int nparams = 0;
+    for (size_t i = 0; i < pat.n; i++) {
+        if (pat.seg[i][0] == ':') {
+            if (nparams == API_MAX_PARAMS)
+                return -1;
+            idx[nparams++] = i;
+        } else if (pat.len[i] != s->len[i] || memcmp(pat.seg[i], s->seg[i], s->len[i]) != 0)
+            return -1;
+    }
+    return nparams;
+}
+
+typedef struct RouteMatch {
+    const ApiRoute *route;
+    size_t idx[API_MAX_PARAMS];
+    int nparams;
+    bool path_known; /* some route has this path, perhaps with another method */
+    char allow[64];
+} RouteMatch;
+
+static bool method_matches(HttpMethod route_method, HttpMethod m) {
+    return route_method == m || (route_method == HTTP_GET && m == HTTP_HEAD);
+}
+
+/* Picks the matching route with the fewest params, so "/api/messages/search" beats
+ * "/api/messages/:id" whatever the table order. */
+static void find_route(const PathSegments *s, HttpMethod method, RouteMatch *m) {
+    memset(m, 0, sizeof(*m));
+    size_t allow_len = 0;
+    for (size_t i = 0; i < api_modules_count; i++) {
+        const ApiModule *mod = api_modules[i];
+        for (size_t j = 0; j < mod->n_routes; j++) {
+            const ApiRoute *rt = &mod->routes[j];
+            size_t idx[API_MAX_PARAMS];
+            int n = match_pattern(rt->path, s, idx);
+            if (n < 0)
+                continue;
+            m->path_known = true;
+            if (!method_matches(rt->method, method)) {
+                if (allow_len < sizeof(m->allow))
+                    allow_len += (size_t)snprintf(m->allow + allow_len,
+                                                  sizeof(m->allow) - allow_len, "%s%s",
+                                                  allow_len ? ", " : "",
+                                                  http_method_name(rt->method));
+                continue;
+            }
+            if (m->route && n >= m->nparams)
+                continue;
+            m->route = rt;
+            m->nparams = n;
+            memcpy(m->idx, idx, sizeof(idx));
+        }
+    }
+}
+
+static int bind_params(ApiRequest *r, const PathSegments *s, const RouteMatch *m) {
+    for (int i = 0; i < m->nparams; i++) {
+        size_t k = m->idx[i];
+        char *dst = arena_alloc(r->arena, s->len[k] + 1);
+        if (!dst)
+            return -ENOMEM;
+        if (http_percent_decode(dst, s->seg[k], s->len[k], false) < 0)
+            return -EINVAL;
+        r->params[i] = dst;
+    }
+    return 0;
+}
+
+static void json_put_cb(void *p) {
+    json_object_put(p);
+}
+
+static bool is_json_content_type(const char *ct) {
+    if (!ct)
+        return false;
+    size_t n = strlen("application/json");
+    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Parses and validates the JSON body of routes that declare a schema. Replies on failure. */
+static bool load_body(ApiRequest *r) {
+    size_t len = 0;
+    const char *text = http_request_body(r->http, &len);
+    json_object *body = NULL;
+    if (len == 0) {
+        body = json_object_new_object(); /* as Express: an absent body validates as {} */
+    } else {
+        const char *why = NULL;
+        if (!is_json_content_type(http_request_header(r->http, "Content-Type"))) {
+            api_reply_error(r, 415, "Content-Type must be application/json");
+            return false;
+        }
+        if (json_parse_strict(text, len, (int)r->api->cfg->json_max_depth, &body, &why) < 0) {
+            api_reply_error(r, 400, why);
+            return false;
+        }
+    }
+    arena_defer(r->arena, json_put_cb, body);
+    json_object *details = NULL;
+    if (validate_json(r->route->body, body, &details) < 0) {
+        api_reply_details(r, 400, r->route->body->error ? r->route->body->error : "Validation failed",
+                          details);
+        return false;
+    }
+    r->body = body;
+    return true;
+}
+
+static bool authenticate(ApiRequest *r) {
+    if (!(r->route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPTIONAL)))
+        return true;
+    int e = api_auth_verify_bearer(r->api, http_request_header(r->http, "Authorization"), &r->auth);
+    if (e == 0 || !(r->route->flags & ROUTE_AUTH)) {
+        if (e < 0)
+            memset(&r->auth, 0, sizeof(r->auth));
+        return true;
+    }
+    api_reply_error(r, 401, api_auth_error_message(e));
+    return false;
+}
+
+static void reply_no_route(ApiRequest *r, const RouteMatch *m) {
+    if (m->path_known) {
+        http_response_header(r->http, "Allow", m->allow);
+        api_reply_error(r, 405, "Method not allowed");
+        return;
+    }
+    api_reply_error(r, 404, "Route not found");
+}
+
+void api_router_dispatch(HttpRequest *http, void *userdata) {
+    Api *api = userdata;
+    Arena *arena = http_request_arena(http);
+    ApiRequest *r = arena_zalloc(arena, sizeof(*r));
+    if (!r) {
+        static const char oom[] = "{\"success\":false,\"error\":\"Out of memory\"}";
+        http_reply(http, 500, "application/json", oom, sizeof(oom) - 1);
+        return;
+    }
+    *r = (ApiRequest){.api = api, .http = http, .arena = arena};
+
+    PathSegments s;
+    RouteMatch m;
+    if (split_path(http_request_path(http), &s) < 0) {
+        api_reply_error(r, 404, "Route not found");
+        return;
+    }
+    apply_aliases(&s);
+    find_route(&s, http_request_method(http), &m);
+    if (!m.route) {
+        reply_no_route(r, &m);
+        return;
+    }
+    r->route = m.route;
+    if (bind_params(r, &s, &m) < 0) {
+        api_reply_error(r, 400, "Malformed path parameter");
+        return;
+    }
+    if (!authenticate(r))
+        return;
+    if (m.route->body && !load_body(r))
+        return;
+    m.route->handler(r);
+}
+
+#define QUERY_VALUE_MAX 1024
+
+const char *api_query(ApiRequest *r, const char *name) {
+    const char *q = http_request_query(r->http);
+    char *buf = arena_alloc(r->arena, QUERY_VALUE_MAX);
+    if (!q || !buf || http_query_get(q, name, buf, QUERY_VALUE_MAX) < 0)
+        return NULL;
+    return buf;
+}
+
+int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
+                  long long *ret, json_object **details) {
+    return validate_int_param(name, api_query(r, name), def, min, max, ret, details);
+}

@@ -1,0 +1,84 @@
+/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation). */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api-db.h"
+#include "hype-arena.h"
+#include "hype-http-server.h"
+#include "hype-validate.h"
+
+typedef struct Api Api;
+
+#define API_MAX_PARAMS 4
+#define API_USERNAME_MAX 32
+
+/* Who made the request, from a verified access token. user_id == 0: anonymous. */
+typedef struct ApiAuth {
+    uint64_t user_id;
+    uint64_t session_id;
+    char username[API_USERNAME_MAX + 1];
+} ApiAuth;
+
+typedef struct ApiRoute ApiRoute;
+
+/*
+ * Lives in the request arena: valid until the reply. Handlers finish by calling exactly one
+ * api_reply_* (possibly from a DB or work-pool callback later); after that r is gone.
+ */
+typedef struct ApiRequest {
+    Api *api;
+    HttpRequest *http;
+    Arena *arena;
+    const ApiRoute *route;
+    const char *params[API_MAX_PARAMS]; /* ":name" segments, percent-decoded, in order */
+    json_object *body;                  /* validated JSON body, or NULL (owned by the arena) */
+    ApiAuth auth;
+} ApiRequest;
+
+typedef void (*api_handler)(ApiRequest *r);
+
+enum {
+    ROUTE_AUTH = 1u << 0,          /* 401 without a valid access token */
+    ROUTE_AUTH_OPTIONAL = 1u << 1, /* r->auth filled when a valid token is sent */
+};
+
+struct ApiRoute {
+    HttpMethod method;
+    const char *path; /* "/api/users/:id"; canonical form, aliases are mapped onto it */
+    api_handler handler;
+    unsigned flags;
+    const ValidateSchema *body; /* non-NULL: a JSON object body, validated before the handler */
+    const char *summary;        /* one line, for GET /api */
+};
+
+/* A group of routes and the statements they run, defined by each api-routes-*.c. */
+typedef struct ApiModule {
+    const char *name;
+    const ApiRoute *routes;
+    size_t n_routes;
+    const DbStatement *statements;
+    size_t n_statements;
+} ApiModule;
+
+extern const ApiModule *const api_modules[];
+extern const size_t api_modules_count;
+
+/* The HTTP server's handler (userdata: Api). */
+void api_router_dispatch(HttpRequest *http, void *userdata);
+
+/* The path param by index; never NULL for a declared param. */
+static inline const char *api_param(const ApiRequest *r, unsigned i) {
+    return r->params[i];
+}
+
+/*
+ * Reads integer query parameter name into [min, max] (absent: def). On a bad value appends an
+ * issue to *details and returns -EINVAL; the caller answers once all parameters are read.
+ */
+int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
+                  long long *ret, json_object **details);
+/* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
+const char *api_query(ApiRequest *r, const char *name);

@@ -1,0 +1,233 @@
+/* api-routes-users: /api/users listing, profiles, profile updates and status (seed 000). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-reply.h"
+#include "api-server.h"
+#include "api-user.h"
+#include "hype-id.h"
+#include "hype-json.h"
+
+#define USERS_PAGE_DEFAULT 100
+#define USERS_PAGE_MAX 1000
+
+enum {
+    S_LIST,
+    S_GET,
+    S_UPDATE,
+    S_STATUS,
+};
+
+static const DbStatement statements[] = {
+    /* One row even past the end, so the total is always known. */
+    [S_LIST] = {
+        "users_list",
+        "SELECT t.total, " API_USER_COLUMNS " FROM (SELECT count(*) AS total FROM users) t"
+        " LEFT JOIN LATERAL (SELECT * FROM users ORDER BY id LIMIT $1 OFFSET $2) u ON true"
+        " ORDER BY u.id",
+        2,
+    },
+    [S_GET] = {
+        "users_get",
+        "SELECT " API_USER_COLUMNS " FROM users u WHERE u.id = $1",
+        1,
+    },
+    /* Each field changes only when its "present" flag is set, so absent means unchanged and
+     * JSON null can clear a nullable field. */
+    [S_UPDATE] = {
+        "users_update",
+        "UPDATE users u SET"
+        "  username = CASE WHEN $2::bool THEN $3 ELSE u.username END,"
+        "  display_name = CASE WHEN $4::bool THEN $5 ELSE u.display_name END,"
+        "  bio = CASE WHEN $6::bool THEN $7 ELSE u.bio END,"
+        "  avatar_url = CASE WHEN $8::bool THEN $9 ELSE u.avatar_url END,"
+        "  updated_at = now()"
+        " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
+        9,
+    },
+    [S_STATUS] = {
+        "users_status",
+        "UPDATE users u SET status = $2, is_online = ($2 <> 'offline'),"
+        "  custom_status = CASE WHEN $3::bool THEN $4 ELSE u.custom_status END,"
+        "  updated_at = now()"
+        " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
+        4,
+    },
+};
+
+/* ":id" is a user id, or "me" for the authenticated user (seed 003's /users/me).
+ * Returns 0 when r names no user at all (never an id). */
+static uint64_t target_user(ApiRequest *r) {
+    const char *p = api_param(r, 0);
+    uint64_t id = 0;
+    if (strcmp(p, "me") == 0)
+        return r->auth.user_id;
+    return id_parse(p, &id) == 0 ? id : 0;
+}
+
+static const char *id_str(ApiRequest *r, uint64_t id) {
+    char buf[ID_STRING_MAX];
+    return arena_strdup(r->arena, id_to_string(id, buf));
+}
+
+static void reply_user(ApiRequest *r, const DbResult *res, const char *context) {
+    if (api_reply_db_failed(r, res, context))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 404, "User not found");
+        return;
+    }
+    api_reply_data(r, 200, api_user_json(res, 0, 0, api_user_id(res, 0, 0) == r->auth.user_id));
+}
+
+/* ---- list ---- */
+
+typedef struct ListPage {
+    ApiRequest *r;
+    long long limit, offset;
+} ListPage;
+
+static void on_list(const DbResult *res, void *userdata) {
+    ListPage *page = userdata;
+    ApiRequest *r = page->r;
+    if (api_reply_db_failed(r, res, "listing users"))
+        return;
+    json_object *data = json_object_new_array();
+    long long total = db_ntuples(res) ? strtoll(db_value(res, 0, 0), NULL, 10) : 0;
+    for (int i = 0; i < db_ntuples(res); i++)
+        if (db_value(res, i, 1))
+            json_object_array_add(data, api_user_json(res, i, 1, api_user_id(res, i, 1) == r->auth.user_id));
+    json_object *meta = json_object_new_object();
+    json_object_object_add(meta, "total", json_object_new_int64(total));
+    json_object_object_add(meta, "limit", json_object_new_int64(page->limit));
+    json_object_object_add(meta, "offset", json_object_new_int64(page->offset));
+    api_reply_list(r, data, meta);
+}
+
+static void handle_list(ApiRequest *r) {
+    json_object *details = NULL;
+    ListPage *page = arena_zalloc(r->arena, sizeof(*page));
+    if (!page) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    page->r = r;
+    int a = api_query_int(r, "limit", USERS_PAGE_DEFAULT, 1, USERS_PAGE_MAX, &page->limit, &details);
+    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &page->offset, &details);
+    if (a < 0 || b < 0) {
+        api_reply_details(r, 400, "Validation failed", details);
+        return;
+    }
+    const char *params[2] = {arena_printf(r->arena, "%lld", page->limit),
+                             arena_printf(r->arena, "%lld", page->offset)};
+    int e = db_query(r->api->db, &statements[S_LIST], params, on_list, page);
+    if (e < 0)
+        api_reply_busy(r, e, "listing users");
+}
+
+/* ---- get ---- */
+
+static void on_get(const DbResult *res, void *userdata) {
+    reply_user(userdata, res, "reading a user");
+}
+
+static void handle_get(ApiRequest *r) {
+    if (strcmp(api_param(r, 0), "me") == 0 && !r->auth.user_id) {
+        api_reply_error(r, 401, "Not authenticated");
+        return;
+    }
+    uint64_t id = target_user(r);
+    if (!id) {
+        api_reply_error(r, 404, "User not found");
+        return;
+    }
+    const char *params[1] = {id_str(r, id)};
+    int e = db_query(r->api->db, &statements[S_GET], params, on_get, r);
+    if (e < 0)
+        api_reply_busy(r, e, "reading a user");
+}
+
+/* ---- update ---- */
+
+static void on_updated(const DbResult *res, void *userdata) {
+    ApiRequest *r = userdata;
+    if (res->error == -EIO && res->sqlstate && strcmp(res->sqlstate, "23505") == 0) {
+        api_reply_error(r, 409, "Username already taken");
+        return;
+    }
+    reply_user(r, res, "updating a user");
+}
+
+/* Only the owner may change a profile; answers 403 otherwise. */
+static bool own_profile(ApiRequest *r, const char *what) {
+    uint64_t id = target_user(r);
+    if (id && id == r->auth.user_id)
+        return true;
+    api_reply_error(r, 403, what);
+    return false;
+}
+
+static void handle_update(ApiRequest *r) {
+    if (!own_profile(r, "Forbidden: You can only update your own profile"))
+        return;
+    static const char *const fields[] = {"username", "displayName", "bio", "avatarUrl"};
+    const char *params[9] = {id_str(r, r->auth.user_id)};
+    for (size_t i = 0; i < 4; i++) {
+        params[1 + 2 * i] = validate_has(r->body, fields[i]) ? "true" : "false";
+        params[2 + 2 * i] = validate_get_string(r->body, fields[i]);
+    }
+    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_updated, r);
+    if (e < 0)
+        api_reply_busy(r, e, "updating a user");
+}
+
+/* ---- status ---- */
+
+static void on_status(const DbResult *res, void *userdata) {
+    reply_user(userdata, res, "updating a status");
+}
+
+static void handle_status(ApiRequest *r) {
+    if (!own_profile(r, "Forbidden: You can only update your own status"))
+        return;
+    const char *params[4] = {
+        id_str(r, r->auth.user_id), validate_get_string(r->body, "status"),
+        validate_has(r->body, "customStatus") ? "true" : "false",
+        validate_get_string(r->body, "customStatus"),
+    };
+    int e = db_query(r->api->db, &statements[S_STATUS], params, on_status, r);
+    if (e < 0)
+        api_reply_busy(r, e, "updating a status");
+}
+
+/* ---- tables ---- */
+
+static const ValidateField update_fields[] = {
+    {"username", VALIDATE_STRING, 0, 3, 32, VALIDATE_USERNAME, NULL},
+    {"displayName", VALIDATE_STRING, VALIDATE_NULLABLE, 1, 32, VALIDATE_ANY, NULL},
+    {"bio", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 500, VALIDATE_ANY, NULL},
+    {"avatarUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL},
+};
+static const ValidateSchema update_schema = VALIDATE_SCHEMA(update_fields);
+
+static const char *const statuses[] = {"online", "idle", "dnd", "offline", NULL};
+static const ValidateField status_fields[] = {
+    {"status", VALIDATE_ENUM, VALIDATE_REQUIRED, 0, 0, VALIDATE_ANY, statuses},
+    {"customStatus", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 128, VALIDATE_ANY, NULL},
+};
+static const ValidateSchema status_schema = VALIDATE_SCHEMA(status_fields, .error = "Invalid status");
+
+static const ApiRoute routes[] = {
+    {HTTP_GET, "/api/users", handle_list, ROUTE_AUTH_OPTIONAL, NULL,
+     "List users (limit, offset); emails only for yourself"},
+    {HTTP_GET, "/api/users/:id", handle_get, ROUTE_AUTH_OPTIONAL, NULL, "One user; \"me\" for yourself"},
+    {HTTP_PUT, "/api/users/:id", handle_update, ROUTE_AUTH, &update_schema,
+     "Update your profile (username, displayName, bio, avatarUrl)"},
+    {HTTP_PUT, "/api/users/:id/status", handle_status, ROUTE_AUTH, &status_schema,
+     "Set your status (online, idle, dnd, offline) and custom status"},
+};
+
+const ApiModule api_module_users = {
+    "users", routes, sizeof(routes) / sizeof(routes[0]), statements,
+    sizeof(statements) / sizeof(statements[0]),
+};

@@ -1,0 +1,229 @@
+"""Test harness: a throwaway PostgreSQL cluster and Hype daemons run as real processes."""
+
+import glob
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import requests
+
+SOURCE_DIR = os.environ.get("HYPE_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+BIN_DIR = os.environ.get("HYPE_BIN_DIR", os.path.join(SOURCE_DIR, "build/bin"))
+SQL_DIR = os.path.join(SOURCE_DIR, "sql")
+PGBIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+
+ACCESS_SECRET = "test-access-secret-0123456789-abcdefghijkl"
+REFRESH_SECRET = "test-refresh-secret-0123456789-abcdefghijk"
+
+_names = itertools.count(1)
+
+
+def unique_name(prefix="user"):
+    """A username no other test uses (3-32 chars, [A-Za-z0-9_-])."""
+    return f"{prefix}_{os.getpid() % 1000}_{next(_names)}"
+
+
+def _as_postgres(cmd):
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + cmd
+    return cmd
+
+
+class PostgresCluster:
+    """initdb + pg_ctl on a Unix socket in a temp dir (no TCP), as ops-facts.md recommends."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hype-pg-")
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self.data = os.path.join(self.dir, "data")
+        subprocess.run(_as_postgres([f"{PGBIN}/initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
+                                     "-E", "UTF8", "--no-locale", "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        self.start()
+        self.psql("postgres", "CREATE DATABASE hype")
+        self.dsn = f"postgresql:///hype?host={self.dir}&user=postgres"
+
+    def start(self):
+        subprocess.run(_as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "pg.log"), "-w",
+                                     "-o", f"-k {self.dir} -c listen_addresses='' -c fsync=off "
+                                           "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                                     "start"]),
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self, mode="fast"):
+        subprocess.run(_as_postgres([f"{PGBIN}/pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"]),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def psql(self, db, sql):
+        out = subprocess.run([f"{PGBIN}/psql", "-h", self.dir, "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1",
+                              "-tAc", sql], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    def destroy(self):
+        self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NotifySocket:
+    """What systemd would be: an AF_UNIX datagram socket the daemon's sd_notify() writes to."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hype-notify-")
+        self.path = os.path.join(self.dir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def wait_for(self, prefix, timeout, proc=None):
+        """Returns the first message containing a line starting with prefix."""
+        deadline = time.monotonic() + timeout
+        for m in self.messages:
+            if any(line.startswith(prefix) for line in m.split("\n")):
+                return m
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.05, min(0.2, deadline - time.monotonic())))
+            try:
+                data = self.sock.recv(4096).decode()
+            except socket.timeout:
+                if proc is not None and proc.poll() is not None:
+                    return None
+                continue
+            self.messages.append(data)
+            if any(line.startswith(prefix) for line in data.split("\n")):
+                return data
+        return None
+
+    def close(self):
+        self.sock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def api_env(dsn, port, **extra):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DATABASE_URL": dsn,
+        "HYPE_SQL_DIR": SQL_DIR,
+        "PORT": str(port),
+        "BIND_ADDRESS": "127.0.0.1",
+        "JWT_ACCESS_SECRET": ACCESS_SECRET,
+        "JWT_REFRESH_SECRET": REFRESH_SECRET,
+        # Cheaper argon2id than production so the suite stays fast; the code path is the same.
+        "ARGON2_MEMORY_KIB": "4096",
+        "ARGON2_TIME_COST": "1",
+        "LOG_LEVEL": "info",
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_api_cli(*args, env):
+    return subprocess.run([os.path.join(BIN_DIR, "hype-api"), *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+class ApiDaemon:
+    """hype-api as a process, ready once it has sent READY=1."""
+
+    def __init__(self, dsn, migrate=True, **env_extra):
+        self.port = free_port()
+        self.env = api_env(dsn, self.port, **env_extra)
+        if migrate:
+            r = run_api_cli("--migrate", env=self.env)
+            assert r.returncode == 0, r.stderr
+        self.notify = NotifySocket()
+        self.env["NOTIFY_SOCKET"] = self.notify.path
+        self.log_path = tempfile.mktemp(prefix="hype-api-", suffix=".log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([os.path.join(BIN_DIR, "hype-api")], env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout=30):
+        msg = self.notify.wait_for("READY=1", timeout, self.proc)
+        assert msg is not None, f"hype-api did not become ready:\n{self.read_log()}"
+        return msg
+
+    def read_log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.log.close()
+        self.notify.close()
+        return rc
+
+    def __call__(self, method, path, **kw):
+        kw.setdefault("timeout", 30)
+        return requests.request(method, self.url + path, **kw)
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(api, username=None, email=None, password="correct-horse-battery", **extra):
+    """Registers a fresh account; returns (response data, password)."""
+    username = username or unique_name()
+    body = {"username": username, "password": password}
+    if email is not False:
+        body["email"] = email or f"{username.lower()}@example.com"
+    body.update(extra)
+    r = api("POST", "/auth/register", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["data"], password
+
+
+def raw_http(port, data, timeout=5.0):
+    """Sends raw bytes over one TCP connection and returns everything read until close/timeout."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                b = s.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        except socket.timeout:
+            pass
+    return b"".join(chunks)
+
+
+def parse_raw_response(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
+
+
+def json_body(raw_body):
+    return json.loads(raw_body.decode())

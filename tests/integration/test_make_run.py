@@ -1,0 +1,61 @@
+"""make run: embedded PostgreSQL under a var dir, daemons in the foreground, Ctrl-C stops all of it."""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import requests
+
+from hype import BIN_DIR, SOURCE_DIR
+
+
+def test_make_run_serves_and_stops_on_ctrl_c():
+    var = tempfile.mkdtemp(prefix="hype-var-")
+    os.chmod(var, 0o755)  # PostgreSQL runs as "postgres" and must reach its data directory
+    env = dict(os.environ, HYPE_VAR_DIR=var)
+    for k in ("DATABASE_URL", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "PORT"):
+        env.pop(k, None)
+    args = ["make", "-s", "-C", SOURCE_DIR, "run"]
+    if os.path.basename(os.path.dirname(BIN_DIR)) == "build-san":
+        args.append("SANITIZE=1")
+    log = open(os.path.join(var, "make-run.log"), "w")
+    # A new session, as a terminal gives it: Ctrl-C sends SIGINT to the whole process group.
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        up = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                up = requests.get("http://127.0.0.1:3001/health", timeout=2)
+                if up.status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        assert up is not None and up.status_code == 200, open(log.name).read()[-3000:]
+        r = requests.post("http://127.0.0.1:3001/auth/register",
+                          json={"username": "make_run_user", "password": "correct-horse-battery"}, timeout=10)
+        assert r.status_code == 201, r.text
+        secrets = os.path.join(var, "secrets.env")
+        assert os.stat(secrets).st_mode & 0o077 == 0, "generated secrets must be private"
+
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(60)
+        pgdata = os.path.join(var, "pg/data")
+        assert not os.path.exists(os.path.join(pgdata, "postmaster.pid")), "PostgreSQL left running"
+        try:
+            requests.get("http://127.0.0.1:3001/health", timeout=2)
+            raise AssertionError("hype-api still answers after Ctrl-C")
+        except requests.ConnectionError:
+            pass
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        subprocess.run(["runuser", "-u", "postgres", "--", "sh", "-c",
+                        f"ls -d /usr/lib/postgresql/*/bin | tail -1 | xargs -I{{}} {{}}/pg_ctl -D {var}/pg/data "
+                        "-m immediate stop"], capture_output=True)
+        log.close()
+        shutil.rmtree(var, ignore_errors=True)
