@@ -52,11 +52,14 @@ const size_t api_config_vars_count = sizeof(api_config_vars) / sizeof(api_config
 int api_config_load(ApiConfig *cfg, bool serve, char *err, size_t errlen) {
     memset(cfg, 0, sizeof(*cfg));
     int r = config_load(api_config_vars, serve ? api_config_vars_count : CLI_VARS, cfg, err, errlen);
-    if (r < 0)
+    if (r < 0) {
+        api_config_free(cfg); /* what was loaded before the bad variable */
         return r;
+    }
     if (serve && strcmp(cfg->jwt_access_secret, cfg->jwt_refresh_secret) == 0) {
         snprintf(err, errlen, "JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ, so that "
                               "access and refresh tokens cannot be swapped");
+        api_config_free(cfg);
         return -EINVAL;
     }
     return 0;
