@@ -1,6 +1,7 @@
 /* test.h: the unit-test harness: TEST() registration, assertions printing both operands, summary. */
 #pragma once
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,0 +1,255 @@
+/* Unit tests for common/hype-ipc-event: two peers over a socketpair on one event loop. */
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hype-ipc-event.h"
+#include "hype-log.h"
+#include "test.h"
+
+typedef struct Side {
+    IpcPeer *peer;
+    int hellos, messages, closes, close_error;
+    int replies, reply_error;
+    uint32_t reply_code;
+    char last_json[64];
+    bool answer_requests;
+    bool free_on_close;
+    struct event_base *base;
+} Side;
+
+static struct event_base *base;
+
+/* Like every daemon: a write to a closed socket is an error to handle, not a signal. */
+__attribute__((constructor)) static void ignore_sigpipe(void) {
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void stop_soon(void) {
+    struct timeval tv = {0, 20000};
+    event_base_loopexit(base, &tv);
+}
+
+static void on_hello(IpcPeer *p, const Hype__Hello *h, void *ud) {
+    ((Side *)ud)->hellos++;
+}
+
+static int on_message(IpcPeer *p, const Hype__Envelope *env, void *ud) {
+    Side *s = ud;
+    s->messages++;
+    if (env->body_case == HYPE__ENVELOPE__BODY_EVENT) {
+        snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
+        if (env->id && s->answer_requests) {
+            Hype__Event ev = HYPE__EVENT__INIT;
+            Hype__Envelope reply = HYPE__ENVELOPE__INIT;
+            ev.type = "echo";
+            ev.json = env->event->json;
+            reply.body_case = HYPE__ENVELOPE__BODY_EVENT;
+            reply.event = &ev;
+            ipc_peer_reply(p, env, &reply);
+        }
+        return 0;
+    }
+    return -EOPNOTSUPP;
+}
+
+static void on_close(IpcPeer *p, int error, void *ud) {
+    Side *s = ud;
+    s->closes++;
+    s->close_error = error;
+    if (s->free_on_close)
+        s->peer = ipc_peer_free(p);
+    stop_soon();
+}
+
+static void on_reply(IpcPeer *p, const Hype__Envelope *reply, int error, void *ud) {
+    Side *s = ud;
+    s->replies++;
+    s->reply_error = error;
+    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_ERROR)
+        s->reply_code = reply->error->code;
+    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_EVENT)
+        snprintf(s->last_json, sizeof(s->last_json), "%s", reply->event->json);
+    stop_soon();
+}
+
+static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
+
+static void run(int ms) {
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+}
+
+static void pair(Side *a, Side *b, uint32_t timeout_ms) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    IpcPeerOptions oa = {HYPE__ROLE__ROLE_API, "api", timeout_ms, 0, 0};
+    IpcPeerOptions ob = {HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
+    ipc_peer_new(base, sv[0], &oa, &cbs, a, &a->peer);
+    ipc_peer_new(base, sv[1], &ob, &cbs, b, &b->peer);
+}
+
+static Hype__Envelope *event_env(const char *json) {
+    static Hype__Event ev;
+    static Hype__Envelope env;
+    hype__event__init(&ev);
+    hype__envelope__init(&env);
+    ev.type = "message";
+    ev.json = (char *)json;
+    env.body_case = HYPE__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    return &env;
+}
+
+TEST(hello_event_request_reply) {
+    base = event_base_new();
+    Side a = {0}, b = {.answer_requests = true};
+    pair(&a, &b, 1000);
+    run(100);
+    ASSERT_EQ(a.hellos, 1);
+    ASSERT_EQ(b.hellos, 1);
+    ASSERT_TRUE(ipc_peer_is_ready(a.peer));
+    ASSERT_STREQ(ipc_peer_hello(a.peer)->instance, "signal");
+    ASSERT_EQ(ipc_peer_hello(b.peer)->role, HYPE__ROLE__ROLE_API);
+    ASSERT_EQ(ipc_peer_send(a.peer, event_env("{\"one\":1}")), 0);
+    run(100);
+    ASSERT_EQ(b.messages, 1);
+    ASSERT_STREQ(b.last_json, "{\"one\":1}");
+    ASSERT_EQ(ipc_peer_request(a.peer, event_env("ping"), on_reply, &a), 0);
+    ASSERT_EQ(ipc_peer_pending_requests(a.peer), 1);
+    run(1000);
+    ASSERT_EQ(a.replies, 1);
+    ASSERT_EQ(a.reply_error, 0);
+    ASSERT_STREQ(a.last_json, "ping");
+    ASSERT_EQ(ipc_peer_pending_requests(a.peer), 0);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+    event_base_free(base);
+}
+
+TEST(unknown_body_and_timeout) {
+    base = event_base_new();
+    Side a = {0}, b = {0};
+    pair(&a, &b, 150);
+    Hype__Hello h = HYPE__HELLO__INIT;
+    Hype__Envelope env = HYPE__ENVELOPE__INIT;
+    env.body_case = HYPE__ENVELOPE__BODY_HELLO; /* a second Hello is no request b knows */
+    env.hello = &h;
+    ASSERT_EQ(ipc_peer_request(a.peer, &env, on_reply, &a), 0);
+    run(1000);
+    ASSERT_EQ(a.replies, 1);
+    ASSERT_EQ(a.reply_code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
+    /* b does not answer events (answer_requests false): the request times out. */
+    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &a), 0);
+    run(1000);
+    ASSERT_EQ(a.replies, 2);
+    ASSERT_EQ(a.reply_error, -ETIMEDOUT);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+    event_base_free(base);
+}
+
+TEST(eof_fails_pending_and_close_may_free) {
+    base = event_base_new();
+    Side a = {.free_on_close = true}, b = {0};
+    pair(&a, &b, 5000);
+    run(50);
+    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &a), 0);
+    log_set_max_level(LOG_ERR);
+    b.peer = ipc_peer_free(b.peer);
+    run(1000);
+    log_set_max_level(LOG_INFO);
+    ASSERT_EQ(a.replies, 1);
+    ASSERT_EQ(a.reply_error, -ECONNRESET);
+    ASSERT_EQ(a.closes, 1);
+    /* EOF, or EPIPE when our queued request was written after the other side closed. */
+    ASSERT_TRUE(a.close_error == 0 || a.close_error == -ECONNRESET);
+    ASSERT_NULL(a.peer); /* freed from inside on_close, without use-after-free (ASan) */
+    event_base_free(base);
+}
+
+static int raw_peer(Side *a, int *raw) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    IpcPeerOptions o = {HYPE__ROLE__ROLE_API, "api", 1000, 64 * 1024, 0};
+    *raw = sv[1];
+    return ipc_peer_new(base, sv[0], &o, &cbs, a, &a->peer);
+}
+
+static void write_hello(int fd, uint32_t version) {
+    Hype__Hello h = HYPE__HELLO__INIT;
+    Hype__Envelope env = HYPE__ENVELOPE__INIT;
+    h.protocol_version = version;
+    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    uint8_t buf[128];
+    int n = ipc_frame_encode_into(&env, buf, sizeof(buf));
+    ASSERT_TRUE(write(fd, buf, (size_t)n) == n);
+}
+
+TEST(protocol_violations_drop_the_peer) {
+    base = event_base_new();
+    log_set_max_level(LOG_ERR); /* the drops log warnings by design */
+    int raw;
+    Side a = {0};
+    ASSERT_EQ(raw_peer(&a, &raw), 0);
+    write_hello(raw, 99);
+    run(1000);
+    ASSERT_EQ(a.closes, 1);
+    ASSERT_EQ(a.close_error, -EPROTO);
+    ipc_peer_free(a.peer);
+    close(raw);
+
+    Side c = {0};
+    ASSERT_EQ(raw_peer(&c, &raw), 0);
+    write_hello(raw, IPC_PROTOCOL_VERSION);
+    uint8_t oversize[4] = {0x01, 0x00, 0x00, 0x00};
+    ASSERT_TRUE(write(raw, oversize, 4) == 4);
+    run(1000);
+    ASSERT_EQ(c.hellos, 1);
+    ASSERT_EQ(c.close_error, -EMSGSIZE);
+    ipc_peer_free(c.peer);
+    close(raw);
+
+    Side d = {0};
+    ASSERT_EQ(raw_peer(&d, &raw), 0);
+    write_hello(raw, IPC_PROTOCOL_VERSION);
+    uint8_t garbage[] = {0, 0, 0, 3, 0xff, 0xff, 0xff};
+    ASSERT_TRUE(write(raw, garbage, sizeof(garbage)) == (ssize_t)sizeof(garbage));
+    run(1000);
+    ASSERT_EQ(d.close_error, -EBADMSG);
+    ipc_peer_free(d.peer);
+    close(raw);
+    log_set_max_level(LOG_INFO);
+    event_base_free(base);
+}
+
+TEST(peer_that_never_reads_is_dropped) {
+    base = event_base_new();
+    log_set_max_level(LOG_ERR);
+    int raw;
+    Side a = {0};
+    ASSERT_EQ(raw_peer(&a, &raw), 0);
+    char json[1024];
+    memset(json, 'x', sizeof(json) - 1);
+    json[sizeof(json) - 1] = '\0';
+    int r = 0;
+    for (int i = 0; i < 10000 && r == 0; i++) {
+        r = ipc_peer_send(a.peer, event_env(json));
+        if (i % 16 == 0)
+            event_base_loop(base, EVLOOP_NONBLOCK);
+    }
+    ASSERT_EQ(r, -ENOBUFS);
+    ASSERT_EQ(a.closes, 1);
+    ASSERT_EQ(a.close_error, -ENOBUFS);
+    ASSERT_EQ(ipc_peer_send(a.peer, event_env("y")), -ECONNRESET);
+    ipc_peer_free(a.peer);
+    close(raw);
+    log_set_max_level(LOG_INFO);
+    event_base_free(base);
+}
+
+TEST_MAIN()
