@@ -68,6 +68,9 @@ FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz-%.c,%,$(FUZZ_SRC))
 FUZZ_REGRESS := $(patsubst %,$(BUILD)/fuzz/regress-%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 30
 
+# The generated sources are not intermediates to delete after the build.
+.SECONDARY: $(PROTO_C) $(PROTO_H)
+
 .PHONY: all deps test unit-test fuzz-regress integration-test run fuzz install clean format-check
 all: $(BINS)
 

@@ -107,7 +107,12 @@ static void on_schema_version(const DbResult *res, void *userdata) {
 static void on_db_ready(DbPool *pool, int error, const char *message, void *userdata) {
     Api *api = userdata;
     if (error < 0) {
-        log_error("%s", message);
+        /* Statements are prepared at connect: on a database whose schema is missing or behind,
+         * that is where it shows first. */
+        if (error == -EIO)
+            log_error("%s; is the schema current? run \"hype-api --migrate\"", message);
+        else
+            log_error("%s", message);
         api->exit_code = EXIT_FAILURE;
         event_base_loopbreak(api->base);
         return;
