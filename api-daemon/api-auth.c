@@ -1,4 +1,5 @@
-/* api-auth: access and refresh tokens: issuing, verifying bearer headers, hashing refresh tokens. */
+/* api-auth: access and refresh tokens: issuing, verifying bearer headers, hashing refresh tokens.
+ */
 #include "api-auth.h"
 
 #include <gnutls/crypto.h>
@@ -50,7 +51,8 @@ static int sign(Api *api, Arena *arena, json_object *claims, bool refresh, char 
 
 int api_token_access(Api *api, Arena *arena, const ApiTokenSubject *s, char **ret) {
     int64_t now_s = api_now_ms() / 1000;
-    json_object *c = claims_new(s, "access", now_s, (int64_t)(api->cfg->access_token_ttl_ms / 1000));
+    json_object *c =
+        claims_new(s, "access", now_s, (int64_t)(api->cfg->access_token_ttl_ms / 1000));
     return sign(api, arena, c, false, ret);
 }
 
@@ -62,7 +64,8 @@ int api_tokens_issue(Api *api, Arena *arena, const ApiTokenSubject *s, ApiTokens
     base64url_encode(jti, raw, sizeof(raw));
 
     int64_t now_s = api_now_ms() / 1000;
-    json_object *c = claims_new(s, "refresh", now_s, (int64_t)(api->cfg->refresh_token_ttl_ms / 1000));
+    json_object *c =
+        claims_new(s, "refresh", now_s, (int64_t)(api->cfg->refresh_token_ttl_ms / 1000));
     json_object_object_add(c, "jti", json_object_new_string(jti));
     int r = sign(api, arena, c, true, &ret->refresh);
     if (r < 0)
@@ -134,13 +137,9 @@ int api_auth_verify_bearer(Api *api, const char *header, ApiAuth *ret) {
 
 const char *api_auth_error_message(int error) {
     switch (error) {
-    case -ENOKEY:
-        return "Not authenticated";
-    case JWT_EXPIRED:
-        return "Token expired";
-    case -EKEYREVOKED:
-        return "Session has been revoked";
-    default:
-        return "Invalid token";
+    case -ENOKEY: return "Not authenticated";
+    case JWT_EXPIRED: return "Token expired";
+    case -EKEYREVOKED: return "Session has been revoked";
+    default: return "Invalid token";
     }
 }

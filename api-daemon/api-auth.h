@@ -1,4 +1,5 @@
-/* api-auth: access and refresh tokens: issuing, verifying bearer headers, hashing refresh tokens. */
+/* api-auth: access and refresh tokens: issuing, verifying bearer headers, hashing refresh tokens.
+ */
 #pragma once
 
 #include <stdint.h>
@@ -18,9 +19,9 @@ typedef struct ApiTokenSubject {
 } ApiTokenSubject;
 
 typedef struct ApiTokens {
-    char *access;                         /* arena strings */
+    char *access; /* arena strings */
     char *refresh;
-    char refresh_hash[TOKEN_HASH_HEX];    /* what the sessions table stores */
+    char refresh_hash[TOKEN_HASH_HEX]; /* what the sessions table stores */
 } ApiTokens;
 
 /* Signs both tokens. */

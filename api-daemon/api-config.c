@@ -34,8 +34,7 @@ const ConfigVar api_config_vars[] = {
      "lifetime of refresh tokens (sliding: every refresh renews it)"},
     {"ARGON2_MEMORY_KIB", CONFIG_INT, 0, "19456", 1024, 4194304, F(argon2_memory_kib),
      "argon2id memory cost per hash, KiB"},
-    {"ARGON2_TIME_COST", CONFIG_INT, 0, "2", 1, 100, F(argon2_time_cost),
-     "argon2id iterations"},
+    {"ARGON2_TIME_COST", CONFIG_INT, 0, "2", 1, 100, F(argon2_time_cost), "argon2id iterations"},
     {"ARGON2_PARALLELISM", CONFIG_INT, 0, "1", 1, 64, F(argon2_parallelism),
      "argon2id lanes per hash"},
     {"ARGON2_THREADS", CONFIG_INT, 0, "0", 0, 256, F(argon2_threads),
@@ -51,14 +50,16 @@ const size_t api_config_vars_count = sizeof(api_config_vars) / sizeof(api_config
 
 int api_config_load(ApiConfig *cfg, bool serve, char *err, size_t errlen) {
     memset(cfg, 0, sizeof(*cfg));
-    int r = config_load(api_config_vars, serve ? api_config_vars_count : CLI_VARS, cfg, err, errlen);
+    int r =
+        config_load(api_config_vars, serve ? api_config_vars_count : CLI_VARS, cfg, err, errlen);
     if (r < 0) {
         api_config_free(cfg); /* what was loaded before the bad variable */
         return r;
     }
     if (serve && strcmp(cfg->jwt_access_secret, cfg->jwt_refresh_secret) == 0) {
-        snprintf(err, errlen, "JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ, so that "
-                              "access and refresh tokens cannot be swapped");
+        snprintf(err, errlen,
+                 "JWT_ACCESS_SECRET and JWT_REFRESH_SECRET must differ, so that "
+                 "access and refresh tokens cannot be swapped");
         api_config_free(cfg);
         return -EINVAL;
     }

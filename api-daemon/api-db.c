@@ -91,7 +91,7 @@ struct DbPool {
     char last_error[DB_ERRMSG_MAX]; /* first line of the last libpq failure, for ready_cb */
 
     bool started, ready_reported, failed, outage_logged;
-    bool freeing;    /* db_pool_free has begun: no new queries, no second free */
+    bool freeing;     /* db_pool_free has begun: no new queries, no second free */
     bool dispatching; /* on_dispatch is running callbacks: it frees the pool when they return */
 
     uint64_t queries, errors;
@@ -440,8 +440,7 @@ static int result_error(const PGresult *res) {
     case PGRES_TUPLES_OK:
     case PGRES_COMMAND_OK:
     case PGRES_SINGLE_TUPLE:
-    case PGRES_EMPTY_QUERY:
-        return 0;
+    case PGRES_EMPTY_QUERY: return 0;
     default:;
         const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
         if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
@@ -522,12 +521,8 @@ static void conn_poll_connect(DbConn *c) {
         if (conn_watch(c, EV_WRITE) < 0)
             conn_broken(c, "cannot watch the PostgreSQL socket");
         break;
-    case PGRES_POLLING_OK:
-        conn_setup_begin(c);
-        break;
-    default:
-        conn_broken(c, NULL);
-        break;
+    case PGRES_POLLING_OK: conn_setup_begin(c); break;
+    default: conn_broken(c, NULL); break;
     }
 }
 
@@ -548,18 +543,11 @@ static void on_io(evutil_socket_t fd, short what, void *userdata) {
 static void on_conn_timer(evutil_socket_t fd, short what, void *userdata) {
     DbConn *c = userdata;
     switch (c->state) {
-    case CONN_DOWN:
-        conn_start(c);
-        break;
+    case CONN_DOWN: conn_start(c); break;
     case CONN_CONNECTING:
-    case CONN_SETUP:
-        conn_broken(c, "timed out while connecting");
-        break;
-    case CONN_BUSY:
-        conn_broken(c, "no answer to a query within statement_timeout");
-        break;
-    case CONN_IDLE:
-        break;
+    case CONN_SETUP: conn_broken(c, "timed out while connecting"); break;
+    case CONN_BUSY: conn_broken(c, "no answer to a query within statement_timeout"); break;
+    case CONN_IDLE: break;
     }
 }
 
@@ -636,8 +624,9 @@ static void on_start_timeout(evutil_socket_t fd, short what, void *userdata) {
         snprintf(msg, sizeof(msg), "cannot connect to PostgreSQL at %s: %s", pool->dsn_redacted,
                  pool->last_error);
     else
-        snprintf(msg, sizeof(msg), "cannot connect to PostgreSQL at %s: no answer within %" PRIu32
-                 " ms", pool->dsn_redacted, pool->opts.connect_timeout_ms);
+        snprintf(msg, sizeof(msg),
+                 "cannot connect to PostgreSQL at %s: no answer within %" PRIu32 " ms",
+                 pool->dsn_redacted, pool->opts.connect_timeout_ms);
     pool_fail_start(pool, pool->last_error[0] ? -ECONNREFUSED : -ETIMEDOUT, msg);
 }
 

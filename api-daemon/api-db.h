@@ -1,4 +1,5 @@
-/* api-db: the PostgreSQL access layer: a pool of non-blocking libpq connections on the loop, prepared statements. */
+/* api-db: the PostgreSQL access layer: a pool of non-blocking libpq connections on the loop,
+ * prepared statements. */
 #pragma once
 
 #include <libpq-fe.h>

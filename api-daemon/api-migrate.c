@@ -277,9 +277,9 @@ static int applied_checksum(PGconn *c, int version, char buf[SHA256_HEX_LEN + 1]
     char v[16];
     snprintf(v, sizeof(v), "%d", version);
     const char *params[] = {v};
-    _cleanup_(PQclearp) PGresult *res = PQexecParams(
-        c, "SELECT checksum FROM schema_migrations WHERE version = $1::int", 1, NULL, params,
-        NULL, NULL, 0);
+    _cleanup_(PQclearp) PGresult *res =
+        PQexecParams(c, "SELECT checksum FROM schema_migrations WHERE version = $1::int", 1, NULL,
+                     params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         int len;
         const char *m = result_message(c, res, &len);

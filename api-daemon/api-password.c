@@ -105,7 +105,7 @@ int password_hash_async(WorkPool *pool, const char *password, password_cb cb, vo
     return submit(pool, false, NULL, password, cb, userdata);
 }
 
-int password_verify_async(WorkPool *pool, const char *encoded, const char *password,
-                          password_cb cb, void *userdata) {
+int password_verify_async(WorkPool *pool, const char *encoded, const char *password, password_cb cb,
+                          void *userdata) {
     return submit(pool, true, encoded, password, cb, userdata);
 }

@@ -26,5 +26,5 @@ typedef void (*password_cb)(int result, const char *encoded, void *userdata);
 /* The password is copied and wiped after use. The callback runs on the loop, never inline. */
 int password_hash_async(WorkPool *pool, const char *password, password_cb cb, void *userdata);
 /* encoded NULL: verify against the dummy hash and report -EACCES. */
-int password_verify_async(WorkPool *pool, const char *encoded, const char *password,
-                          password_cb cb, void *userdata);
+int password_verify_async(WorkPool *pool, const char *encoded, const char *password, password_cb cb,
+                          void *userdata);

@@ -1,4 +1,5 @@
-/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation). */
+/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation).
+ */
 #include "api-router.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "api-auth.h"
 #include "api-reply.h"
 #include "api-server.h"
+#include "hype-id.h"
 #include "hype-json.h"
 #include "hype-log.h"
 
@@ -38,7 +40,8 @@ static int split_path(const char *path, PathSegments *out) {
     return 0;
 }
 
-/* The public aliases of DESIGN.md section 4: "/api/v1/x" is "/api/x", "/api/auth/x" is "/auth/x". */
+/* The public aliases of DESIGN.md section 4: "/api/v1/x" is "/api/x", "/api/auth/x" is "/auth/x".
+ */
 static void apply_aliases(PathSegments *s) {
     if (s->n >= 2 && s->len[0] == 3 && memcmp(s->seg[0], "api", 3) == 0 && s->len[1] == 2 &&
         memcmp(s->seg[1], "v1", 2) == 0) {
@@ -100,10 +103,9 @@ static void find_route(const PathSegments *s, HttpMethod method, RouteMatch *m) 
             m->path_known = true;
             if (!method_matches(rt->method, method)) {
                 if (allow_len < sizeof(m->allow))
-                    allow_len += (size_t)snprintf(m->allow + allow_len,
-                                                  sizeof(m->allow) - allow_len, "%s%s",
-                                                  allow_len ? ", " : "",
-                                                  http_method_name(rt->method));
+                    allow_len +=
+                        (size_t)snprintf(m->allow + allow_len, sizeof(m->allow) - allow_len, "%s%s",
+                                         allow_len ? ", " : "", http_method_name(rt->method));
                 continue;
             }
             if (m->route && n >= m->nparams)
@@ -136,7 +138,8 @@ static bool is_json_content_type(const char *ct) {
     if (!ct)
         return false;
     size_t n = strlen("application/json");
-    return strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
 /* Parses and validates the JSON body of routes that declare a schema. Replies on failure. */
@@ -160,8 +163,8 @@ static bool load_body(ApiRequest *r) {
     arena_defer(r->arena, json_put_cb, body);
     json_object *details = NULL;
     if (validate_json(r->route->body, body, &details) < 0) {
-        api_reply_details(r, 400, r->route->body->error ? r->route->body->error : "Validation failed",
-                          details);
+        api_reply_details(
+            r, 400, r->route->body->error ? r->route->body->error : "Validation failed", details);
         return false;
     }
     r->body = body;
@@ -238,4 +241,9 @@ const char *api_query(ApiRequest *r, const char *name) {
 int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
                   long long *ret, json_object **details) {
     return validate_int_param(name, api_query(r, name), def, min, max, ret, details);
+}
+
+const char *api_id_str(ApiRequest *r, uint64_t id) {
+    char buf[ID_STRING_MAX];
+    return arena_strdup(r->arena, id_to_string(id, buf));
 }

@@ -1,4 +1,5 @@
-/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation). */
+/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation).
+ */
 #pragma once
 
 #include <json-c/json.h>
@@ -82,3 +83,6 @@ int api_query_int(ApiRequest *r, const char *name, long long def, long long min,
                   long long *ret, json_object **details);
 /* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
 const char *api_query(ApiRequest *r, const char *name);
+
+/* An id as the decimal string SQL parameters and JSON use, in the request arena. */
+const char *api_id_str(ApiRequest *r, uint64_t id);

@@ -28,84 +28,99 @@ enum {
 };
 
 static const DbStatement statements[] = {
-/* Creates the user and its first session in one statement, so a unique violation leaves
- * nothing behind. Used by register (password set) and guest (password and email NULL). */
-    [S_CREATE_USER] = {
-        "auth_create_user",
-        "WITH u AS ("
-        "  INSERT INTO users (id, username, email, password_hash, display_name, is_guest, status,"
-        "                     is_online, last_seen_at)"
-        "  VALUES ($1, $2, $3, $4, $5, $11, 'online', true, now()) RETURNING *"
-        "), s AS ("
-        "  INSERT INTO sessions (id, user_id, refresh_token_hash, user_agent, ip, expires_at)"
-        "  SELECT $6, u.id, decode($7, 'hex'), $8, $9::inet, now() + make_interval(secs => $10::float8)"
-        "  FROM u"
-        ") SELECT " API_USER_COLUMNS " FROM u",
-        11,
-    },
+    /* Creates the user and its first session in one statement, so a unique violation leaves
+     * nothing behind. Used by register (password set) and guest (password and email NULL). */
+    [S_CREATE_USER] =
+        {
+            "auth_create_user",
+            "WITH u AS ("
+            "  INSERT INTO users (id, username, email, password_hash, display_name, is_guest, "
+            "status,"
+            "                     is_online, last_seen_at)"
+            "  VALUES ($1, $2, $3, $4, $5, $11, 'online', true, now()) RETURNING *"
+            "), s AS ("
+            "  INSERT INTO sessions (id, user_id, refresh_token_hash, user_agent, ip, expires_at)"
+            "  SELECT $6, u.id, decode($7, 'hex'), $8, $9::inet, now() + make_interval(secs => "
+            "$10::float8)"
+            "  FROM u"
+            ") SELECT " API_USER_COLUMNS " FROM u",
+            11,
+        },
 
-    [S_LOGIN_BY_EMAIL] = {
-        "auth_login_by_email",
-        "SELECT u.id, u.username, u.email, u.password_hash FROM users u WHERE lower(u.email) = lower($1)",
-        1,
-    },
+    [S_LOGIN_BY_EMAIL] =
+        {
+            "auth_login_by_email",
+            "SELECT u.id, u.username, u.email, u.password_hash FROM users u WHERE lower(u.email) = "
+            "lower($1)",
+            1,
+        },
 
-    [S_LOGIN_BY_USERNAME] = {
-        "auth_login_by_username",
-        "SELECT u.id, u.username, u.email, u.password_hash FROM users u "
-        "WHERE lower(u.username) = lower($1)",
-        1,
-    },
+    [S_LOGIN_BY_USERNAME] =
+        {
+            "auth_login_by_username",
+            "SELECT u.id, u.username, u.email, u.password_hash FROM users u "
+            "WHERE lower(u.username) = lower($1)",
+            1,
+        },
 
-/* As seed 000: a login marks the user online. */
-    [S_LOGIN_SESSION] = {
-        "auth_login_session",
-        "WITH s AS ("
-        "  INSERT INTO sessions (id, user_id, refresh_token_hash, user_agent, ip, expires_at)"
-        "  VALUES ($1, $2, decode($3, 'hex'), $4, $5::inet, now() + make_interval(secs => $6::float8))"
-        "), u AS ("
-        "  UPDATE users SET status = 'online', is_online = true, last_seen_at = now() WHERE id = $2"
-        "  RETURNING *"
-        ") SELECT " API_USER_COLUMNS " FROM u",
-        6,
-    },
+    /* As seed 000: a login marks the user online. */
+    [S_LOGIN_SESSION] =
+        {
+            "auth_login_session",
+            "WITH s AS ("
+            "  INSERT INTO sessions (id, user_id, refresh_token_hash, user_agent, ip, expires_at)"
+            "  VALUES ($1, $2, decode($3, 'hex'), $4, $5::inet, now() + make_interval(secs => "
+            "$6::float8))"
+            "), u AS ("
+            "  UPDATE users SET status = 'online', is_online = true, last_seen_at = now() WHERE id "
+            "= $2"
+            "  RETURNING *"
+            ") SELECT " API_USER_COLUMNS " FROM u",
+            6,
+        },
 
-/*
- * Rotation and reuse detection in one statement. "rotated" succeeds only for the family's
- * current token; "reused" revokes the family when a valid but superseded token of it is shown.
- * Under concurrency the row lock serialises two presentations of one token: the second sees the
- * new hash and revokes, which is the point. Always returns one row: (reused, user columns|NULL).
- */
-    [S_REFRESH] = {
-        "auth_refresh",
-        "WITH rotated AS ("
-        "  UPDATE sessions SET refresh_token_hash = decode($3, 'hex'), generation = generation + 1,"
-        "         last_used_at = now(), expires_at = now() + make_interval(secs => $4::float8)"
-        "  WHERE id = $1 AND user_id = $5 AND refresh_token_hash = decode($2, 'hex')"
-        "    AND revoked_at IS NULL AND expires_at > now()"
-        "  RETURNING user_id"
-        "), reused AS ("
-        "  UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh_token_reuse'"
-        "  WHERE id = $1 AND user_id = $5 AND revoked_at IS NULL"
-        "    AND refresh_token_hash <> decode($2, 'hex') AND NOT EXISTS (SELECT 1 FROM rotated)"
-        "  RETURNING id"
-        ") SELECT EXISTS (SELECT 1 FROM reused), " API_USER_COLUMNS
-        " FROM (SELECT 1) AS one LEFT JOIN rotated ON true LEFT JOIN users u ON u.id = rotated.user_id",
-        5,
-    },
+    /*
+     * Rotation and reuse detection in one statement. "rotated" succeeds only for the family's
+     * current token; "reused" revokes the family when a valid but superseded token of it is shown.
+     * Under concurrency the row lock serialises two presentations of one token: the second sees the
+     * new hash and revokes, which is the point. Always returns one row: (reused, user
+     * columns|NULL).
+     */
+    [S_REFRESH] =
+        {
+            "auth_refresh",
+            "WITH rotated AS ("
+            "  UPDATE sessions SET refresh_token_hash = decode($3, 'hex'), generation = generation "
+            "+ 1,"
+            "         last_used_at = now(), expires_at = now() + make_interval(secs => $4::float8)"
+            "  WHERE id = $1 AND user_id = $5 AND refresh_token_hash = decode($2, 'hex')"
+            "    AND revoked_at IS NULL AND expires_at > now()"
+            "  RETURNING user_id"
+            "), reused AS ("
+            "  UPDATE sessions SET revoked_at = now(), revoked_reason = 'refresh_token_reuse'"
+            "  WHERE id = $1 AND user_id = $5 AND revoked_at IS NULL"
+            "    AND refresh_token_hash <> decode($2, 'hex') AND NOT EXISTS (SELECT 1 FROM rotated)"
+            "  RETURNING id"
+            ") SELECT EXISTS (SELECT 1 FROM reused), " API_USER_COLUMNS
+            " FROM (SELECT 1) AS one LEFT JOIN rotated ON true LEFT JOIN users u ON u.id = "
+            "rotated.user_id",
+            5,
+        },
 
-    [S_LOGOUT] = {
-        "auth_logout",
-        "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'"
-        " WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        2,
-    },
+    [S_LOGOUT] =
+        {
+            "auth_logout",
+            "UPDATE sessions SET revoked_at = now(), revoked_reason = 'logout'"
+            " WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            2,
+        },
 
-    [S_ME] = {
-        "auth_me",
-        "SELECT " API_USER_COLUMNS " FROM users u WHERE u.id = $1",
-        1,
-    },
+    [S_ME] =
+        {
+            "auth_me",
+            "SELECT " API_USER_COLUMNS " FROM users u WHERE u.id = $1",
+            1,
+        },
 };
 
 /* ---- helpers ---- */
@@ -135,11 +150,6 @@ static const char *ttl_seconds(ApiRequest *r) {
 static const char *user_agent(ApiRequest *r) {
     const char *ua = http_request_header(r->http, "User-Agent");
     return ua ? arena_strndup(r->arena, ua, strnlen(ua, USER_AGENT_MAX)) : NULL;
-}
-
-static const char *id_str(ApiRequest *r, uint64_t id) {
-    char buf[ID_STRING_MAX];
-    return arena_strdup(r->arena, id_to_string(id, buf));
 }
 
 /* {user, accessToken, refreshToken, token}: "token" lets clients of seeds 001/002, which read
@@ -186,10 +196,17 @@ static void create_user(AuthFlow *f) {
     if (!issue_tokens(f))
         return;
     const char *params[11] = {
-        id_str(r, f->user_id), f->username, f->email, f->password_hash,
-        validate_get_string(r->body, "displayName"), id_str(r, f->session_id),
-        f->tokens.refresh_hash, user_agent(r), http_request_peer_address(r->http),
-        ttl_seconds(r), f->guest ? "true" : "false",
+        api_id_str(r, f->user_id),
+        f->username,
+        f->email,
+        f->password_hash,
+        validate_get_string(r->body, "displayName"),
+        api_id_str(r, f->session_id),
+        f->tokens.refresh_hash,
+        user_agent(r),
+        http_request_peer_address(r->http),
+        ttl_seconds(r),
+        f->guest ? "true" : "false",
     };
     int e = db_query(r->api->db, &statements[S_CREATE_USER], params, on_user_created, f);
     if (e < 0)
@@ -259,8 +276,12 @@ static void on_password_checked(int result, const char *encoded, void *userdata)
     if (!issue_tokens(f))
         return;
     const char *params[6] = {
-        id_str(r, f->session_id), id_str(r, f->user_id), f->tokens.refresh_hash,
-        user_agent(r), http_request_peer_address(r->http), ttl_seconds(r),
+        api_id_str(r, f->session_id),
+        api_id_str(r, f->user_id),
+        f->tokens.refresh_hash,
+        user_agent(r),
+        http_request_peer_address(r->http),
+        ttl_seconds(r),
     };
     int e = db_query(r->api->db, &statements[S_LOGIN_SESSION], params, on_login_session, f);
     if (e < 0)
@@ -301,8 +322,9 @@ static void handle_login(ApiRequest *r) {
         return;
     f->email = email; /* decides the 401 wording; replaced by the stored address on success */
     const char *params[1] = {email ? email : username};
-    int e = db_query(r->api->db, email ? &statements[S_LOGIN_BY_EMAIL] : &statements[S_LOGIN_BY_USERNAME], params,
-                     on_login_user, f);
+    int e = db_query(r->api->db,
+                     email ? &statements[S_LOGIN_BY_EMAIL] : &statements[S_LOGIN_BY_USERNAME],
+                     params, on_login_user, f);
     if (e < 0)
         api_reply_busy(r, e, "looking up a login");
 }
@@ -346,7 +368,8 @@ static void handle_refresh(ApiRequest *r) {
     ApiRefreshClaims c;
     int e = api_refresh_verify(r->api, r->arena, token, &c);
     if (e < 0) {
-        api_reply_error(r, 401, e == JWT_EXPIRED ? "Refresh token expired" : "Invalid refresh token");
+        api_reply_error(r, 401,
+                        e == JWT_EXPIRED ? "Refresh token expired" : "Invalid refresh token");
         return;
     }
     AuthFlow *f = flow_new(r);
@@ -360,8 +383,8 @@ static void handle_refresh(ApiRequest *r) {
     api_token_hash(token, old_hash);
     if (!issue_tokens(f))
         return;
-    const char *params[5] = {id_str(r, f->session_id), arena_strdup(r->arena, old_hash),
-                             f->tokens.refresh_hash, ttl_seconds(r), id_str(r, f->user_id)};
+    const char *params[5] = {api_id_str(r, f->session_id), arena_strdup(r->arena, old_hash),
+                             f->tokens.refresh_hash, ttl_seconds(r), api_id_str(r, f->user_id)};
     e = db_query(r->api->db, &statements[S_REFRESH], params, on_refreshed, f);
     if (e < 0)
         api_reply_busy(r, e, "rotating a refresh token");
@@ -383,7 +406,7 @@ static void on_me(const DbResult *res, void *userdata) {
 }
 
 static void handle_me(ApiRequest *r) {
-    const char *params[1] = {id_str(r, r->auth.user_id)};
+    const char *params[1] = {api_id_str(r, r->auth.user_id)};
     int e = db_query(r->api->db, &statements[S_ME], params, on_me, r);
     if (e < 0)
         api_reply_busy(r, e, "reading the current user");
@@ -404,7 +427,7 @@ static void handle_logout(ApiRequest *r) {
     int64_t now = api_now_ms();
     revocations_add(r->api->revoked, r->auth.session_id,
                     now + (int64_t)r->api->cfg->access_token_ttl_ms, now);
-    const char *params[2] = {id_str(r, r->auth.session_id), id_str(r, r->auth.user_id)};
+    const char *params[2] = {api_id_str(r, r->auth.session_id), api_id_str(r, r->auth.user_id)};
     int e = db_query(r->api->db, &statements[S_LOGOUT], params, on_logout, r);
     if (e < 0)
         api_reply_busy(r, e, "revoking a session");
@@ -452,6 +475,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_auth = {
-    "auth", routes, sizeof(routes) / sizeof(routes[0]), statements,
+    "auth",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
     sizeof(statements) / sizeof(statements[0]),
 };

@@ -56,7 +56,8 @@ static void handle_info(ApiRequest *r) {
         for (size_t j = 0; j < api_modules[i]->n_routes; j++) {
             const ApiRoute *rt = &api_modules[i]->routes[j];
             json_object *e = json_object_new_object();
-            json_object_object_add(e, "method", json_object_new_string(http_method_name(rt->method)));
+            json_object_object_add(e, "method",
+                                   json_object_new_string(http_method_name(rt->method)));
             json_object_object_add(e, "path", json_object_new_string(rt->path));
             json_object_object_add(e, "auth", json_object_new_boolean(rt->flags & ROUTE_AUTH));
             json_object_object_add(e, "summary", json_object_new_string(rt->summary));
@@ -76,6 +77,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_meta = {
-    "meta", routes, sizeof(routes) / sizeof(routes[0]), statements,
+    "meta",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
     sizeof(statements) / sizeof(statements[0]),
 };

@@ -20,39 +20,43 @@ enum {
 
 static const DbStatement statements[] = {
     /* One row even past the end, so the total is always known. */
-    [S_LIST] = {
-        "users_list",
-        "SELECT t.total, " API_USER_COLUMNS " FROM (SELECT count(*) AS total FROM users) t"
-        " LEFT JOIN LATERAL (SELECT * FROM users ORDER BY id LIMIT $1 OFFSET $2) u ON true"
-        " ORDER BY u.id",
-        2,
-    },
-    [S_GET] = {
-        "users_get",
-        "SELECT " API_USER_COLUMNS " FROM users u WHERE u.id = $1",
-        1,
-    },
+    [S_LIST] =
+        {
+            "users_list",
+            "SELECT t.total, " API_USER_COLUMNS " FROM (SELECT count(*) AS total FROM users) t"
+            " LEFT JOIN LATERAL (SELECT * FROM users ORDER BY id LIMIT $1 OFFSET $2) u ON true"
+            " ORDER BY u.id",
+            2,
+        },
+    [S_GET] =
+        {
+            "users_get",
+            "SELECT " API_USER_COLUMNS " FROM users u WHERE u.id = $1",
+            1,
+        },
     /* Each field changes only when its "present" flag is set, so absent means unchanged and
      * JSON null can clear a nullable field. */
-    [S_UPDATE] = {
-        "users_update",
-        "UPDATE users u SET"
-        "  username = CASE WHEN $2::bool THEN $3 ELSE u.username END,"
-        "  display_name = CASE WHEN $4::bool THEN $5 ELSE u.display_name END,"
-        "  bio = CASE WHEN $6::bool THEN $7 ELSE u.bio END,"
-        "  avatar_url = CASE WHEN $8::bool THEN $9 ELSE u.avatar_url END,"
-        "  updated_at = now()"
-        " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
-        9,
-    },
-    [S_STATUS] = {
-        "users_status",
-        "UPDATE users u SET status = $2, is_online = ($2 <> 'offline'),"
-        "  custom_status = CASE WHEN $3::bool THEN $4 ELSE u.custom_status END,"
-        "  updated_at = now()"
-        " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
-        4,
-    },
+    [S_UPDATE] =
+        {
+            "users_update",
+            "UPDATE users u SET"
+            "  username = CASE WHEN $2::bool THEN $3 ELSE u.username END,"
+            "  display_name = CASE WHEN $4::bool THEN $5 ELSE u.display_name END,"
+            "  bio = CASE WHEN $6::bool THEN $7 ELSE u.bio END,"
+            "  avatar_url = CASE WHEN $8::bool THEN $9 ELSE u.avatar_url END,"
+            "  updated_at = now()"
+            " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
+            9,
+        },
+    [S_STATUS] =
+        {
+            "users_status",
+            "UPDATE users u SET status = $2, is_online = ($2 <> 'offline'),"
+            "  custom_status = CASE WHEN $3::bool THEN $4 ELSE u.custom_status END,"
+            "  updated_at = now()"
+            " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
+            4,
+        },
 };
 
 /* ":id" is a user id, or "me" for the authenticated user (seed 003's /users/me).
@@ -63,11 +67,6 @@ static uint64_t target_user(ApiRequest *r) {
     if (strcmp(p, "me") == 0)
         return r->auth.user_id;
     return id_parse(p, &id) == 0 ? id : 0;
-}
-
-static const char *id_str(ApiRequest *r, uint64_t id) {
-    char buf[ID_STRING_MAX];
-    return arena_strdup(r->arena, id_to_string(id, buf));
 }
 
 static void reply_user(ApiRequest *r, const DbResult *res, const char *context) {
@@ -96,7 +95,8 @@ static void on_list(const DbResult *res, void *userdata) {
     long long total = db_ntuples(res) ? strtoll(db_value(res, 0, 0), NULL, 10) : 0;
     for (int i = 0; i < db_ntuples(res); i++)
         if (db_value(res, i, 1))
-            json_object_array_add(data, api_user_json(res, i, 1, api_user_id(res, i, 1) == r->auth.user_id));
+            json_object_array_add(
+                data, api_user_json(res, i, 1, api_user_id(res, i, 1) == r->auth.user_id));
     json_object *meta = json_object_new_object();
     json_object_object_add(meta, "total", json_object_new_int64(total));
     json_object_object_add(meta, "limit", json_object_new_int64(page->limit));
@@ -112,7 +112,8 @@ static void handle_list(ApiRequest *r) {
         return;
     }
     page->r = r;
-    int a = api_query_int(r, "limit", USERS_PAGE_DEFAULT, 1, USERS_PAGE_MAX, &page->limit, &details);
+    int a =
+        api_query_int(r, "limit", USERS_PAGE_DEFAULT, 1, USERS_PAGE_MAX, &page->limit, &details);
     int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &page->offset, &details);
     if (a < 0 || b < 0) {
         api_reply_details(r, 400, "Validation failed", details);
@@ -141,7 +142,7 @@ static void handle_get(ApiRequest *r) {
         api_reply_error(r, 404, "User not found");
         return;
     }
-    const char *params[1] = {id_str(r, id)};
+    const char *params[1] = {api_id_str(r, id)};
     int e = db_query(r->api->db, &statements[S_GET], params, on_get, r);
     if (e < 0)
         api_reply_busy(r, e, "reading a user");
@@ -171,7 +172,7 @@ static void handle_update(ApiRequest *r) {
     if (!own_profile(r, "Forbidden: You can only update your own profile"))
         return;
     static const char *const fields[] = {"username", "displayName", "bio", "avatarUrl"};
-    const char *params[9] = {id_str(r, r->auth.user_id)};
+    const char *params[9] = {api_id_str(r, r->auth.user_id)};
     for (size_t i = 0; i < 4; i++) {
         params[1 + 2 * i] = validate_has(r->body, fields[i]) ? "true" : "false";
         params[2 + 2 * i] = validate_get_string(r->body, fields[i]);
@@ -191,7 +192,8 @@ static void handle_status(ApiRequest *r) {
     if (!own_profile(r, "Forbidden: You can only update your own status"))
         return;
     const char *params[4] = {
-        id_str(r, r->auth.user_id), validate_get_string(r->body, "status"),
+        api_id_str(r, r->auth.user_id),
+        validate_get_string(r->body, "status"),
         validate_has(r->body, "customStatus") ? "true" : "false",
         validate_get_string(r->body, "customStatus"),
     };
@@ -215,12 +217,14 @@ static const ValidateField status_fields[] = {
     {"status", VALIDATE_ENUM, VALIDATE_REQUIRED, 0, 0, VALIDATE_ANY, statuses},
     {"customStatus", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 128, VALIDATE_ANY, NULL},
 };
-static const ValidateSchema status_schema = VALIDATE_SCHEMA(status_fields, .error = "Invalid status");
+static const ValidateSchema status_schema =
+    VALIDATE_SCHEMA(status_fields, .error = "Invalid status");
 
 static const ApiRoute routes[] = {
     {HTTP_GET, "/api/users", handle_list, ROUTE_AUTH_OPTIONAL, NULL,
      "List users (limit, offset); emails only for yourself"},
-    {HTTP_GET, "/api/users/:id", handle_get, ROUTE_AUTH_OPTIONAL, NULL, "One user; \"me\" for yourself"},
+    {HTTP_GET, "/api/users/:id", handle_get, ROUTE_AUTH_OPTIONAL, NULL,
+     "One user; \"me\" for yourself"},
     {HTTP_PUT, "/api/users/:id", handle_update, ROUTE_AUTH, &update_schema,
      "Update your profile (username, displayName, bio, avatarUrl)"},
     {HTTP_PUT, "/api/users/:id/status", handle_status, ROUTE_AUTH, &status_schema,
@@ -228,6 +232,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_users = {
-    "users", routes, sizeof(routes) / sizeof(routes[0]), statements,
+    "users",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
     sizeof(statements) / sizeof(statements[0]),
 };

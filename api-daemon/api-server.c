@@ -1,4 +1,5 @@
-/* api-server: the hype-api manager: owns the loop's parts (HTTP, DB pool, work pool) and their start and stop. */
+/* api-server: the hype-api manager: owns the loop's parts (HTTP, DB pool, work pool) and their
+ * start and stop. */
 #include "api-server.h"
 
 #include <event2/event.h>
@@ -25,10 +26,11 @@ enum {
 static const DbStatement startup_statements[] = {
     [S_SCHEMA_VERSION] = {"startup_schema_version", MIGRATE_VERSION_SQL, 0},
     /* Sessions revoked recently enough that some of their access tokens may still be valid. */
-    [S_LOAD_REVOKED] = {"startup_revoked_sessions",
-                        "SELECT id, floor(extract(epoch FROM revoked_at) * 1000)::int8 FROM sessions"
-                        " WHERE revoked_at > now() - make_interval(secs => $1::float8)",
-                        1},
+    [S_LOAD_REVOKED] =
+        {"startup_revoked_sessions",
+         "SELECT id, floor(extract(epoch FROM revoked_at) * 1000)::int8 FROM sessions"
+         " WHERE revoked_at > now() - make_interval(secs => $1::float8)",
+         1},
 };
 
 int64_t api_now_ms(void) {
@@ -90,7 +92,8 @@ static void on_schema_version(const DbResult *res, void *userdata) {
     }
     if (expected < 0 || have < expected) {
         log_error("database schema is at version %d but this hype-api needs %d: "
-                  "run \"hype-api --migrate\" first", have, expected);
+                  "run \"hype-api --migrate\" first",
+                  have, expected);
         api->exit_code = EXIT_FAILURE;
         event_base_loopbreak(api->base);
         return;

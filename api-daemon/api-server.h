@@ -1,4 +1,5 @@
-/* api-server: the hype-api manager: owns the loop's parts (HTTP, DB pool, work pool) and their start and stop. */
+/* api-server: the hype-api manager: owns the loop's parts (HTTP, DB pool, work pool) and their
+ * start and stop. */
 #pragma once
 
 #include <stdbool.h>

@@ -9,8 +9,8 @@
 
 /* Select list for a users row aliased "u"; api_user_json reads it starting at column col. */
 #define API_USER_COLUMNS                                                                           \
-    "u.id, u.username, u.email, u.display_name, u.status, u.custom_status, u.avatar_url, "        \
-    "u.bio, u.is_guest, floor(extract(epoch FROM u.created_at) * 1000)::int8, "                  \
+    "u.id, u.username, u.email, u.display_name, u.status, u.custom_status, u.avatar_url, "         \
+    "u.bio, u.is_guest, floor(extract(epoch FROM u.created_at) * 1000)::int8, "                    \
     "floor(extract(epoch FROM u.updated_at) * 1000)::int8"
 #define API_USER_NCOLUMNS 11
 

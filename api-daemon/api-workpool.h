@@ -1,4 +1,5 @@
-/* api-workpool: a small thread pool for CPU-heavy work (argon2id) whose results return to the loop. */
+/* api-workpool: a small thread pool for CPU-heavy work (argon2id) whose results return to the loop.
+ */
 #pragma once
 
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* hype-api: the public HTTP/JSON API daemon; main only wires configuration, modes and the server. */
+/* hype-api: the public HTTP/JSON API daemon; main only wires configuration, modes and the server.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,21 +9,21 @@
 #include "api-server.h"
 #include "hype-log.h"
 
-static const char summary[] = "Hype's public HTTP/JSON API: accounts, users and everything persistent.";
-static const char options[] =
-    "  --migrate       apply pending sql/ migrations and exit\n"
-    "  --seed          insert default data (idempotent) and exit\n"
-    "  --check-config  validate the configuration and exit\n"
-    "  --help          show this help\n"
-    "  --version       show the version\n";
+static const char summary[] =
+    "Hype's public HTTP/JSON API: accounts, users and everything persistent.";
+static const char options[] = "  --migrate       apply pending sql/ migrations and exit\n"
+                              "  --seed          insert default data (idempotent) and exit\n"
+                              "  --check-config  validate the configuration and exit\n"
+                              "  --help          show this help\n"
+                              "  --version       show the version\n";
 
 typedef enum Mode { MODE_SERVE, MODE_MIGRATE, MODE_SEED, MODE_CHECK } Mode;
 
 static int parse_args(int argc, char **argv, Mode *mode) {
     static const struct option longopts[] = {
-        {"migrate", no_argument, NULL, 'm'}, {"seed", no_argument, NULL, 's'},
+        {"migrate", no_argument, NULL, 'm'},      {"seed", no_argument, NULL, 's'},
         {"check-config", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'}, {0},
+        {"version", no_argument, NULL, 'V'},      {0},
     };
     int c;
     *mode = MODE_SERVE;
@@ -32,13 +33,11 @@ static int parse_args(int argc, char **argv, Mode *mode) {
         case 's': *mode = MODE_SEED; break;
         case 'c': *mode = MODE_CHECK; break;
         case 'h':
-            config_print_help(stdout, "hype-api", summary, options, api_config_vars, api_config_vars_count);
+            config_print_help(stdout, "hype-api", summary, options, api_config_vars,
+                              api_config_vars_count);
             return 0;
-        case 'V':
-            config_print_version(stdout, "hype-api");
-            return 0;
-        default:
-            return -EINVAL;
+        case 'V': config_print_version(stdout, "hype-api"); return 0;
+        default: return -EINVAL;
         }
     }
     if (optind < argc) {

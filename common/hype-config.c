@@ -54,16 +54,24 @@ static int parse_with_units(const char *s, const Unit *units, unsigned long long
 }
 
 static const Unit size_units[] = {
-    {"", 1}, {"B", 1}, {"K", 1024}, {"KiB", 1024}, {"M", 1024 * 1024}, {"MiB", 1024 * 1024},
-    {"G", 1024ULL * 1024 * 1024}, {"GiB", 1024ULL * 1024 * 1024}, {NULL, 0},
+    {"", 1},
+    {"B", 1},
+    {"K", 1024},
+    {"KiB", 1024},
+    {"M", 1024 * 1024},
+    {"MiB", 1024 * 1024},
+    {"G", 1024ULL * 1024 * 1024},
+    {"GiB", 1024ULL * 1024 * 1024},
+    {NULL, 0},
 };
 static const Unit time_units[] = {
-    {"", 1}, {"ms", 1}, {"s", 1000}, {"sec", 1000}, {"min", 60000}, {"m", 60000},
-    {"h", 3600000}, {"d", 86400000}, {NULL, 0},
+    {"", 1},      {"ms", 1},      {"s", 1000},     {"sec", 1000}, {"min", 60000},
+    {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {NULL, 0},
 };
 
 static bool parse_bool(const char *s, bool *ret) {
-    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no",
+                                                                                "off"};
     for (size_t i = 0; i < 4; i++) {
         if (strcasecmp(s, yes[i]) == 0)
             return *ret = true, true;
@@ -88,8 +96,9 @@ static int load_one(const ConfigVar *v, const char *s, char *field, char *err, s
         size_t len = strlen(s);
         if ((v->min && (long long)len < v->min) || (v->max && (long long)len > v->max)) {
             if (v->flags & CONFIG_SECRET)
-                snprintf(err, errlen, "%s is too short or too long: %lld to %lld bytes are required",
-                         v->name, v->min, v->max);
+                snprintf(err, errlen,
+                         "%s is too short or too long: %lld to %lld bytes are required", v->name,
+                         v->min, v->max);
             else
                 snprintf(err, errlen, "%s=%s: must be %lld to %lld characters long", v->name, shown,
                          v->min, v->max);
@@ -125,8 +134,9 @@ static int load_one(const ConfigVar *v, const char *s, char *field, char *err, s
     case CONFIG_SIZE: {
         if (parse_with_units(s, size_units, &u) < 0 || u > (unsigned long long)LLONG_MAX ||
             !bounded(v, (long long)u)) {
-            snprintf(err, errlen, "%s=%s: expected a size from %lld to %lld bytes (suffixes K, M, G)",
-                     v->name, shown, v->min, v->max);
+            snprintf(err, errlen,
+                     "%s=%s: expected a size from %lld to %lld bytes (suffixes K, M, G)", v->name,
+                     shown, v->min, v->max);
             return -EINVAL;
         }
         size_t sz = (size_t)u;
@@ -136,7 +146,8 @@ static int load_one(const ConfigVar *v, const char *s, char *field, char *err, s
     case CONFIG_MSEC: {
         if (parse_with_units(s, time_units, &u) < 0 || u > (unsigned long long)LLONG_MAX ||
             !bounded(v, (long long)u)) {
-            snprintf(err, errlen, "%s=%s: expected a duration from %lld to %lld ms (suffixes ms, s, min, h, d)",
+            snprintf(err, errlen,
+                     "%s=%s: expected a duration from %lld to %lld ms (suffixes ms, s, min, h, d)",
                      v->name, shown, v->min, v->max);
             return -EINVAL;
         }
@@ -147,7 +158,8 @@ static int load_one(const ConfigVar *v, const char *s, char *field, char *err, s
     case CONFIG_LOGLEVEL: {
         int level = log_level_from_string(s);
         if (level < 0) {
-            snprintf(err, errlen, "%s=%s: expected error, warning, notice, info or debug", v->name, shown);
+            snprintf(err, errlen, "%s=%s: expected error, warning, notice, info or debug", v->name,
+                     shown);
             return -EINVAL;
         }
         memcpy(field, &level, sizeof(level));
@@ -156,7 +168,8 @@ static int load_one(const ConfigVar *v, const char *s, char *field, char *err, s
     }
     return -EINVAL;
 range:
-    snprintf(err, errlen, "%s=%s: expected an integer from %lld to %lld", v->name, shown, v->min, v->max);
+    snprintf(err, errlen, "%s=%s: expected an integer from %lld to %lld", v->name, shown, v->min,
+             v->max);
     return -EINVAL;
 }
 
@@ -194,12 +207,14 @@ void config_free(const ConfigVar *vars, size_t n, void *cfg) {
 
 void config_print_help(FILE *f, const char *prog, const char *summary, const char *options_help,
                        const ConfigVar *vars, size_t n) {
-    fprintf(f, "Usage: %s [OPTION]\n%s\n\nOptions:\n%s\nEnvironment:\n", prog, summary, options_help);
+    fprintf(f, "Usage: %s [OPTION]\n%s\n\nOptions:\n%s\nEnvironment:\n", prog, summary,
+            options_help);
     for (size_t i = 0; i < n; i++) {
         const ConfigVar *v = &vars[i];
         const char *def = (v->flags & CONFIG_REQUIRED) ? "required"
                           : (v->flags & CONFIG_SECRET) ? "(secret)"
-                          : v->default_value ? v->default_value : "";
+                          : v->default_value           ? v->default_value
+                                                       : "";
         fprintf(f, "  %-22s %-12s %s\n", v->name, def, v->help);
     }
 }

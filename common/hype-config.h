@@ -39,7 +39,7 @@ enum {
 };
 
 typedef struct ConfigVar {
-    const char *name;          /* environment variable */
+    const char *name; /* environment variable */
     ConfigType type;
     unsigned flags;
     const char *default_value; /* parsed like an environment value; NULL with CONFIG_REQUIRED */

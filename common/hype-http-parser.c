@@ -50,8 +50,8 @@ static HttpMethod method_of(const char *m) {
         const char *name;
         HttpMethod method;
     } table[] = {
-        {"GET", HTTP_GET},       {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-        {"PUT", HTTP_PUT},       {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+        {"GET", HTTP_GET},         {"HEAD", HTTP_HEAD},   {"POST", HTTP_POST},
+        {"PUT", HTTP_PUT},         {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
         {"OPTIONS", HTTP_OPTIONS},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -176,7 +176,8 @@ static int derive_fields(HttpRequestHead *h, int *st, const char **why) {
         const HttpHeader *hd = &h->headers[i];
         if (strcasecmp(hd->name, "Content-Length") == 0) {
             int64_t v;
-            if (parse_content_length(hd->value, &v) < 0 || (h->content_length >= 0 && v != h->content_length))
+            if (parse_content_length(hd->value, &v) < 0 ||
+                (h->content_length >= 0 && v != h->content_length))
                 return fail(400, "Invalid Content-Length", st, why);
             h->content_length = v;
         } else if (strcasecmp(hd->name, "Transfer-Encoding") == 0) {
@@ -196,8 +197,8 @@ static int derive_fields(HttpRequestHead *h, int *st, const char **why) {
             return fail(400, "Both Content-Length and Transfer-Encoding", st, why);
         h->chunked = true;
     }
-    h->keep_alive = h->version_minor == 1 ? !list_has(connection, "close")
-                                          : list_has(connection, "keep-alive");
+    h->keep_alive =
+        h->version_minor == 1 ? !list_has(connection, "close") : list_has(connection, "keep-alive");
     h->upgrade = list_has(connection, "upgrade") && http_head_header(h, "Upgrade") != NULL;
     return 0;
 }
@@ -234,13 +235,13 @@ const char *http_head_header(const HttpRequestHead *head, const char *name) {
 /* ---- chunked ---- */
 
 enum {
-    CH_SIZE,     /* hex digits */
-    CH_EXT,      /* chunk extension, skipped up to the line end */
-    CH_SIZE_LF,  /* after CR of the size line */
+    CH_SIZE,    /* hex digits */
+    CH_EXT,     /* chunk extension, skipped up to the line end */
+    CH_SIZE_LF, /* after CR of the size line */
     CH_DATA,
     CH_DATA_CR,
     CH_DATA_LF,
-    CH_TRAILER,  /* at the start of a trailer line (or the final empty line) */
+    CH_TRAILER, /* at the start of a trailer line (or the final empty line) */
     CH_TRAILER_LINE,
     CH_TRAILER_LF,
     CH_END_LF,
@@ -328,8 +329,7 @@ static int step_trailer(HttpChunkedDecoder *d, char c) {
             return -EBADMSG;
         d->state = CH_DONE;
         return 0;
-    default:
-        return -EBADMSG;
+    default: return -EBADMSG;
     }
 }
 
@@ -352,12 +352,8 @@ ssize_t http_chunked_feed(HttpChunkedDecoder *d, const char *in, size_t n, char 
             continue;
         }
         case CH_SIZE:
-        case CH_EXT:
-            r = step_size(d, c);
-            break;
-        case CH_SIZE_LF:
-            r = c == '\n' ? size_line_done(d) : -EBADMSG;
-            break;
+        case CH_EXT: r = step_size(d, c); break;
+        case CH_SIZE_LF: r = c == '\n' ? size_line_done(d) : -EBADMSG; break;
         case CH_DATA_CR:
             if (c == '\r')
                 d->state = CH_DATA_LF;
@@ -372,9 +368,7 @@ ssize_t http_chunked_feed(HttpChunkedDecoder *d, const char *in, size_t n, char 
             else
                 r = -EBADMSG;
             break;
-        default:
-            r = step_trailer(d, c);
-            break;
+        default: r = step_trailer(d, c); break;
         }
         if (r < 0)
             return r;

@@ -34,11 +34,11 @@ typedef struct HttpRequestHead {
     HttpHeader headers[HTTP_MAX_HEADERS];
     size_t n_headers;
     /* Derived from the headers: */
-    int64_t content_length;  /* -1 when absent */
-    bool chunked;            /* Transfer-Encoding: chunked */
-    bool keep_alive;         /* HTTP/1.1 unless "Connection: close"; 1.0 only with keep-alive */
-    bool expect_continue;    /* Expect: 100-continue */
-    bool upgrade;            /* Connection: upgrade + Upgrade header present */
+    int64_t content_length; /* -1 when absent */
+    bool chunked;           /* Transfer-Encoding: chunked */
+    bool keep_alive;        /* HTTP/1.1 unless "Connection: close"; 1.0 only with keep-alive */
+    bool expect_continue;   /* Expect: 100-continue */
+    bool upgrade;           /* Connection: upgrade + Upgrade header present */
 } HttpRequestHead;
 
 /*

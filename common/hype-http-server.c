@@ -1,4 +1,5 @@
-/* hype-http-server: an HTTP/1.1 server on libevent bufferevents (keep-alive, limits, timeouts, JSON errors). */
+/* hype-http-server: an HTTP/1.1 server on libevent bufferevents (keep-alive, limits, timeouts, JSON
+ * errors). */
 #include "hype-http-server.h"
 
 #include <arpa/inet.h>
@@ -20,8 +21,8 @@
 #include "hype-log.h"
 
 #define LISTENERS_MAX 4
-#define LINGER_MS 3000                 /* after an error, keep discarding input this long... */
-#define LINGER_MAX_BYTES (64u << 20)   /* ...or this much, so the client can read our answer */
+#define LINGER_MS 3000               /* after an error, keep discarding input this long... */
+#define LINGER_MAX_BYTES (64u << 20) /* ...or this much, so the client can read our answer */
 #define REQUEST_LINE_MAX (8192 + 64)
 #define OUTPUT_HIGH (1024 * 1024) /* stop taking pipelined requests while more is unsent */
 
@@ -58,7 +59,7 @@ struct HttpConn {
     bool processing; /* inside process_input: replies must not re-enter it */
     bool lingering;  /* error answered: discard input until EOF or the linger timer */
     size_t discarded;
-    bool got_bytes;  /* since the last response: switches idle to header timeout */
+    bool got_bytes; /* since the last response: switches idle to header timeout */
     char peer[INET6_ADDRSTRLEN];
 };
 
@@ -211,7 +212,8 @@ static void conn_error(HttpConn *c, int status, const char *reason) {
      * answer. Discard its input for a while instead; the write side shuts once flushed. */
     c->state = CONN_CLOSING;
     c->lingering = true;
-    evbuffer_drain(bufferevent_get_input(c->bev), evbuffer_get_length(bufferevent_get_input(c->bev)));
+    evbuffer_drain(bufferevent_get_input(c->bev),
+                   evbuffer_get_length(bufferevent_get_input(c->bev)));
     arm_timer(c, LINGER_MS);
 }
 
@@ -300,11 +302,14 @@ static void process_input(HttpConn *c) {
                 c->got_bytes = true;
                 arm_timer(c, srv->opts.header_timeout_ms);
             }
-            size_t peek = avail < srv->opts.max_header_size + 4 ? avail : srv->opts.max_header_size + 4;
-            size_t head_len = http_head_length((const char *)evbuffer_pullup(in, (ssize_t)peek), peek);
+            size_t peek =
+                avail < srv->opts.max_header_size + 4 ? avail : srv->opts.max_header_size + 4;
+            size_t head_len =
+                http_head_length((const char *)evbuffer_pullup(in, (ssize_t)peek), peek);
             if (head_len == 0 && avail > srv->opts.max_header_size) {
                 const char *data = (const char *)evbuffer_pullup(in, (ssize_t)peek);
-                bool long_line = !memchr(data, '\n', peek < REQUEST_LINE_MAX ? peek : REQUEST_LINE_MAX);
+                bool long_line =
+                    !memchr(data, '\n', peek < REQUEST_LINE_MAX ? peek : REQUEST_LINE_MAX);
                 if (long_line && peek >= REQUEST_LINE_MAX)
                     conn_error(c, 414, "Request URI too long");
                 else
@@ -384,8 +389,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg) {
         conn_error(c, 408, "Request timeout");
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int socklen,
-                      void *arg) {
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg) {
     HttpServer *srv = arg;
     HttpConn *c = calloc(1, sizeof(*c));
     if (!c) {
@@ -463,7 +468,8 @@ static void on_listener_error(struct evconnlistener *l, void *arg) {
 static int add_listener(HttpServer *srv, evutil_socket_t fd, bool owned) {
     if (srv->n_listeners == LISTENERS_MAX)
         return -E2BIG;
-    unsigned flags = LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | (owned ? LEV_OPT_CLOSE_ON_FREE : 0);
+    unsigned flags =
+        LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | (owned ? LEV_OPT_CLOSE_ON_FREE : 0);
     evutil_make_socket_nonblocking(fd);
     struct evconnlistener *l = evconnlistener_new(srv->base, on_accept, srv, flags, 1024, fd);
     if (!l)
@@ -591,7 +597,8 @@ int http_response_header(HttpRequest *req, const char *name, const char *value) 
     return evbuffer_add_printf(req->headers, "%s: %s\r\n", name, value) < 0 ? -ENOMEM : 0;
 }
 
-void http_reply(HttpRequest *req, int status, const char *content_type, const char *body, size_t len) {
+void http_reply(HttpRequest *req, int status, const char *content_type, const char *body,
+                size_t len) {
     HttpConn *c = req->conn;
     if (!c) { /* the client went away while the handler worked */
         request_free(req);

@@ -1,4 +1,5 @@
-/* hype-http-server: an HTTP/1.1 server on libevent bufferevents (keep-alive, limits, timeouts, JSON errors). */
+/* hype-http-server: an HTTP/1.1 server on libevent bufferevents (keep-alive, limits, timeouts, JSON
+ * errors). */
 #pragma once
 
 #include <stdbool.h>
@@ -57,15 +58,16 @@ size_t http_server_connections(const HttpServer *srv);
 /* Request accessors (valid until http_reply). */
 const HttpRequestHead *http_request_head(const HttpRequest *req);
 HttpMethod http_request_method(const HttpRequest *req);
-const char *http_request_path(const HttpRequest *req);   /* raw, percent-encoded */
-const char *http_request_query(const HttpRequest *req);  /* raw, or NULL */
+const char *http_request_path(const HttpRequest *req);  /* raw, percent-encoded */
+const char *http_request_query(const HttpRequest *req); /* raw, or NULL */
 const char *http_request_header(const HttpRequest *req, const char *name);
 /* The body, NUL-terminated (the NUL is not counted), "" when none. */
 const char *http_request_body(const HttpRequest *req, size_t *ret_len);
 const char *http_request_peer_address(const HttpRequest *req); /* "127.0.0.1", "::1" */
-Arena *http_request_arena(HttpRequest *req); /* freed after the reply */
+Arena *http_request_arena(HttpRequest *req);                   /* freed after the reply */
 bool http_request_is_orphaned(const HttpRequest *req);
-uint64_t http_request_start_usec(const HttpRequest *req); /* monotonic, when the head was complete */
+uint64_t
+http_request_start_usec(const HttpRequest *req); /* monotonic, when the head was complete */
 
 /* Adds a response header (copied). Content-Length, Connection and Date are the server's. */
 int http_response_header(HttpRequest *req, const char *name, const char *value);

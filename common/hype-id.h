@@ -12,7 +12,7 @@
  * than 4096 IDs are asked for within one millisecond.
  */
 #define HYPE_EPOCH_MS 1704067200000LL /* 2024-01-01T00:00:00Z */
-#define ID_STRING_MAX 21               /* 20 digits + NUL */
+#define ID_STRING_MAX 21              /* 20 digits + NUL */
 
 typedef struct IdGenerator {
     unsigned node, process; /* 0..31 each */

@@ -1,4 +1,5 @@
-/* hype-ipc-event: an IPC peer on a libevent bufferevent: Hello, requests with timeouts, replies, events. */
+/* hype-ipc-event: an IPC peer on a libevent bufferevent: Hello, requests with timeouts, replies,
+ * events. */
 #include "hype-ipc-event.h"
 
 #include <errno.h>
@@ -187,7 +188,8 @@ static void on_read(struct bufferevent *bev, void *arg) {
         size_t used = 0;
         int r = ipc_frame_decode(header, IPC_HEADER_SIZE, p->opts.max_frame, &env, &used);
         if (r == 0 && avail >= need)
-            r = ipc_frame_decode(evbuffer_pullup(in, (ev_ssize_t)need), need, p->opts.max_frame, &env, &used);
+            r = ipc_frame_decode(evbuffer_pullup(in, (ev_ssize_t)need), need, p->opts.max_frame,
+                                 &env, &used);
         if (r < 0) {
             peer_close(p, r, r == -EMSGSIZE ? "frame over the size limit" : "undecodable frame");
             break;
@@ -237,7 +239,8 @@ static int peer_new(struct event_base *base, struct bufferevent *bev, const IpcP
     p->base = base;
     p->bev = bev;
     p->opts = *opts;
-    p->opts.request_timeout_ms = opts->request_timeout_ms ? opts->request_timeout_ms : DEFAULT_TIMEOUT_MS;
+    p->opts.request_timeout_ms =
+        opts->request_timeout_ms ? opts->request_timeout_ms : DEFAULT_TIMEOUT_MS;
     p->opts.max_output = opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
     p->opts.max_frame = opts->max_frame ? opts->max_frame : IPC_FRAME_MAX;
     snprintf(p->instance, sizeof(p->instance), "%s", opts->instance ? opts->instance : "");

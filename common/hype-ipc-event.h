@@ -1,4 +1,5 @@
-/* hype-ipc-event: an IPC peer on a libevent bufferevent: Hello, requests with timeouts, replies, events. */
+/* hype-ipc-event: an IPC peer on a libevent bufferevent: Hello, requests with timeouts, replies,
+ * events. */
 #pragma once
 
 #include <stdbool.h>
@@ -40,11 +41,11 @@ typedef struct IpcPeerCallbacks {
 typedef void (*ipc_reply_cb)(IpcPeer *peer, const Hype__Envelope *reply, int error, void *userdata);
 
 typedef struct IpcPeerOptions {
-    Hype__Role role;          /* ours, announced in Hello */
-    const char *instance;     /* ours */
+    Hype__Role role;             /* ours, announced in Hello */
+    const char *instance;        /* ours */
     uint32_t request_timeout_ms; /* 0 = 5000 */
-    size_t max_output;        /* 0 = 16 MiB */
-    size_t max_frame;         /* 0 = IPC_FRAME_MAX */
+    size_t max_output;           /* 0 = 16 MiB */
+    size_t max_frame;            /* 0 = IPC_FRAME_MAX */
 } IpcPeerOptions;
 
 /* Takes ownership of fd (made non-blocking, close-on-exec). */
@@ -66,6 +67,6 @@ int ipc_peer_reply(IpcPeer *peer, const Hype__Envelope *request, Hype__Envelope 
 int ipc_peer_reply_error(IpcPeer *peer, const Hype__Envelope *request, Hype__Error__Code code,
                          const char *message);
 
-bool ipc_peer_is_ready(const IpcPeer *peer); /* Hello received and not closed */
+bool ipc_peer_is_ready(const IpcPeer *peer);            /* Hello received and not closed */
 const Hype__Hello *ipc_peer_hello(const IpcPeer *peer); /* NULL before it arrived */
 size_t ipc_peer_pending_requests(const IpcPeer *peer);

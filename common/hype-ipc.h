@@ -1,4 +1,5 @@
-/* hype-ipc: the IPC frame codec: 4-byte big-endian length + packed Envelope; bytes in, messages out. */
+/* hype-ipc: the IPC frame codec: 4-byte big-endian length + packed Envelope; bytes in, messages
+ * out. */
 #pragma once
 
 #include <stddef.h>

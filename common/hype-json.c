@@ -1,4 +1,5 @@
-/* hype-json: strict JSON request parsing, the {success,data}/{success,error} envelopes, value helpers. */
+/* hype-json: strict JSON request parsing, the {success,data}/{success,error} envelopes, value
+ * helpers. */
 #include "hype-json.h"
 
 #include <stdio.h>
@@ -9,12 +10,9 @@
 
 static const char *tokener_reason(enum json_tokener_error e) {
     switch (e) {
-    case json_tokener_error_depth:
-        return "Invalid JSON: nesting too deep";
-    case json_tokener_continue:
-        return "Invalid JSON: unexpected end of input";
-    case json_tokener_error_parse_utf8_string:
-        return "Invalid JSON: invalid UTF-8";
+    case json_tokener_error_depth: return "Invalid JSON: nesting too deep";
+    case json_tokener_continue: return "Invalid JSON: unexpected end of input";
+    case json_tokener_error_parse_utf8_string: return "Invalid JSON: invalid UTF-8";
     case json_tokener_error_parse_string:
     case json_tokener_error_parse_unexpected:
     case json_tokener_error_parse_null:
@@ -26,8 +24,7 @@ static const char *tokener_reason(enum json_tokener_error e) {
     case json_tokener_error_parse_object_value_sep:
     case json_tokener_error_parse_comment:
     case json_tokener_error_parse_eof:
-    default:
-        return "Invalid JSON: syntax error";
+    default: return "Invalid JSON: syntax error";
     }
 }
 
@@ -66,7 +63,8 @@ int json_parse_strict(const char *text, size_t len, int max_depth, json_object *
         *ret_error = "Invalid JSON: syntax error";
         return -EBADMSG;
     }
-    struct json_tokener *tok = json_tokener_new_ex(max_depth > 0 ? max_depth : JSON_DEFAULT_MAX_DEPTH);
+    struct json_tokener *tok =
+        json_tokener_new_ex(max_depth > 0 ? max_depth : JSON_DEFAULT_MAX_DEPTH);
     if (!tok)
         return -ENOMEM;
     /* Trailing bytes are checked below, to name them in the error. */
@@ -135,8 +133,9 @@ void json_format_time_ms(int64_t unix_ms, char buf[JSON_TIME_MAX]) {
     /* Years past 9999 cannot come from PostgreSQL timestamps we store; clamp for the format. */
     unsigned year = (unsigned)(tm.tm_year + 1900) % 10000;
     snprintf(buf, JSON_TIME_MAX, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year,
-             (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100, (unsigned)tm.tm_hour % 100,
-             (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100, (unsigned)ms % 1000);
+             (unsigned)(tm.tm_mon + 1) % 100, (unsigned)tm.tm_mday % 100,
+             (unsigned)tm.tm_hour % 100, (unsigned)tm.tm_min % 100, (unsigned)tm.tm_sec % 100,
+             (unsigned)ms % 1000);
 }
 
 json_object *json_new_time_ms(int64_t unix_ms) {
@@ -156,19 +155,13 @@ const char *json_type_label(json_object *value) {
     if (!value)
         return "null";
     switch (json_object_get_type(value)) {
-    case json_type_boolean:
-        return "boolean";
+    case json_type_boolean: return "boolean";
     case json_type_int:
-    case json_type_double:
-        return "number";
-    case json_type_string:
-        return "string";
-    case json_type_array:
-        return "array";
-    case json_type_object:
-        return "object";
+    case json_type_double: return "number";
+    case json_type_string: return "string";
+    case json_type_array: return "array";
+    case json_type_object: return "object";
     case json_type_null:
-    default:
-        return "null";
+    default: return "null";
     }
 }

@@ -1,4 +1,5 @@
-/* hype-json: strict JSON request parsing, the {success,data}/{success,error} envelopes, value helpers. */
+/* hype-json: strict JSON request parsing, the {success,data}/{success,error} envelopes, value
+ * helpers. */
 #pragma once
 
 #include <errno.h>

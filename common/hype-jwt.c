@@ -15,7 +15,8 @@
 /* {"alg":"HS256","typ":"JWT"}, encoded once. */
 static const char header_b64[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-static int hmac(const void *key, size_t keylen, const char *data, size_t n, uint8_t out[SHA256_LEN]) {
+static int hmac(const void *key, size_t keylen, const char *data, size_t n,
+                uint8_t out[SHA256_LEN]) {
     return gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, keylen, data, n, out) < 0 ? -EIO : 0;
 }
 
@@ -103,7 +104,8 @@ static int check_times(json_object *claims, int64_t now) {
     if (json_object_get_double(exp) <= (double)now)
         return JWT_EXPIRED;
     if (json_object_object_get_ex(claims, "nbf", &nbf)) {
-        if (!(json_object_is_type(nbf, json_type_int) || json_object_is_type(nbf, json_type_double)))
+        if (!(json_object_is_type(nbf, json_type_int) ||
+              json_object_is_type(nbf, json_type_double)))
             return JWT_MALFORMED;
         if (json_object_get_double(nbf) > (double)now)
             return JWT_EXPIRED;
@@ -118,7 +120,8 @@ int jwt_verify(const void *key, size_t keylen, const char *token, int64_t now,
         return JWT_MALFORMED;
     const char *dot1 = memchr(token, '.', len);
     const char *dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
-    if (!dot1 || !dot2 || dot1 == token || dot2 == dot1 + 1 || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
+    if (!dot1 || !dot2 || dot1 == token || dot2 == dot1 + 1 ||
+        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
         return JWT_MALFORMED;
     int r = check_header(token, (size_t)(dot1 - token));
     if (r < 0)

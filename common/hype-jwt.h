@@ -7,10 +7,13 @@
 #include <stdint.h>
 
 /* Errors of jwt_verify(), distinct so callers can answer "expired" and "invalid" apart. */
-#define JWT_MALFORMED (-EBADMSG)     /* not three base64url parts, bad JSON, missing exp */
-#define JWT_BAD_ALG (-EPROTONOSUPPORT) /* header alg is not "HS256" (incl. "none"), or typ wrong */
+/* Not three base64url parts, bad JSON, or no "exp". */
+#define JWT_MALFORMED (-EBADMSG)
+/* The header's alg is not "HS256" (this includes "none"), or its typ is not "JWT". */
+#define JWT_BAD_ALG (-EPROTONOSUPPORT)
 #define JWT_BAD_SIGNATURE (-EKEYREJECTED)
-#define JWT_EXPIRED (-EKEYEXPIRED)   /* exp <= now, or nbf > now */
+/* exp <= now, or nbf > now. */
+#define JWT_EXPIRED (-EKEYEXPIRED)
 
 #define JWT_MAX_LEN 8192 /* longer tokens are JWT_MALFORMED without being decoded */
 

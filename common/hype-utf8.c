@@ -33,22 +33,14 @@ static uint32_t step(uint32_t state, uint8_t b) {
         if (b == 0xF4)
             return 7;
         return REJECT; /* 80..C1 (continuation or overlong lead), F5..FF */
-    case 1:
-        return b >= 0x80 && b <= 0xBF ? 0 : REJECT;
-    case 2:
-        return b >= 0x80 && b <= 0xBF ? 1 : REJECT;
-    case 3:
-        return b >= 0x80 && b <= 0xBF ? 2 : REJECT;
-    case 4:
-        return b >= 0xA0 && b <= 0xBF ? 1 : REJECT;
-    case 5:
-        return b >= 0x80 && b <= 0x9F ? 1 : REJECT;
-    case 6:
-        return b >= 0x90 && b <= 0xBF ? 2 : REJECT;
-    case 7:
-        return b >= 0x80 && b <= 0x8F ? 2 : REJECT;
-    default:
-        return REJECT;
+    case 1: return b >= 0x80 && b <= 0xBF ? 0 : REJECT;
+    case 2: return b >= 0x80 && b <= 0xBF ? 1 : REJECT;
+    case 3: return b >= 0x80 && b <= 0xBF ? 2 : REJECT;
+    case 4: return b >= 0xA0 && b <= 0xBF ? 1 : REJECT;
+    case 5: return b >= 0x80 && b <= 0x9F ? 1 : REJECT;
+    case 6: return b >= 0x90 && b <= 0xBF ? 2 : REJECT;
+    case 7: return b >= 0x80 && b <= 0x8F ? 2 : REJECT;
+    default: return REJECT;
     }
 }
 

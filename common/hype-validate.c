@@ -1,4 +1,5 @@
-/* hype-validate: declarative validation of JSON objects against a field table, with zod-style error details. */
+/* hype-validate: declarative validation of JSON objects against a field table, with zod-style error
+ * details. */
 #include "hype-validate.h"
 
 #include <ctype.h>
@@ -38,14 +39,11 @@ void validate_add_custom(json_object **details, const char *path, const char *me
 
 static const char *type_expected(ValidateType t) {
     switch (t) {
-    case VALIDATE_INT:
-        return "number";
-    case VALIDATE_BOOL:
-        return "boolean";
+    case VALIDATE_INT: return "number";
+    case VALIDATE_BOOL: return "boolean";
     case VALIDATE_STRING:
     case VALIDATE_ENUM:
-    default:
-        return "string";
+    default: return "string";
     }
 }
 
@@ -158,7 +156,8 @@ static void check_string(const ValidateField *f, json_object *v, json_object **d
     /* "\u0000" and lone "\ud800" escapes are valid JSON but no valid text: PostgreSQL would
      * refuse the first and we must not store the second. */
     if (strlen(s) != bytes || !utf8_is_valid(s, bytes)) {
-        add_invalid_string(details, f->name, "regex", "String must be valid UTF-8 without NUL characters");
+        add_invalid_string(details, f->name, "regex",
+                           "String must be valid UTF-8 without NUL characters");
         return;
     }
     size_t len = utf8_length(s, bytes);
@@ -177,15 +176,15 @@ static void check_string(const ValidateField *f, json_object *v, json_object **d
         break;
     case VALIDATE_USERNAME:
         if (*s && !validate_is_username(s))
-            add_invalid_string(details, f->name, "regex",
-                               "Username can only contain letters, numbers, hyphens and underscores");
+            add_invalid_string(
+                details, f->name, "regex",
+                "Username can only contain letters, numbers, hyphens and underscores");
         break;
     case VALIDATE_ID:
         if (!id_is_valid_string(s))
             add_invalid_string(details, f->name, "regex", "Invalid id");
         break;
-    case VALIDATE_ANY:
-        break;
+    case VALIDATE_ANY: break;
     }
 }
 
@@ -221,14 +220,11 @@ static void check_int(const ValidateField *f, json_object *v, json_object **deta
 
 static bool type_matches(ValidateType t, json_object *v) {
     switch (t) {
-    case VALIDATE_INT:
-        return json_object_is_type(v, json_type_int);
-    case VALIDATE_BOOL:
-        return json_object_is_type(v, json_type_boolean);
+    case VALIDATE_INT: return json_object_is_type(v, json_type_int);
+    case VALIDATE_BOOL: return json_object_is_type(v, json_type_boolean);
     case VALIDATE_STRING:
     case VALIDATE_ENUM:
-    default:
-        return json_object_is_type(v, json_type_string);
+    default: return json_object_is_type(v, json_type_string);
     }
 }
 

@@ -1,4 +1,5 @@
-/* hype-validate: declarative validation of JSON objects against a field table, with zod-style error details. */
+/* hype-validate: declarative validation of JSON objects against a field table, with zod-style error
+ * details. */
 #pragma once
 
 #include <json-c/json.h>
@@ -16,7 +17,7 @@
  */
 typedef enum ValidateType {
     VALIDATE_STRING,
-    VALIDATE_INT,  /* a JSON integer; min/max bound the value */
+    VALIDATE_INT, /* a JSON integer; min/max bound the value */
     VALIDATE_BOOL,
     VALIDATE_ENUM, /* a string among options */
 } ValidateType;
@@ -38,9 +39,9 @@ typedef struct ValidateField {
     const char *name;
     ValidateType type;
     unsigned flags;
-    long long min, max;           /* strings: length in code points; ints: value; 0,0 = none */
-    ValidateFormat format;        /* strings only */
-    const char *const *options;   /* VALIDATE_ENUM: NULL-terminated */
+    long long min, max;         /* strings: length in code points; ints: value; 0,0 = none */
+    ValidateFormat format;      /* strings only */
+    const char *const *options; /* VALIDATE_ENUM: NULL-terminated */
 } ValidateField;
 
 typedef struct ValidateSchema {
@@ -49,7 +50,8 @@ typedef struct ValidateSchema {
     const char *error; /* top-level "error" on failure; NULL = "Validation failed" */
 } ValidateSchema;
 
-#define VALIDATE_SCHEMA(arr, ...) {.fields = (arr), .n_fields = sizeof(arr) / sizeof((arr)[0]), __VA_ARGS__}
+#define VALIDATE_SCHEMA(arr, ...)                                                                  \
+    { .fields = (arr), .n_fields = sizeof(arr) / sizeof((arr)[0]), __VA_ARGS__ }
 
 /*
  * Validates value (an object expected; anything else is one invalid_type issue at path []).
