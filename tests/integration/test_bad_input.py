@@ -167,3 +167,23 @@ def test_daemon_still_healthy_after_all_that(api):
     r = api("GET", "/health")
     assert r.status_code == 200 and r.json()["data"]["database"] == "up"
     assert api.alive()
+
+
+def test_database_error_is_a_json_500_and_nothing_breaks(api, pg):
+    # A trigger makes PostgreSQL fail this one insert, as a broken constraint or disk would.
+    pg.psql("hype", """
+        CREATE FUNCTION fail_for_doomed() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.username = 'doomed_user' THEN RAISE EXCEPTION 'simulated failure'; END IF;
+        RETURN NEW; END $$;
+        CREATE TRIGGER fail_for_doomed BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION fail_for_doomed();
+    """)
+    try:
+        r = api("POST", "/auth/register", json={"username": "doomed_user", "password": "correct-horse-battery"})
+        assert r.status_code == 500
+        assert r.json() == {"success": False, "error": "Internal server error"}
+        assert "simulated failure" not in r.text, "database messages are logged, not shown to clients"
+        assert pg.psql("hype", "SELECT count(*) FROM users WHERE username = 'doomed_user'") == "0"
+        register(api)  # the next request is served normally
+    finally:
+        pg.psql("hype", "DROP TRIGGER fail_for_doomed ON users; DROP FUNCTION fail_for_doomed()")
+    assert "simulated failure" in api.read_log()
