@@ -1,0 +1,69 @@
+/* api-permissions: the permission bitfield (Discord's bit positions) and the one function that
+ * computes a member's permissions. */
+#include "api-permissions.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static uint64_t base_permissions(const PermContext *ctx) {
+    if (ctx->is_owner)
+        return PERM_ALL;
+    uint64_t perms = ctx->everyone_permissions;
+    for (size_t i = 0; ctx->is_member && i < ctx->n_roles; i++)
+        perms |= ctx->role_permissions[i];
+    return perms & PERM_ADMINISTRATOR ? PERM_ALL : perms;
+}
+
+static bool has_role(const PermContext *ctx, uint64_t role_id) {
+    for (size_t i = 0; i < ctx->n_roles; i++)
+        if (ctx->role_ids[i] == role_id)
+            return true;
+    return false;
+}
+
+uint64_t perm_compute(const PermContext *ctx, const PermOverwrite *ow, size_t n) {
+    uint64_t perms = base_permissions(ctx);
+    if (perms & PERM_ADMINISTRATOR) /* owners too: PERM_ALL includes it */
+        return PERM_ALL;
+    uint64_t role_allow = 0, role_deny = 0;
+    const PermOverwrite *everyone = NULL, *member = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (ow[i].target == PERM_TARGET_ROLE && ow[i].target_id == ctx->everyone_role_id)
+            everyone = &ow[i];
+        else if (ow[i].target == PERM_TARGET_ROLE && ctx->is_member &&
+                 has_role(ctx, ow[i].target_id)) {
+            role_allow |= ow[i].allow;
+            role_deny |= ow[i].deny;
+        } else if (ow[i].target == PERM_TARGET_MEMBER && ctx->is_member &&
+                   ow[i].target_id == ctx->user_id)
+            member = &ow[i];
+    }
+    if (everyone)
+        perms = (perms & ~everyone->deny) | everyone->allow;
+    perms = (perms & ~role_deny) | role_allow;
+    if (member)
+        perms = (perms & ~member->deny) | member->allow;
+    return perms & PERM_ALL;
+}
+
+void perm_to_string(uint64_t perms, char buf[21]) {
+    snprintf(buf, 21, "%" PRIu64, perms);
+}
+
+int perm_parse(const char *s, uint64_t *ret) {
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 20 || strspn(s, "0123456789") != n)
+        return -EINVAL;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -EINVAL;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (v & ~PERM_ALL)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* Unit tests for api-daemon/api-permissions: Discord's order of application. */
+#include "api-permissions.h"
+#include "test.h"
+
+#define EVERYONE 100
+#define MOD 200
+#define MUTED 300
+#define USER 7
+
+static const uint64_t role_ids[] = {MOD, MUTED};
+static const uint64_t role_perms[] = {PERM_MANAGE_MESSAGES | PERM_KICK_MEMBERS, 0};
+
+static PermContext member(size_t n_roles) {
+    return (PermContext){.user_id = USER, .is_member = true, .everyone_role_id = EVERYONE,
+                         .everyone_permissions = PERM_EVERYONE_DEFAULT, .role_ids = role_ids,
+                         .role_permissions = role_perms, .n_roles = n_roles};
+}
+
+TEST(base_is_everyone_plus_roles) {
+    PermContext c = member(0);
+    ASSERT_EQ_U(perm_compute(&c, NULL, 0), PERM_EVERYONE_DEFAULT);
+    c = member(1);
+    uint64_t p = perm_compute(&c, NULL, 0);
+    ASSERT_TRUE(p & PERM_MANAGE_MESSAGES);
+    ASSERT_TRUE(p & PERM_SEND_MESSAGES);
+    ASSERT_FALSE(p & PERM_ADMINISTRATOR);
+}
+
+TEST(owner_and_administrator_hold_everything) {
+    PermContext c = member(0);
+    c.is_owner = true;
+    PermOverwrite deny_all = {PERM_TARGET_ROLE, EVERYONE, 0, PERM_ALL};
+    ASSERT_EQ_U(perm_compute(&c, &deny_all, 1), PERM_ALL);
+    static const uint64_t admin_perms[] = {PERM_ADMINISTRATOR};
+    PermContext a = member(0);
+    a.role_ids = role_ids;
+    a.role_permissions = admin_perms;
+    a.n_roles = 1;
+    ASSERT_EQ_U(perm_compute(&a, &deny_all, 1), PERM_ALL);
+}
+
+TEST(overwrite_order) {
+    PermContext c = member(2); /* MOD and MUTED */
+    /* A private channel: @everyone denied VIEW; MOD allowed it back. */
+    PermOverwrite ow[] = {
+        {PERM_TARGET_ROLE, EVERYONE, 0, PERM_VIEW_CHANNEL},
+        {PERM_TARGET_ROLE, MOD, PERM_VIEW_CHANNEL, 0},
+    };
+    ASSERT_TRUE(perm_compute(&c, ow, 2) & PERM_VIEW_CHANNEL);
+    PermContext plain = member(0);
+    ASSERT_FALSE(perm_compute(&plain, ow, 2) & PERM_VIEW_CHANNEL);
+    /* Role overwrites are aggregated: an allow from one role beats a deny from another. */
+    PermOverwrite agg[] = {
+        {PERM_TARGET_ROLE, MUTED, 0, PERM_SEND_MESSAGES},
+        {PERM_TARGET_ROLE, MOD, PERM_SEND_MESSAGES, 0},
+    };
+    ASSERT_TRUE(perm_compute(&c, agg, 2) & PERM_SEND_MESSAGES);
+    /* The member's own overwrite comes last and wins. */
+    PermOverwrite last[] = {
+        {PERM_TARGET_MEMBER, USER, 0, PERM_SEND_MESSAGES},
+        {PERM_TARGET_ROLE, MOD, PERM_SEND_MESSAGES, 0},
+    };
+    ASSERT_FALSE(perm_compute(&c, last, 2) & PERM_SEND_MESSAGES);
+    /* Another member's overwrite does not apply. */
+    PermOverwrite other[] = {{PERM_TARGET_MEMBER, USER + 1, 0, PERM_VIEW_CHANNEL}};
+    ASSERT_TRUE(perm_compute(&c, other, 1) & PERM_VIEW_CHANNEL);
+}
+
+TEST(non_members_see_what_everyone_sees) {
+    PermContext visitor = member(2);
+    visitor.is_member = false;
+    ASSERT_FALSE(perm_compute(&visitor, NULL, 0) & PERM_MANAGE_MESSAGES); /* roles do not count */
+    PermOverwrite priv[] = {{PERM_TARGET_ROLE, EVERYONE, 0, PERM_VIEW_CHANNEL},
+                            {PERM_TARGET_MEMBER, USER, PERM_VIEW_CHANNEL, 0}};
+    ASSERT_FALSE(perm_compute(&visitor, priv, 2) & PERM_VIEW_CHANNEL);
+}
+
+TEST(strings) {
+    char buf[21];
+    perm_to_string(PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES, buf);
+    ASSERT_STREQ(buf, "3072");
+    uint64_t v;
+    ASSERT_EQ(perm_parse("3072", &v), 0);
+    ASSERT_EQ_U(v, 3072);
+    ASSERT_EQ(perm_parse("", &v), -EINVAL);
+    ASSERT_EQ(perm_parse("-1", &v), -EINVAL);
+    ASSERT_EQ(perm_parse("1.5", &v), -EINVAL);
+    ASSERT_EQ(perm_parse("18446744073709551616", &v), -EINVAL);
+    ASSERT_EQ(perm_parse("4096", &v), -EINVAL); /* bit 12 is not defined here */
+}
+
+TEST_MAIN()
