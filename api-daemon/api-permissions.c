@@ -67,3 +67,32 @@ int perm_parse(const char *s, uint64_t *ret) {
     *ret = v;
     return 0;
 }
+
+int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max) {
+    size_t n = 0;
+    for (const char *p = text; p && *p;) {
+        char kind[8];
+        unsigned long long id, allow, deny;
+        int used = 0;
+        if (sscanf(p, "%7[a-z]:%llu:%llu:%llu%n", kind, &id, &allow, &deny, &used) != 4)
+            return -EINVAL;
+        if (n == max)
+            return -E2BIG;
+        if (strcmp(kind, "role") == 0)
+            out[n].target = PERM_TARGET_ROLE;
+        else if (strcmp(kind, "member") == 0)
+            out[n].target = PERM_TARGET_MEMBER;
+        else
+            return -EINVAL;
+        out[n].target_id = id;
+        out[n].allow = allow;
+        out[n].deny = deny;
+        n++;
+        p += used;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -EINVAL;
+    }
+    return (int)n;
+}

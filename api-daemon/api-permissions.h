@@ -81,3 +81,9 @@ uint64_t perm_compute(const PermContext *ctx, const PermOverwrite *overwrites, s
 void perm_to_string(uint64_t perms, char buf[21]);
 /* Strict: decimal digits only, value within PERM_ALL's bits. -EINVAL otherwise. */
 int perm_parse(const char *s, uint64_t *ret);
+
+/*
+ * Parses overwrites as SQL aggregates them: "role:ID:ALLOW:DENY,member:ID:ALLOW:DENY" (NULL or ""
+ * for none). Returns how many were stored, -EINVAL when malformed, -E2BIG beyond max.
+ */
+int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max);

@@ -43,6 +43,10 @@ static const DbStatement statements[] = {
             "  SELECT $6, u.id, decode($7, 'hex'), $8, $9::inet, now() + make_interval(secs => "
             "$10::float8)"
             "  FROM u"
+            /* Every account belongs to the default server ("Hype Community") when there is one. */
+            "), m AS ("
+            "  INSERT INTO server_members (server_id, user_id)"
+            "  SELECT d.id, u.id FROM u, servers d WHERE d.is_default"
             ") SELECT " API_USER_COLUMNS " FROM u",
             11,
         },

@@ -143,8 +143,9 @@ class ApiDaemon:
         self.port = free_port()
         self.env = api_env(dsn, self.port, **env_extra)
         if migrate:
-            r = run_api_cli("--migrate", env=self.env)
-            assert r.returncode == 0, r.stderr
+            for step in ("--migrate", "--seed"):
+                r = run_api_cli(step, env=self.env)
+                assert r.returncode == 0, r.stderr
         self.notify = NotifySocket()
         self.env["NOTIFY_SOCKET"] = self.notify.path
         self.log_path = tempfile.mktemp(prefix="hype-api-", suffix=".log")

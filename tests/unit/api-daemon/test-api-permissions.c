@@ -89,4 +89,24 @@ TEST(strings) {
     ASSERT_EQ(perm_parse("4096", &v), -EINVAL); /* bit 12 is not defined here */
 }
 
+TEST(default_everyone_matches_seed_sql) {
+    /* sql/seed.sql writes this value for the default server's @everyone role. */
+    ASSERT_EQ_U(PERM_EVERYONE_DEFAULT, 103927361);
+}
+
+TEST(overwrite_text) {
+    PermOverwrite ow[4];
+    ASSERT_EQ(perm_parse_overwrites("role:100:0:1024,member:7:2048:0", ow, 4), 2);
+    ASSERT_EQ(ow[0].target, PERM_TARGET_ROLE);
+    ASSERT_EQ_U(ow[0].target_id, 100);
+    ASSERT_EQ_U(ow[0].deny, 1024);
+    ASSERT_EQ(ow[1].target, PERM_TARGET_MEMBER);
+    ASSERT_EQ_U(ow[1].allow, 2048);
+    ASSERT_EQ(perm_parse_overwrites("", ow, 4), 0);
+    ASSERT_EQ(perm_parse_overwrites(NULL, ow, 4), 0);
+    ASSERT_EQ(perm_parse_overwrites("role:1:0", ow, 4), -EINVAL);
+    ASSERT_EQ(perm_parse_overwrites("group:1:0:0", ow, 4), -EINVAL);
+    ASSERT_EQ(perm_parse_overwrites("role:1:0:0,role:2:0:0", ow, 1), -E2BIG);
+}
+
 TEST_MAIN()

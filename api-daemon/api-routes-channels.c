@@ -1,0 +1,304 @@
+/* api-routes-channels: /api/servers/:serverId/channels (seeds 000 and 001): list, get, create,
+ * update, delete. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-access.h"
+#include "api-reply.h"
+#include "api-server.h"
+#include "hype-id.h"
+#include "hype-json.h"
+
+/* A channel "c" of server "s"; the last column is its overwrites for api_access_channel(). */
+#define CHANNEL_COLUMNS                                                                            \
+    "c.id, c.name, c.type, c.topic, c.position, c.server_id, c.user_limit, c.bitrate, s.name, "    \
+    "c.created_by, cu.username, "                                                                  \
+    "(SELECT count(*) FROM messages mg WHERE mg.channel_id = c.id AND mg.deleted_at IS NULL), "    \
+    "(SELECT count(*) FROM voice_states vs WHERE vs.channel_id = c.id), "                          \
+    "floor(extract(epoch FROM c.created_at) * 1000)::int8, "                                       \
+    "floor(extract(epoch FROM c.updated_at) * 1000)::int8, " API_ACCESS_OVERWRITES_SQL
+#define CHANNEL_FROM                                                                               \
+    " FROM channels c JOIN servers s ON s.id = c.server_id LEFT JOIN users cu ON cu.id = "         \
+    "c.created_by"
+/* After "WITH c AS (INSERT/UPDATE ... RETURNING *)": the statement's own snapshot predates the
+ * change, so the new row is only visible through the CTE. */
+#define CHANNEL_FROM_CTE                                                                           \
+    " FROM c JOIN servers s ON s.id = c.server_id LEFT JOIN users cu ON cu.id = c.created_by"
+#define COL_OVERWRITES 15
+
+enum {
+    S_LIST,
+    S_GET,
+    S_CREATE,
+    S_UPDATE,
+    S_DELETE,
+};
+
+static const DbStatement statements[] = {
+    [S_LIST] = {"channels_list",
+                "SELECT " CHANNEL_COLUMNS CHANNEL_FROM
+                " WHERE c.server_id = $1 ORDER BY c.position, c.id",
+                1},
+    [S_GET] = {"channels_get",
+               "SELECT " CHANNEL_COLUMNS CHANNEL_FROM " WHERE c.server_id = $1 AND c.id = $2", 2},
+    /* Without a position, a new channel goes last. */
+    [S_CREATE] = {"channels_create",
+                  "WITH c AS ("
+                  "  INSERT INTO channels (id, server_id, name, type, topic, position, user_limit,"
+                  "                        bitrate, created_by)"
+                  "  SELECT $1::bigint, $2::bigint, $3, $4, $5,"
+                  "    COALESCE($6::int, (SELECT COALESCE(max(position) + 1, 0) FROM channels"
+                  "                       WHERE server_id = $2)), $7::int, $8::int, $9::bigint"
+                  "  RETURNING *"
+                  ") SELECT " CHANNEL_COLUMNS CHANNEL_FROM_CTE,
+                  9},
+    [S_UPDATE] = {"channels_update",
+                  "WITH c AS ("
+                  "  UPDATE channels x SET"
+                  "    name = CASE WHEN $3::bool THEN $4 ELSE x.name END,"
+                  "    topic = CASE WHEN $5::bool THEN $6 ELSE x.topic END,"
+                  "    position = CASE WHEN $7::bool THEN $8::int ELSE x.position END,"
+                  "    user_limit = CASE WHEN $9::bool THEN $10::int ELSE x.user_limit END,"
+                  "    bitrate = CASE WHEN $11::bool THEN $12::int ELSE x.bitrate END,"
+                  "    updated_at = now()"
+                  "  WHERE x.server_id = $1 AND x.id = $2 RETURNING *"
+                  ") SELECT " CHANNEL_COLUMNS CHANNEL_FROM_CTE,
+                  12},
+    [S_DELETE] = {"channels_delete", "DELETE FROM channels WHERE server_id = $1 AND id = $2", 2},
+};
+
+static json_object *int_or_null(const DbResult *res, int i, int col) {
+    const char *v = db_value(res, i, col);
+    return v ? json_object_new_int64(atoll(v)) : NULL;
+}
+
+static json_object *channel_json(const DbResult *res, int i) {
+    json_object *c = json_object_new_object(), *server = json_object_new_object(),
+                *count = json_object_new_object();
+    json_object_object_add(c, "id", json_new_string_or_null(db_value(res, i, 0)));
+    json_object_object_add(c, "name", json_new_string_or_null(db_value(res, i, 1)));
+    json_object_object_add(c, "type", json_new_string_or_null(db_value(res, i, 2)));
+    json_object_object_add(c, "topic", json_new_string_or_null(db_value(res, i, 3)));
+    json_object_object_add(c, "position", int_or_null(res, i, 4));
+    json_object_object_add(c, "serverId", json_new_string_or_null(db_value(res, i, 5)));
+    json_object_object_add(c, "userLimit", int_or_null(res, i, 6));
+    json_object_object_add(c, "bitrate", int_or_null(res, i, 7));
+    json_object_object_add(server, "id", json_new_string_or_null(db_value(res, i, 5)));
+    json_object_object_add(server, "name", json_new_string_or_null(db_value(res, i, 8)));
+    json_object_object_add(c, "server", server);
+    json_object *creator = NULL;
+    if (db_value(res, i, 9)) {
+        creator = json_object_new_object();
+        json_object_object_add(creator, "id", json_new_string_or_null(db_value(res, i, 9)));
+        json_object_object_add(creator, "username", json_new_string_or_null(db_value(res, i, 10)));
+    }
+    json_object_object_add(c, "createdBy", creator);
+    json_object_object_add(count, "messages", json_object_new_int64(atoll(db_value(res, i, 11))));
+    json_object_object_add(count, "voiceStates",
+                           json_object_new_int64(atoll(db_value(res, i, 12))));
+    json_object_object_add(c, "_count", count);
+    json_object_object_add(c, "createdAt", json_new_time_ms(atoll(db_value(res, i, 13))));
+    json_object_object_add(c, "updatedAt", json_new_time_ms(atoll(db_value(res, i, 14))));
+    return c;
+}
+
+static bool can_view(const ApiServerAccess *a, const DbResult *res, int i) {
+    return api_access_channel(a, db_value(res, i, COL_OVERWRITES)) & PERM_VIEW_CHANNEL;
+}
+
+/* ---- list and get ---- */
+
+static void on_list(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "listing channels"))
+        return;
+    json_object *data = json_object_new_array();
+    for (int i = 0; i < db_ntuples(res); i++)
+        if (can_view(a, res, i)) /* private channels stay invisible to who may not view them */
+            json_object_array_add(data, channel_json(res, i));
+    api_reply_data(a->r, 200, data);
+}
+
+static void on_list_access(ApiServerAccess *a) {
+    const char *params[1] = {api_id_str(a->r, a->server_id)};
+    int e = db_query(a->r->api->db, &statements[S_LIST], params, on_list, a);
+    if (e < 0)
+        api_reply_busy(a->r, e, "listing channels");
+}
+
+static void handle_list(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_list_access, NULL);
+}
+
+/* One channel after a get, create or update: 404 when absent, 403 when not viewable. */
+static void on_channel(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "reading a channel"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(a->r, 404, "Channel not found");
+        return;
+    }
+    if (!api_access_require(a, can_view(a, res, 0) ? PERM_VIEW_CHANNEL : 0, PERM_VIEW_CHANNEL))
+        return;
+    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, channel_json(res, 0));
+}
+
+/* The channel param, or 0 after answering 404. */
+static uint64_t channel_param(ApiServerAccess *a) {
+    uint64_t id = 0;
+    if (id_parse(api_param(a->r, 1), &id) < 0)
+        api_reply_error(a->r, 404, "Channel not found");
+    return id;
+}
+
+static void on_get_access(ApiServerAccess *a) {
+    uint64_t id = channel_param(a);
+    if (!id)
+        return;
+    const char *params[2] = {api_id_str(a->r, a->server_id), api_id_str(a->r, id)};
+    int e = db_query(a->r->api->db, &statements[S_GET], params, on_channel, a);
+    if (e < 0)
+        api_reply_busy(a->r, e, "reading a channel");
+}
+
+static void handle_get(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_get_access, NULL);
+}
+
+/* ---- create ---- */
+
+/* "text", "Voice"... are accepted; the API speaks upper case. */
+static const char *channel_type(ApiRequest *r) {
+    const char *t = validate_get_string(r->body, "type");
+    char *up = arena_strdup(r->arena, t ? t : "TEXT");
+    for (char *p = up; p && *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return up;
+}
+
+static const char *int_param(ApiRequest *r, const char *name) {
+    json_object *v = json_get(r->body, name);
+    return v ? arena_printf(r->arena, "%lld", (long long)json_object_get_int64(v)) : NULL;
+}
+
+static void on_create_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+        return;
+    const char *type = channel_type(r);
+    bool voice = strcmp(type, "VOICE") == 0;
+    const char *bitrate = int_param(r, "bitrate");
+    const char *params[9] = {
+        api_id_str(r, id_next(&r->api->ids)),     api_id_str(r, a->server_id),
+        validate_get_string(r->body, "name"),     type,
+        validate_get_string(r->body, "topic"),    int_param(r, "position"),
+        voice ? int_param(r, "userLimit") : NULL, voice ? (bitrate ? bitrate : "64") : NULL,
+        api_id_str(r, r->auth.user_id),
+    };
+    int e = db_query(r->api->db, &statements[S_CREATE], params, on_channel, a);
+    if (e < 0)
+        api_reply_busy(r, e, "creating a channel");
+}
+
+static void handle_create(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_create_access, NULL);
+}
+
+/* ---- update and delete ---- */
+
+static void on_update_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+        return;
+    uint64_t id = channel_param(a);
+    if (!id)
+        return;
+    static const char *const fields[] = {"name", "topic", "position", "userLimit", "bitrate"};
+    const char *params[12] = {api_id_str(r, a->server_id), api_id_str(r, id)};
+    for (size_t i = 0; i < 5; i++) {
+        params[2 + 2 * i] = validate_has(r->body, fields[i]) ? "true" : "false";
+        params[3 + 2 * i] =
+            i < 2 ? validate_get_string(r->body, fields[i]) : int_param(r, fields[i]);
+    }
+    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_channel, a);
+    if (e < 0)
+        api_reply_busy(r, e, "updating a channel");
+}
+
+static void handle_update(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_update_access, NULL);
+}
+
+static void on_deleted(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "deleting a channel"))
+        return;
+    if (atoi(PQcmdTuples(res->res)) == 0) {
+        api_reply_error(a->r, 404, "Channel not found");
+        return;
+    }
+    http_reply(a->r->http, 204, NULL, "", 0);
+}
+
+static void on_delete_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+        return;
+    uint64_t id = channel_param(a);
+    if (!id)
+        return;
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
+    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, a);
+    if (e < 0)
+        api_reply_busy(r, e, "deleting a channel");
+}
+
+static void handle_delete(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_delete_access, NULL);
+}
+
+/* ---- tables ---- */
+
+static const char *const types[] = {"TEXT",         "VOICE", "ANNOUNCEMENT", "text", "voice",
+                                    "announcement", NULL};
+
+#define CHANNEL_FIELDS(name_flags)                                                                 \
+    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL},                             \
+        {"topic", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 1024, VALIDATE_ANY, NULL},                \
+        {"position", VALIDATE_INT, 0, 0, 10000, VALIDATE_ANY, NULL},                               \
+        {"userLimit", VALIDATE_INT, VALIDATE_NULLABLE, 0, 99, VALIDATE_ANY, NULL}, {               \
+        "bitrate", VALIDATE_INT, VALIDATE_NULLABLE, 8, 384, VALIDATE_ANY, NULL                     \
+    }
+
+static const ValidateField create_fields[] = {
+    CHANNEL_FIELDS(VALIDATE_REQUIRED),
+    {"type", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, types},
+};
+static const ValidateSchema create_schema = VALIDATE_SCHEMA(create_fields);
+static const ValidateField update_fields[] = {CHANNEL_FIELDS(0)};
+static const ValidateSchema update_schema = VALIDATE_SCHEMA(update_fields);
+
+static const ApiRoute routes[] = {
+    {HTTP_GET, "/api/servers/:serverId/channels", handle_list, ROUTE_AUTH_OPTIONAL, NULL,
+     "The server's channels you may view, by position"},
+    {HTTP_POST, "/api/servers/:serverId/channels", handle_create, ROUTE_AUTH, &create_schema,
+     "Create a channel (manage-channels permission)"},
+    {HTTP_GET, "/api/servers/:serverId/channels/:channelId", handle_get, ROUTE_AUTH_OPTIONAL, NULL,
+     "One channel you may view"},
+    {HTTP_PUT, "/api/servers/:serverId/channels/:channelId", handle_update, ROUTE_AUTH,
+     &update_schema, "Update a channel (manage-channels permission)"},
+    {HTTP_PATCH, "/api/servers/:serverId/channels/:channelId", handle_update, ROUTE_AUTH,
+     &update_schema, "Update a channel (manage-channels permission)"},
+    {HTTP_DELETE, "/api/servers/:serverId/channels/:channelId", handle_delete, ROUTE_AUTH, NULL,
+     "Delete a channel (manage-channels permission); 204"},
+};
+
+const ApiModule api_module_channels = {
+    "channels",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
+    sizeof(statements) / sizeof(statements[0]),
+};

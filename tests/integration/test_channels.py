@@ -1,0 +1,94 @@
+"""Channels under servers (seeds 000 and 001), with permission checks and private channels."""
+
+from hype import bearer, register
+from test_servers import create_server
+
+CHANNEL_KEYS = {"id", "name", "type", "topic", "position", "serverId", "userLimit", "bitrate", "server",
+                "createdBy", "_count", "createdAt", "updatedAt"}
+
+
+def default_server(api):
+    return [x for x in api("GET", "/api/servers").json()["data"] if x["name"] == "Hype Community"][0]
+
+
+def test_default_channels_are_public(api):
+    s = default_server(api)
+    r = api("GET", f"/api/servers/{s['id']}/channels")
+    assert r.status_code == 200
+    chans = r.json()["data"]
+    assert [c["name"] for c in chans] == ["general", "announcements", "General Voice", "Gaming"]
+    general, voice = chans[0], chans[2]
+    assert CHANNEL_KEYS <= set(general)
+    assert general["type"] == "TEXT" and general["topic"] == "General discussion" and general["bitrate"] is None
+    assert voice["type"] == "VOICE" and voice["bitrate"] == 64
+    assert general["_count"] == {"messages": 0, "voiceStates": 0}
+    assert general["server"] == {"id": s["id"], "name": "Hype Community"}
+    one = api("GET", f"/api/servers/{s['id']}/channels/{general['id']}")
+    assert one.status_code == 200 and one.json()["data"]["id"] == general["id"]
+
+
+def test_create_update_delete(api):
+    owner, _ = register(api)
+    token = owner["accessToken"]
+    s = create_server(api, token)
+    base = f"/api/servers/{s['id']}/channels"
+    r = api("POST", base, headers=bearer(token), json={"name": "lounge", "type": "voice", "userLimit": 5})
+    assert r.status_code == 201, r.text
+    c = r.json()["data"]
+    assert c["type"] == "VOICE" and c["bitrate"] == 64 and c["userLimit"] == 5 and c["position"] == 2
+    assert c["createdBy"]["id"] == owner["user"]["id"]
+    r = api("POST", base, headers=bearer(token), json={"name": "news", "type": "ANNOUNCEMENT", "topic": "t",
+                                                      "bitrate": 96})
+    assert r.status_code == 201 and r.json()["data"]["bitrate"] is None, "bitrate is for voice channels"
+    r = api("PUT", f"{base}/{c['id']}", headers=bearer(token), json={"name": "Lounge", "bitrate": 128})
+    assert r.status_code == 200
+    assert r.json()["data"]["name"] == "Lounge" and r.json()["data"]["bitrate"] == 128
+    assert [x["name"] for x in api("GET", base).json()["data"]] == ["general", "General", "Lounge", "news"]
+    r = api("DELETE", f"{base}/{c['id']}", headers=bearer(token))
+    assert r.status_code == 204
+    assert api("GET", f"{base}/{c['id']}").status_code == 404
+    assert api("DELETE", f"{base}/{c['id']}", headers=bearer(token)).status_code == 404
+
+
+def test_validation_and_permissions(api):
+    owner, _ = register(api)
+    other, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    base = f"/api/servers/{s['id']}/channels"
+    r = api("POST", base, headers=bearer(owner["accessToken"]), json={"name": "x", "type": "video"})
+    assert r.status_code == 400 and r.json()["details"][0]["code"] == "invalid_enum_value"
+    r = api("POST", base, headers=bearer(owner["accessToken"]), json={"name": "", "bitrate": 1000})
+    assert r.status_code == 400
+    r = api("POST", base, headers=bearer(other["accessToken"]), json={"name": "mine"})
+    assert r.status_code == 403
+    assert api("POST", base, json={"name": "anon"}).status_code == 401
+    first = api("GET", base).json()["data"][0]
+    r = api("PUT", f"{base}/{first['id']}", headers=bearer(other["accessToken"]), json={"name": "x"})
+    assert r.status_code == 403
+    r = api("DELETE", f"{base}/{first['id']}", headers=bearer(other["accessToken"]))
+    assert r.status_code == 403
+    assert api("GET", "/api/servers/987654321/channels").status_code == 404
+    # A channel id of another server is not found under this one.
+    d = default_server(api)
+    general = api("GET", f"/api/servers/{d['id']}/channels").json()["data"][0]
+    assert api("GET", f"{base}/{general['id']}").status_code == 404
+
+
+def test_private_channel(api, pg):
+    owner, _ = register(api)
+    member, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    base = f"/api/servers/{s['id']}/channels"
+    c = api("POST", base, headers=bearer(owner["accessToken"]), json={"name": "staff"}).json()["data"]
+    everyone = pg.psql("hype", f"SELECT id FROM roles WHERE server_id = {s['id']} AND is_everyone")
+    pg.psql("hype", f"INSERT INTO server_members (server_id, user_id) VALUES ({s['id']}, {member['user']['id']})")
+    pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({c['id']}, 'role', {everyone}, 0, 1024)")
+    names = [x["name"] for x in api("GET", base, headers=bearer(member["accessToken"])).json()["data"]]
+    assert "staff" not in names and "general" in names
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 403
+    assert api("GET", f"{base}/{c['id']}").status_code == 401
+    names = [x["name"] for x in api("GET", base, headers=bearer(owner["accessToken"])).json()["data"]]
+    assert "staff" in names
+    # A member overwrite lets this one member in again.
+    pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({c['id']}, 'member', {member['user']['id']}, 1024, 0)")
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 200
