@@ -11,22 +11,40 @@
 #include "hype-id.h"
 
 enum {
-    S_LOAD,
+    S_SERVER,
+    S_CHANNEL,
+    S_MESSAGE,
 };
 
+/* What each load returns, in this order: the server, whether the caller ($2, NULL when
+ * anonymous) is a member, the caller's roles as "id:permissions,...", then the channel and the
+ * message when loaded through them. */
+#define ACCESS_COLUMNS                                                                             \
+    "SELECT s.id, s.owner_id, s.is_blocked, s.is_default, e.id, e.permissions,"                    \
+    "  m.user_id IS NOT NULL,"                                                                     \
+    "  (SELECT string_agg(r.id || ':' || r.permissions, ',') FROM member_roles mr"                 \
+    "     JOIN roles r ON r.id = mr.role_id WHERE mr.server_id = s.id AND mr.user_id = $2)"
+#define ACCESS_JOINS                                                                               \
+    " JOIN roles e ON e.server_id = s.id AND e.is_everyone"                                        \
+    " LEFT JOIN server_members m ON m.server_id = s.id AND m.user_id = $2"
+
 static const DbStatement statements[] = {
-    /* One row per existing server: who owns it, whether the caller ($2, NULL when anonymous)
-     * is a member, and the caller's roles as "id:permissions,...". */
-    [S_LOAD] = {"access_load",
-                "SELECT s.id, s.owner_id, s.is_blocked, s.is_default, e.id, e.permissions,"
-                "  m.user_id IS NOT NULL,"
-                "  (SELECT string_agg(r.id || ':' || r.permissions, ',') FROM member_roles mr"
-                "     JOIN roles r ON r.id = mr.role_id"
-                "    WHERE mr.server_id = s.id AND mr.user_id = $2)"
-                " FROM servers s JOIN roles e ON e.server_id = s.id AND e.is_everyone"
-                " LEFT JOIN server_members m ON m.server_id = s.id AND m.user_id = $2"
-                " WHERE s.id = $1",
-                2},
+    [S_SERVER] = {"access_server",
+                  ACCESS_COLUMNS ", NULL, NULL, NULL, NULL, NULL"
+                                 " FROM servers s" ACCESS_JOINS " WHERE s.id = $1",
+                  2},
+    [S_CHANNEL] = {"access_channel",
+                   ACCESS_COLUMNS
+                   ", c.id, c.type, " API_ACCESS_OVERWRITES_SQL ", NULL, NULL"
+                   " FROM channels c JOIN servers s ON s.id = c.server_id" ACCESS_JOINS
+                   " WHERE c.id = $1",
+                   2},
+    [S_MESSAGE] = {"access_message",
+                   ACCESS_COLUMNS ", c.id, c.type, " API_ACCESS_OVERWRITES_SQL ", x.id, x.author_id"
+                                  " FROM messages x JOIN channels c ON c.id = x.channel_id"
+                                  " JOIN servers s ON s.id = c.server_id" ACCESS_JOINS
+                                  " WHERE x.id = $1 AND x.deleted_at IS NULL",
+                   2},
 };
 
 const ApiModule api_module_access = {
@@ -36,6 +54,7 @@ const ApiModule api_module_access = {
 typedef struct Load {
     ApiServerAccess *a;
     api_access_cb cb;
+    const char *not_found;
 } Load;
 
 static bool parse_roles(ApiServerAccess *a, const char *text) {
@@ -67,7 +86,7 @@ static void on_loaded(const DbResult *res, void *userdata) {
     if (api_reply_db_failed(a->r, res, "loading server access"))
         return;
     if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Server not found");
+        api_reply_error(a->r, 404, l->not_found);
         return;
     }
     if (db_value(res, 0, 2)[0] == 't') {
@@ -92,13 +111,21 @@ static void on_loaded(const DbResult *res, void *userdata) {
         return;
     }
     a->permissions = perm_compute(&a->ctx, NULL, 0);
+    a->channel_id = u64_at(res, 8);
+    if (a->channel_id) {
+        a->channel_type = arena_strdup(a->r->arena, db_value(res, 0, 9));
+        a->channel_permissions = api_access_channel(a, db_value(res, 0, 10));
+    }
+    a->message_id = u64_at(res, 11);
+    a->message_author_id = u64_at(res, 12);
     l->cb(a);
 }
 
-void api_access_load(ApiRequest *r, const char *server_id, api_access_cb cb, void *userdata) {
+static void load(ApiRequest *r, int stmt, const char *id_text, const char *not_found,
+                 api_access_cb cb, void *userdata) {
     uint64_t id;
-    if (id_parse(server_id, &id) < 0) {
-        api_reply_error(r, 404, "Server not found");
+    if (id_parse(id_text, &id) < 0) {
+        api_reply_error(r, 404, not_found);
         return;
     }
     ApiServerAccess *a = arena_zalloc(r->arena, sizeof(*a));
@@ -109,12 +136,36 @@ void api_access_load(ApiRequest *r, const char *server_id, api_access_cb cb, voi
     }
     a->r = r;
     a->userdata = userdata;
-    *l = (Load){a, cb};
+    *l = (Load){a, cb, not_found};
     const char *params[2] = {api_id_str(r, id),
                              r->auth.user_id ? api_id_str(r, r->auth.user_id) : NULL};
-    int e = db_query(r->api->db, &statements[S_LOAD], params, on_loaded, l);
+    int e = db_query(r->api->db, &statements[stmt], params, on_loaded, l);
     if (e < 0)
-        api_reply_busy(r, e, "loading server access");
+        api_reply_busy(r, e, "loading access");
+}
+
+void api_access_load(ApiRequest *r, const char *server_id, api_access_cb cb, void *userdata) {
+    load(r, S_SERVER, server_id, "Server not found", cb, userdata);
+}
+
+void api_access_load_channel(ApiRequest *r, const char *channel_id, api_access_cb cb,
+                             void *userdata) {
+    load(r, S_CHANNEL, channel_id, "Channel not found", cb, userdata);
+}
+
+void api_access_load_message(ApiRequest *r, const char *message_id, api_access_cb cb,
+                             void *userdata) {
+    load(r, S_MESSAGE, message_id, "Message not found", cb, userdata);
+}
+
+bool api_access_require_member(ApiServerAccess *a) {
+    if (a->is_member || a->ctx.is_owner)
+        return true;
+    if (!a->r->auth.user_id)
+        api_reply_error(a->r, 401, "Not authenticated");
+    else
+        api_reply_error(a->r, 403, "You are not a member of this server");
+    return false;
 }
 
 uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites) {

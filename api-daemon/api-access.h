@@ -19,7 +19,13 @@ typedef struct ApiServerAccess {
     PermContext ctx; /* role arrays point into the fields below */
     uint64_t role_ids[ACCESS_ROLES_MAX], role_perms[ACCESS_ROLES_MAX];
     uint64_t permissions; /* in the server, before channel overwrites */
-    void *userdata;       /* for the route's own state */
+    /* Loaded by channel or message id: */
+    uint64_t channel_id;
+    const char *channel_type;     /* "TEXT", "VOICE", "ANNOUNCEMENT" */
+    uint64_t channel_permissions; /* after the channel's overwrites */
+    /* Loaded by message id: */
+    uint64_t message_id, message_author_id;
+    void *userdata; /* for the route's own state */
 } ApiServerAccess;
 
 typedef void (*api_access_cb)(ApiServerAccess *a);
@@ -31,6 +37,18 @@ typedef void (*api_access_cb)(ApiServerAccess *a);
  * callers are treated as non-members (they get what @everyone gets).
  */
 void api_access_load(ApiRequest *r, const char *server_id, api_access_cb cb, void *userdata);
+
+/* The same, for the channel (404 "Channel not found") or the live message (404 "Message not
+ * found") with that id, filling the channel and message fields too. Membership is not
+ * required here: routes decide (api_access_require_member). */
+void api_access_load_channel(ApiRequest *r, const char *channel_id, api_access_cb cb,
+                             void *userdata);
+void api_access_load_message(ApiRequest *r, const char *message_id, api_access_cb cb,
+                             void *userdata);
+
+/* Answers 401 to anonymous callers and 403 "You are not a member of this server" to others
+ * unless the caller is a member; returns whether it is. */
+bool api_access_require_member(ApiServerAccess *a);
 
 /* The caller's permissions in a channel of that server, given its overwrites as
  * api-permissions' text form. */

@@ -440,28 +440,28 @@ static void handle_logout(ApiRequest *r) {
 /* ---- tables ---- */
 
 static const ValidateField register_fields[] = {
-    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL},
+    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL, NULL},
     /* Optional, so that seed 002's clients, which register with a username only, work. */
-    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL},
-    {"password", VALIDATE_STRING, VALIDATE_REQUIRED, 8, 128, VALIDATE_ANY, NULL},
-    {"displayName", VALIDATE_STRING, 0, 1, 32, VALIDATE_ANY, NULL},
+    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL, NULL},
+    {"password", VALIDATE_STRING, VALIDATE_REQUIRED, 8, 128, VALIDATE_ANY, NULL, NULL},
+    {"displayName", VALIDATE_STRING, 0, 1, 32, VALIDATE_ANY, NULL, NULL},
 };
 static const ValidateSchema register_schema = VALIDATE_SCHEMA(register_fields);
 
 static const ValidateField login_fields[] = {
-    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL},
-    {"username", VALIDATE_STRING, 0, 1, 32, VALIDATE_ANY, NULL},
-    {"password", VALIDATE_STRING, VALIDATE_REQUIRED, 1, 128, VALIDATE_ANY, NULL},
+    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL, NULL},
+    {"username", VALIDATE_STRING, 0, 1, 32, VALIDATE_ANY, NULL, NULL},
+    {"password", VALIDATE_STRING, VALIDATE_REQUIRED, 1, 128, VALIDATE_ANY, NULL, NULL},
 };
 static const ValidateSchema login_schema = VALIDATE_SCHEMA(login_fields);
 
 static const ValidateField guest_fields[] = {
-    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL},
+    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL, NULL},
 };
 static const ValidateSchema guest_schema = VALIDATE_SCHEMA(guest_fields);
 
 static const ValidateField refresh_fields[] = {
-    {"refreshToken", VALIDATE_STRING, VALIDATE_REQUIRED, 1, 8192, VALIDATE_ANY, NULL},
+    {"refreshToken", VALIDATE_STRING, VALIDATE_REQUIRED, 1, 8192, VALIDATE_ANY, NULL, NULL},
 };
 static const ValidateSchema refresh_schema = VALIDATE_SCHEMA(refresh_fields);
 

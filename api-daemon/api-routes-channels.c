@@ -14,7 +14,7 @@
 #define CHANNEL_COLUMNS                                                                            \
     "c.id, c.name, c.type, c.topic, c.position, c.server_id, c.user_limit, c.bitrate, s.name, "    \
     "c.created_by, cu.username, "                                                                  \
-    "(SELECT count(*) FROM messages mg WHERE mg.channel_id = c.id AND mg.deleted_at IS NULL), "    \
+    "c.message_count, "                                                                            \
     "(SELECT count(*) FROM voice_states vs WHERE vs.channel_id = c.id), "                          \
     "floor(extract(epoch FROM c.created_at) * 1000)::int8, "                                       \
     "floor(extract(epoch FROM c.updated_at) * 1000)::int8, " API_ACCESS_OVERWRITES_SQL
@@ -264,17 +264,18 @@ static void handle_delete(ApiRequest *r) {
 static const char *const types[] = {"TEXT",         "VOICE", "ANNOUNCEMENT", "text", "voice",
                                     "announcement", NULL};
 
-#define CHANNEL_FIELDS(name_flags)                                                                 \
-    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL},                             \
-        {"topic", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 1024, VALIDATE_ANY, NULL},                \
-        {"position", VALIDATE_INT, 0, 0, 10000, VALIDATE_ANY, NULL},                               \
-        {"userLimit", VALIDATE_INT, VALIDATE_NULLABLE, 0, 99, VALIDATE_ANY, NULL}, {               \
-        "bitrate", VALIDATE_INT, VALIDATE_NULLABLE, 8, 384, VALIDATE_ANY, NULL                     \
-    }
+/* clang-format off */
+#define CHANNEL_FIELDS(name_flags)                                                          \
+    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL, NULL},                \
+    {"topic", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 1024, VALIDATE_ANY, NULL, NULL},       \
+    {"position", VALIDATE_INT, 0, 0, 10000, VALIDATE_ANY, NULL, NULL},                      \
+    {"userLimit", VALIDATE_INT, VALIDATE_NULLABLE, 0, 99, VALIDATE_ANY, NULL, NULL},        \
+    {"bitrate", VALIDATE_INT, VALIDATE_NULLABLE, 8, 384, VALIDATE_ANY, NULL, NULL}
+/* clang-format on */
 
 static const ValidateField create_fields[] = {
     CHANNEL_FIELDS(VALIDATE_REQUIRED),
-    {"type", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, types},
+    {"type", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, types, NULL},
 };
 static const ValidateSchema create_schema = VALIDATE_SCHEMA(create_fields);
 static const ValidateField update_fields[] = {CHANNEL_FIELDS(0)};

@@ -249,13 +249,14 @@ static void handle_delete(ApiRequest *r) {
 
 /* ---- tables ---- */
 
-#define SERVER_FIELDS(name_flags)                                                                  \
-    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL},                             \
-        {"description", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 1000, VALIDATE_ANY, NULL},          \
-        {"iconUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL},              \
-        {"icon", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL}, {               \
-        "bannerUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL               \
-    }
+/* clang-format off */
+#define SERVER_FIELDS(name_flags)                                                           \
+    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL, NULL},                \
+    {"description", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 1000, VALIDATE_ANY, NULL, NULL}, \
+    {"iconUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL, NULL},     \
+    {"icon", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL, NULL},        \
+    {"bannerUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL, NULL}
+/* clang-format on */
 
 static const ValidateField create_fields[] = {SERVER_FIELDS(VALIDATE_REQUIRED)};
 static const ValidateSchema create_schema = VALIDATE_SCHEMA(create_fields);

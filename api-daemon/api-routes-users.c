@@ -205,17 +205,17 @@ static void handle_status(ApiRequest *r) {
 /* ---- tables ---- */
 
 static const ValidateField update_fields[] = {
-    {"username", VALIDATE_STRING, 0, 3, 32, VALIDATE_USERNAME, NULL},
-    {"displayName", VALIDATE_STRING, VALIDATE_NULLABLE, 1, 32, VALIDATE_ANY, NULL},
-    {"bio", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 500, VALIDATE_ANY, NULL},
-    {"avatarUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL},
+    {"username", VALIDATE_STRING, 0, 3, 32, VALIDATE_USERNAME, NULL, NULL},
+    {"displayName", VALIDATE_STRING, VALIDATE_NULLABLE, 1, 32, VALIDATE_ANY, NULL, NULL},
+    {"bio", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 500, VALIDATE_ANY, NULL, NULL},
+    {"avatarUrl", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 2048, VALIDATE_URL, NULL, NULL},
 };
 static const ValidateSchema update_schema = VALIDATE_SCHEMA(update_fields);
 
 static const char *const statuses[] = {"online", "idle", "dnd", "offline", NULL};
 static const ValidateField status_fields[] = {
-    {"status", VALIDATE_ENUM, VALIDATE_REQUIRED, 0, 0, VALIDATE_ANY, statuses},
-    {"customStatus", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 128, VALIDATE_ANY, NULL},
+    {"status", VALIDATE_ENUM, VALIDATE_REQUIRED, 0, 0, VALIDATE_ANY, statuses, NULL},
+    {"customStatus", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 128, VALIDATE_ANY, NULL, NULL},
 };
 static const ValidateSchema status_schema =
     VALIDATE_SCHEMA(status_fields, .error = "Invalid status");

@@ -16,9 +16,17 @@
 #define EMAIL_MAX 254
 #define URL_MAX 2048
 
+/* Issues inside an array of objects carry the element's place: ["attachments", 0, "url"]. */
+static const char *prefix_name;
+static int prefix_index = -1;
+
 static json_object *issue_new(const char *code, const char *path, const char *message) {
     json_object *issue = json_object_new_object();
     json_object *p = json_object_new_array();
+    if (prefix_name) {
+        json_object_array_add(p, json_object_new_string(prefix_name));
+        json_object_array_add(p, json_object_new_int(prefix_index));
+    }
     if (path)
         json_object_array_add(p, json_object_new_string(path));
     json_object_object_add(issue, "code", json_object_new_string(code));
@@ -39,6 +47,7 @@ void validate_add_custom(json_object **details, const char *path, const char *me
 
 static const char *type_expected(ValidateType t) {
     switch (t) {
+    case VALIDATE_OBJECTS: return "array";
     case VALIDATE_INT: return "number";
     case VALIDATE_BOOL: return "boolean";
     case VALIDATE_STRING:
@@ -220,12 +229,49 @@ static void check_int(const ValidateField *f, json_object *v, json_object **deta
 
 static bool type_matches(ValidateType t, json_object *v) {
     switch (t) {
+    case VALIDATE_OBJECTS: return json_object_is_type(v, json_type_array);
     case VALIDATE_INT: return json_object_is_type(v, json_type_int);
     case VALIDATE_BOOL: return json_object_is_type(v, json_type_boolean);
     case VALIDATE_STRING:
     case VALIDATE_ENUM:
     default: return json_object_is_type(v, json_type_string);
     }
+}
+
+static void check_fields(const ValidateSchema *schema, json_object *obj, json_object **details);
+
+static void check_objects(const ValidateField *f, json_object *v, json_object **details) {
+    size_t n = json_object_array_length(v);
+    if ((f->min || f->max) && (long long)n < f->min) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Array must contain at least %lld element(s)", f->min);
+        json_object *issue = issue_new("too_small", f->name, msg);
+        json_object_object_add(issue, "minimum", json_object_new_int64(f->min));
+        issues_add(details, issue);
+        return;
+    }
+    if (f->max && (long long)n > f->max) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "Array must contain at most %lld element(s)", f->max);
+        json_object *issue = issue_new("too_big", f->name, msg);
+        json_object_object_add(issue, "maximum", json_object_new_int64(f->max));
+        issues_add(details, issue);
+        return;
+    }
+    /* One level of nesting is all the API needs; deeper prefixes are not kept. */
+    const char *saved_name = prefix_name;
+    int saved_index = prefix_index;
+    for (size_t i = 0; i < n; i++) {
+        json_object *item = json_object_array_get_idx(v, i);
+        prefix_name = f->name;
+        prefix_index = (int)i;
+        if (!item || !json_object_is_type(item, json_type_object))
+            add_invalid_type(details, NULL, "object", json_type_label(item));
+        else
+            check_fields(f->items, item, details);
+    }
+    prefix_name = saved_name;
+    prefix_index = saved_index;
 }
 
 static void check_field(const ValidateField *f, json_object *obj, json_object **details) {
@@ -254,6 +300,13 @@ static void check_field(const ValidateField *f, json_object *obj, json_object **
         check_enum(f, json_object_get_string(v), details);
     else if (f->type == VALIDATE_INT)
         check_int(f, v, details);
+    else if (f->type == VALIDATE_OBJECTS)
+        check_objects(f, v, details);
+}
+
+static void check_fields(const ValidateSchema *schema, json_object *obj, json_object **details) {
+    for (size_t i = 0; i < schema->n_fields; i++)
+        check_field(&schema->fields[i], obj, details);
 }
 
 int validate_json(const ValidateSchema *schema, json_object *value, json_object **ret_details) {
@@ -263,8 +316,7 @@ int validate_json(const ValidateSchema *schema, json_object *value, json_object 
         *ret_details = details;
         return -EINVAL;
     }
-    for (size_t i = 0; i < schema->n_fields; i++)
-        check_field(&schema->fields[i], value, &details);
+    check_fields(schema, value, &details);
     if (!details)
         return 0;
     *ret_details = details;

@@ -19,7 +19,8 @@ typedef enum ValidateType {
     VALIDATE_STRING,
     VALIDATE_INT, /* a JSON integer; min/max bound the value */
     VALIDATE_BOOL,
-    VALIDATE_ENUM, /* a string among options */
+    VALIDATE_ENUM,    /* a string among options */
+    VALIDATE_OBJECTS, /* an array of objects, each checked against items; min/max bound the count */
 } ValidateType;
 
 typedef enum ValidateFormat {
@@ -35,20 +36,25 @@ enum {
     VALIDATE_NULLABLE = 1u << 1,
 };
 
+typedef struct ValidateSchema ValidateSchema;
+
+typedef struct ValidateSchema ValidateSchema;
+
 typedef struct ValidateField {
     const char *name;
     ValidateType type;
     unsigned flags;
-    long long min, max;         /* strings: length in code points; ints: value; 0,0 = none */
-    ValidateFormat format;      /* strings only */
-    const char *const *options; /* VALIDATE_ENUM: NULL-terminated */
+    long long min, max;          /* strings: length in code points; ints: value; 0,0 = none */
+    ValidateFormat format;       /* strings only */
+    const char *const *options;  /* VALIDATE_ENUM: NULL-terminated */
+    const ValidateSchema *items; /* VALIDATE_OBJECTS: the schema of each element */
 } ValidateField;
 
-typedef struct ValidateSchema {
+struct ValidateSchema {
     const ValidateField *fields;
     size_t n_fields;
     const char *error; /* top-level "error" on failure; NULL = "Validation failed" */
-} ValidateSchema;
+};
 
 #define VALIDATE_SCHEMA(arr, ...)                                                                  \
     { .fields = (arr), .n_fields = sizeof(arr) / sizeof((arr)[0]), __VA_ARGS__ }

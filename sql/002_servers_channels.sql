@@ -66,6 +66,7 @@ CREATE TABLE channels (
     user_limit    integer CHECK (user_limit BETWEEN 0 AND 99),
     bitrate       integer CHECK (bitrate BETWEEN 8 AND 384),   -- kbps, voice channels only
     created_by    bigint REFERENCES users (id) ON DELETE SET NULL,
+    message_count integer NOT NULL DEFAULT 0,   -- live (not deleted) messages, kept by triggers
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
@@ -96,6 +97,44 @@ CREATE TABLE messages (
 -- Time-ordered ids make (channel_id, id) the order of a channel's history and its cursors.
 CREATE INDEX messages_channel_id_idx ON messages (channel_id, id) WHERE deleted_at IS NULL;
 CREATE INDEX messages_search_idx ON messages USING gin (search);
+
+-- Attachments are metadata: the files themselves live wherever the client uploaded them.
+CREATE TABLE message_attachments (
+    id            bigint PRIMARY KEY,
+    message_id    bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position      smallint NOT NULL DEFAULT 0,
+    filename      text NOT NULL CHECK (char_length(filename) BETWEEN 1 AND 255),
+    url           text NOT NULL CHECK (char_length(url) BETWEEN 1 AND 2048),
+    size          bigint NOT NULL CHECK (size BETWEEN 0 AND 104857600),
+    mime_type     text NOT NULL CHECK (char_length(mime_type) BETWEEN 3 AND 255)
+);
+CREATE INDEX message_attachments_message_id_idx ON message_attachments (message_id, position);
+
+-- One reaction per (message, user, emoji); adding it twice is the same reaction.
+CREATE TABLE message_reactions (
+    id            bigint PRIMARY KEY,
+    message_id    bigint NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    user_id       bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    emoji         text NOT NULL CHECK (char_length(emoji) BETWEEN 1 AND 64),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (message_id, user_id, emoji)
+);
+
+-- Pagination reports totals: a counter kept in step with inserts and (soft) deletes answers
+-- them without counting a channel's history each time.
+CREATE FUNCTION messages_count_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' AND NEW.deleted_at IS NULL THEN
+        UPDATE channels SET message_count = message_count + 1 WHERE id = NEW.channel_id;
+    ELSIF TG_OP = 'UPDATE' AND OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
+        UPDATE channels SET message_count = message_count - 1 WHERE id = NEW.channel_id;
+    ELSIF TG_OP = 'DELETE' AND OLD.deleted_at IS NULL THEN
+        UPDATE channels SET message_count = message_count - 1 WHERE id = OLD.channel_id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER messages_count AFTER INSERT OR UPDATE OF deleted_at OR DELETE ON messages
+    FOR EACH ROW EXECUTE FUNCTION messages_count_trigger();
 
 -- Who is in which voice channel; written by hype-signal through hype-api, cleared on disconnect.
 CREATE TABLE voice_states (

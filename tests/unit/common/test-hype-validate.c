@@ -5,12 +5,12 @@
 
 static const char *const colors[] = {"red", "green", NULL};
 static const ValidateField fields[] = {
-    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL},
-    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL},
-    {"url", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 0, VALIDATE_URL, NULL},
-    {"age", VALIDATE_INT, 0, 1, 150, VALIDATE_ANY, NULL},
-    {"flag", VALIDATE_BOOL, 0, 0, 0, VALIDATE_ANY, NULL},
-    {"color", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, colors},
+    {"username", VALIDATE_STRING, VALIDATE_REQUIRED, 3, 32, VALIDATE_USERNAME, NULL, NULL},
+    {"email", VALIDATE_STRING, 0, 0, 254, VALIDATE_EMAIL, NULL, NULL},
+    {"url", VALIDATE_STRING, VALIDATE_NULLABLE, 0, 0, VALIDATE_URL, NULL, NULL},
+    {"age", VALIDATE_INT, 0, 1, 150, VALIDATE_ANY, NULL, NULL},
+    {"flag", VALIDATE_BOOL, 0, 0, 0, VALIDATE_ANY, NULL, NULL},
+    {"color", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, colors, NULL},
 };
 static const ValidateSchema schema = VALIDATE_SCHEMA(fields);
 
@@ -64,7 +64,7 @@ TEST(collects_every_issue) {
 TEST(lengths_count_code_points) {
     /* zod's email rule is ASCII-only in the local part. */
     ASSERT_TRUE(strstr(check("{\"username\":\"abc\",\"email\":\"\xc3\xa9@example.com\"}"), "invalid_string") != NULL);
-    static const ValidateField f[] = {{"s", VALIDATE_STRING, 0, 0, 3, VALIDATE_ANY, NULL}};
+    static const ValidateField f[] = {{"s", VALIDATE_STRING, 0, 0, 3, VALIDATE_ANY, NULL, NULL}};
     static const ValidateSchema s = VALIDATE_SCHEMA(f);
     json_object *o = json_object_new_object(), *details = NULL;
     json_object_object_add(o, "s", json_object_new_string("\xc3\xa9\xc3\xa9\xc3\xa9"));
