@@ -139,6 +139,37 @@ bool validate_is_email(const char *s) {
     return true;
 }
 
+/* Digits at p[0..n) in [lo, hi]. */
+static bool digits_in(const char *p, int n, int lo, int hi) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)p[i]))
+            return false;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v >= lo && v <= hi;
+}
+
+bool validate_is_datetime(const char *s) {
+    if (strlen(s) < 20 || !digits_in(s, 4, 1, 9999) || s[4] != '-' || !digits_in(s + 5, 2, 1, 12) ||
+        s[7] != '-' || !digits_in(s + 8, 2, 1, 31) || (s[10] != 'T' && s[10] != 't') ||
+        !digits_in(s + 11, 2, 0, 23) || s[13] != ':' || !digits_in(s + 14, 2, 0, 59) ||
+        s[16] != ':' || !digits_in(s + 17, 2, 0, 60))
+        return false;
+    const char *p = s + 19;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; isdigit((unsigned char)*p); p++)
+            n++;
+        if (n < 1 || n > 9)
+            return false;
+    }
+    if ((*p == 'Z' || *p == 'z') && !p[1])
+        return true;
+    return (*p == '+' || *p == '-') && digits_in(p + 1, 2, 0, 14) && p[3] == ':' &&
+           digits_in(p + 4, 2, 0, 59) && !p[6];
+}
+
 bool validate_is_url(const char *s) {
     size_t len = strlen(s);
     const char *host;
@@ -192,6 +223,10 @@ static void check_string(const ValidateField *f, json_object *v, json_object **d
     case VALIDATE_ID:
         if (!id_is_valid_string(s))
             add_invalid_string(details, f->name, "regex", "Invalid id");
+        break;
+    case VALIDATE_DATETIME:
+        if (!validate_is_datetime(s))
+            add_invalid_string(details, f->name, "datetime", "Invalid datetime");
         break;
     case VALIDATE_ANY: break;
     }

@@ -29,6 +29,7 @@ typedef enum ValidateFormat {
     VALIDATE_URL,      /* http(s) with a host, no whitespace */
     VALIDATE_USERNAME, /* /^[a-zA-Z0-9_-]+$/ */
     VALIDATE_ID,       /* a decimal snowflake id string */
+    VALIDATE_DATETIME, /* ISO 8601 with a zone: 2025-10-23T10:30:00(.000)?(Z|+02:00) */
 } ValidateFormat;
 
 enum {
@@ -72,6 +73,7 @@ void validate_add_custom(json_object **details, const char *path, const char *me
 bool validate_is_email(const char *s);
 bool validate_is_url(const char *s);
 bool validate_is_username(const char *s);
+bool validate_is_datetime(const char *s);
 
 /* Member lookups after validation: NULL when absent or JSON null. */
 const char *validate_get_string(json_object *obj, const char *name);

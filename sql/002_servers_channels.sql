@@ -56,6 +56,20 @@ CREATE TABLE member_roles (
     FOREIGN KEY (server_id, user_id) REFERENCES server_members (server_id, user_id) ON DELETE CASCADE
 );
 
+-- Invitations to join a server: a random token, optionally limited in uses and time.
+CREATE TABLE invites (
+    id            bigint PRIMARY KEY,
+    server_id     bigint NOT NULL REFERENCES servers (id) ON DELETE CASCADE,
+    token         text NOT NULL UNIQUE CHECK (char_length(token) BETWEEN 8 AND 64),
+    created_by    bigint REFERENCES users (id) ON DELETE SET NULL,
+    max_uses      integer CHECK (max_uses > 0),      -- NULL: unlimited
+    uses          integer NOT NULL DEFAULT 0 CHECK (uses >= 0),
+    expires_at    timestamptz,                        -- NULL: never
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    CHECK (max_uses IS NULL OR uses <= max_uses)
+);
+CREATE INDEX invites_server_id_idx ON invites (server_id);
+
 CREATE TABLE channels (
     id            bigint PRIMARY KEY,
     server_id     bigint NOT NULL REFERENCES servers (id) ON DELETE CASCADE,

@@ -104,6 +104,20 @@ TEST(formats) {
     ASSERT_FALSE(validate_is_username(""));
 }
 
+TEST(datetimes) {
+    ASSERT_TRUE(validate_is_datetime("2025-10-23T10:30:00.000Z"));
+    ASSERT_TRUE(validate_is_datetime("2025-10-23T10:30:00Z"));
+    ASSERT_TRUE(validate_is_datetime("2025-10-23T10:30:00+02:00"));
+    ASSERT_TRUE(validate_is_datetime("2025-10-23T10:30:00.123456-05:30"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23 10:30:00Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00"));     /* no zone */
+    ASSERT_FALSE(validate_is_datetime("2025-13-23T10:30:00Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T25:30:00Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00.Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00Zjunk"));
+    ASSERT_FALSE(validate_is_datetime("tomorrow"));
+}
+
 TEST(int_params) {
     long long v = 0;
     json_object *details = NULL;

@@ -1,0 +1,361 @@
+/* api-routes-members: /api/serverMembers (seed 001): list, add, nickname, kick or leave, ownership
+ * transfer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-access.h"
+#include "api-reply.h"
+#include "api-server.h"
+#include "hype-id.h"
+#include "hype-json.h"
+
+#define MEMBERS_PAGE_DEFAULT 100
+#define MEMBERS_PAGE_MAX 1000
+
+/* clang-format off */
+/* A member "m" of server "s" with its user "u": the OR of its roles' permissions decides the
+ * legacy role name of seed 001. */
+#define MEMBER_COLUMNS                                                                      \
+    "m.user_id, m.server_id, m.nickname, floor(extract(epoch FROM m.joined_at) * 1000)::int8, " \
+    "u.username, u.display_name, u.avatar_url, u.status, s.owner_id = m.user_id, "          \
+    "COALESCE((SELECT bit_or(r.permissions) FROM member_roles mr JOIN roles r ON r.id = mr.role_id" \
+    "  WHERE mr.server_id = m.server_id AND mr.user_id = m.user_id), 0), "                  \
+    "(SELECT string_agg(mr.role_id::text, ',' ORDER BY mr.role_id) FROM member_roles mr"     \
+    "  WHERE mr.server_id = m.server_id AND mr.user_id = m.user_id)"
+#define MEMBER_FROM                                                                         \
+    " FROM server_members m JOIN users u ON u.id = m.user_id JOIN servers s ON s.id = m.server_id"
+/* clang-format on */
+
+enum {
+    S_LIST,
+    S_GET,
+    S_ADD,
+    S_NICKNAME,
+    S_REMOVE,
+    S_TRANSFER,
+};
+
+static const DbStatement statements[] = {
+    [S_LIST] = {"members_list",
+                "SELECT " MEMBER_COLUMNS MEMBER_FROM
+                " WHERE m.server_id = $1 ORDER BY m.joined_at, m.user_id LIMIT $2 OFFSET $3",
+                3},
+    [S_GET] = {"members_get",
+               "SELECT " MEMBER_COLUMNS MEMBER_FROM " WHERE m.server_id = $1 AND m.user_id = $2",
+               2},
+    [S_ADD] = {"members_add",
+               "INSERT INTO server_members (server_id, user_id) VALUES ($1, $2)"
+               " ON CONFLICT DO NOTHING RETURNING user_id",
+               2},
+    [S_NICKNAME] = {"members_nickname",
+                    "UPDATE server_members SET nickname = $3 WHERE server_id = $1 AND user_id = $2",
+                    3},
+    [S_REMOVE] = {"members_remove",
+                  "DELETE FROM server_members WHERE server_id = $1 AND user_id = $2", 2},
+    /* Only to a member, and only from the current owner (a concurrent transfer loses). */
+    [S_TRANSFER] = {"members_transfer",
+                    "UPDATE servers SET owner_id = $2, updated_at = now()"
+                    " WHERE id = $1 AND owner_id = $3 AND EXISTS (SELECT 1 FROM server_members"
+                    "   WHERE server_id = $1 AND user_id = $2) RETURNING id",
+                    3},
+};
+
+static const char *legacy_role(bool owner, uint64_t perms) {
+    if (owner)
+        return "owner";
+    if (perms & PERM_ADMINISTRATOR)
+        return "admin";
+    if (perms & (PERM_MANAGE_MESSAGES | PERM_KICK_MEMBERS | PERM_BAN_MEMBERS))
+        return "moderator";
+    return "member";
+}
+
+static json_object *member_json(const DbResult *res, int i) {
+    json_object *m = json_object_new_object(), *user = json_object_new_object(),
+                *roles = json_object_new_array();
+    const char *uid = db_value(res, i, 0);
+    bool owner = db_value(res, i, 8)[0] == 't';
+    const char *role_ids = db_value(res, i, 10);
+    for (const char *p = role_ids; p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_object_array_add(roles, json_object_new_string_len(p, (int)n));
+        p += n + (p[n] == ',');
+    }
+    json_object_object_add(m, "id", json_new_string_or_null(uid));
+    json_object_object_add(m, "userId", json_new_string_or_null(uid));
+    json_object_object_add(m, "serverId", json_new_string_or_null(db_value(res, i, 1)));
+    json_object_object_add(m, "nickname", json_new_string_or_null(db_value(res, i, 2)));
+    json_object_object_add(
+        m, "role",
+        json_object_new_string(legacy_role(owner, strtoull(db_value(res, i, 9), NULL, 10))));
+    json_object_object_add(m, "roles", roles);
+    json_object_object_add(m, "joinedAt", json_new_time_ms(atoll(db_value(res, i, 3))));
+    json_object_object_add(user, "id", json_new_string_or_null(uid));
+    json_object_object_add(user, "username", json_new_string_or_null(db_value(res, i, 4)));
+    json_object_object_add(user, "displayName", json_new_string_or_null(db_value(res, i, 5)));
+    json_object_object_add(user, "avatarUrl", json_new_string_or_null(db_value(res, i, 6)));
+    json_object_object_add(user, "status", json_new_string_or_null(db_value(res, i, 7)));
+    json_object_object_add(m, "user", user);
+    return m;
+}
+
+/* The ":memberId" param as an id, or 0 after answering 404. */
+static uint64_t member_param(ApiServerAccess *a) {
+    uint64_t id = 0;
+    if (id_parse(api_param(a->r, 1), &id) < 0)
+        api_reply_error(a->r, 404, "Member not found");
+    return id;
+}
+
+static void on_member(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "reading a member"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(a->r, 404, "Member not found");
+        return;
+    }
+    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, member_json(res, 0));
+}
+
+static void reply_member(ApiServerAccess *a, uint64_t user_id) {
+    const char *params[2] = {api_id_str(a->r, a->server_id), api_id_str(a->r, user_id)};
+    int e = db_query(a->r->api->db, &statements[S_GET], params, on_member, a);
+    if (e < 0)
+        api_reply_busy(a->r, e, "reading a member");
+}
+
+/* ---- list ---- */
+
+typedef struct Page {
+    long long limit, offset;
+} Page;
+
+static void on_list(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    Page *p = a->userdata;
+    if (api_reply_db_failed(a->r, res, "listing members"))
+        return;
+    json_object *data = json_object_new_array(), *meta = json_object_new_object();
+    for (int i = 0; i < db_ntuples(res); i++)
+        json_object_array_add(data, member_json(res, i));
+    json_object_object_add(meta, "limit", json_object_new_int64(p->limit));
+    json_object_object_add(meta, "offset", json_object_new_int64(p->offset));
+    api_reply_list(a->r, data, meta);
+}
+
+static void on_list_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (!api_access_require_member(a))
+        return;
+    Page *p = a->userdata;
+    const char *params[3] = {api_id_str(r, a->server_id), arena_printf(r->arena, "%lld", p->limit),
+                             arena_printf(r->arena, "%lld", p->offset)};
+    int e = db_query(r->api->db, &statements[S_LIST], params, on_list, a);
+    if (e < 0)
+        api_reply_busy(r, e, "listing members");
+}
+
+static void handle_list(ApiRequest *r) {
+    json_object *details = NULL;
+    Page *p = arena_zalloc(r->arena, sizeof(*p));
+    if (!p) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    int a =
+        api_query_int(r, "limit", MEMBERS_PAGE_DEFAULT, 1, MEMBERS_PAGE_MAX, &p->limit, &details);
+    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &p->offset, &details);
+    if (a < 0 || b < 0) {
+        api_reply_details(r, 400, "Validation failed", details);
+        return;
+    }
+    api_access_load(r, api_param(r, 0), on_list_access, p);
+}
+
+/* ---- add ---- */
+
+typedef struct Target {
+    ApiServerAccess *a;
+    uint64_t user_id;
+} Target;
+
+static void on_added(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    if (res->error == -EIO && res->sqlstate && strcmp(res->sqlstate, "23503") == 0) {
+        api_reply_error(r, 404, "User not found");
+        return;
+    }
+    if (api_reply_db_failed(r, res, "adding a member"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 409, "Already a member of this server");
+        return;
+    }
+    reply_member(t->a, t->user_id);
+}
+
+static void on_add_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (!api_access_require_member(a) || !api_access_require(a, a->permissions, PERM_MANAGE_SERVER))
+        return;
+    Target *t = arena_zalloc(r->arena, sizeof(*t));
+    if (!t || id_parse(validate_get_string(r->body, "userId"), &t->user_id) < 0) {
+        api_reply_error(r, 404, "User not found");
+        return;
+    }
+    t->a = a;
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, t->user_id)};
+    int e = db_query(r->api->db, &statements[S_ADD], params, on_added, t);
+    if (e < 0)
+        api_reply_busy(r, e, "adding a member");
+}
+
+static void handle_add(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_add_access, NULL);
+}
+
+/* ---- nickname ---- */
+
+static void on_nickname(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    if (api_reply_db_failed(t->a->r, res, "setting a nickname"))
+        return;
+    reply_member(t->a, t->user_id);
+}
+
+static void on_nickname_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    uint64_t id = member_param(a);
+    if (!id || !api_access_require_member(a))
+        return;
+    uint64_t need = id == r->auth.user_id ? PERM_CHANGE_NICKNAME : PERM_MANAGE_NICKNAMES;
+    if (!api_access_require(a, a->permissions, need))
+        return;
+    Target *t = arena_zalloc(r->arena, sizeof(*t));
+    if (!t) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    *t = (Target){a, id};
+    const char *params[3] = {api_id_str(r, a->server_id), api_id_str(r, id),
+                             validate_get_string(r->body, "nickname")};
+    int e = db_query(r->api->db, &statements[S_NICKNAME], params, on_nickname, t);
+    if (e < 0)
+        api_reply_busy(r, e, "setting a nickname");
+}
+
+static void handle_nickname(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_nickname_access, NULL);
+}
+
+/* ---- remove (kick or leave) ---- */
+
+static void on_removed(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "removing a member"))
+        return;
+    if (atoi(PQcmdTuples(res->res)) == 0) {
+        api_reply_error(a->r, 404, "Member not found");
+        return;
+    }
+    http_reply(a->r->http, 204, NULL, "", 0);
+}
+
+static void on_remove_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    uint64_t id = member_param(a);
+    if (!id || !api_access_require_member(a))
+        return;
+    if (id == a->owner_id) {
+        api_reply_error(r, 403, "The owner cannot leave or be removed: transfer ownership first");
+        return;
+    }
+    /* Leaving is everyone's right; removing someone else takes the kick permission. */
+    if (id != r->auth.user_id && !api_access_require(a, a->permissions, PERM_KICK_MEMBERS))
+        return;
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
+    int e = db_query(r->api->db, &statements[S_REMOVE], params, on_removed, a);
+    if (e < 0)
+        api_reply_busy(r, e, "removing a member");
+}
+
+static void handle_remove(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_remove_access, NULL);
+}
+
+/* ---- ownership ---- */
+
+static void on_transferred(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    if (api_reply_db_failed(r, res, "transferring ownership"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 400, "The new owner must be a member of the server");
+        return;
+    }
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "serverId",
+                           json_object_new_string(api_id_str(r, t->a->server_id)));
+    json_object_object_add(data, "ownerId", json_object_new_string(api_id_str(r, t->user_id)));
+    api_reply_data(r, 200, data);
+}
+
+static void on_transfer_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    if (r->auth.user_id != a->owner_id) {
+        api_reply_error(r, 403, "Only the owner can transfer ownership");
+        return;
+    }
+    Target *t = arena_zalloc(r->arena, sizeof(*t));
+    if (!t || id_parse(validate_get_string(r->body, "userId"), &t->user_id) < 0) {
+        api_reply_error(r, 400, "The new owner must be a member of the server");
+        return;
+    }
+    t->a = a;
+    const char *params[3] = {api_id_str(r, a->server_id), api_id_str(r, t->user_id),
+                             api_id_str(r, r->auth.user_id)};
+    int e = db_query(r->api->db, &statements[S_TRANSFER], params, on_transferred, t);
+    if (e < 0)
+        api_reply_busy(r, e, "transferring ownership");
+}
+
+static void handle_transfer(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_transfer_access, NULL);
+}
+
+/* ---- tables ---- */
+
+/* clang-format off */
+static const ValidateField user_fields[] = {
+    {"userId", VALIDATE_STRING, VALIDATE_REQUIRED, 1, 20, VALIDATE_ID, NULL, NULL},
+};
+static const ValidateSchema user_schema = VALIDATE_SCHEMA(user_fields);
+static const ValidateField nickname_fields[] = {
+    {"nickname", VALIDATE_STRING, VALIDATE_REQUIRED | VALIDATE_NULLABLE, 1, 32, VALIDATE_ANY, NULL, NULL},
+};
+static const ValidateSchema nickname_schema = VALIDATE_SCHEMA(nickname_fields);
+/* clang-format on */
+
+static const ApiRoute routes[] = {
+    {HTTP_GET, "/api/serverMembers/:serverId/members", handle_list, ROUTE_AUTH, NULL,
+     "A server's members (members only; limit, offset)"},
+    {HTTP_POST, "/api/serverMembers/:serverId/members", handle_add, ROUTE_AUTH, &user_schema,
+     "Add a user {userId} (manage-server permission)"},
+    {HTTP_PUT, "/api/serverMembers/:serverId/members/:memberId", handle_nickname, ROUTE_AUTH,
+     &nickname_schema, "Set a nickname (yours, or anyone's with manage-nicknames)"},
+    {HTTP_DELETE, "/api/serverMembers/:serverId/members/:memberId", handle_remove, ROUTE_AUTH, NULL,
+     "Leave, or remove a member (kick permission); 204"},
+    {HTTP_POST, "/api/serverMembers/:serverId/owner", handle_transfer, ROUTE_AUTH, &user_schema,
+     "Transfer ownership to a member {userId} (owner only)"},
+};
+
+const ApiModule api_module_members = {
+    "members",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
+    sizeof(statements) / sizeof(statements[0]),
+};
