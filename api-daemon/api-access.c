@@ -2,6 +2,7 @@
  * answers 404/403. */
 #include "api-access.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ enum {
 #define ACCESS_COLUMNS                                                                             \
     "SELECT s.id, s.owner_id, s.is_blocked, s.is_default, e.id, e.permissions,"                    \
     "  m.user_id IS NOT NULL,"                                                                     \
-    "  (SELECT string_agg(r.id || ':' || r.permissions, ',') FROM member_roles mr"                 \
+    "  (SELECT string_agg(r.id || ':' || r.permissions || ':' || r.position, ',') FROM "           \
+    "member_roles mr"                                                                              \
     "     JOIN roles r ON r.id = mr.role_id WHERE mr.server_id = s.id AND mr.user_id = $2)"
 #define ACCESS_JOINS                                                                               \
     " JOIN roles e ON e.server_id = s.id AND e.is_everyone"                                        \
@@ -61,11 +63,14 @@ static bool parse_roles(ApiServerAccess *a, const char *text) {
     size_t n = 0;
     for (const char *p = text; p && *p;) {
         unsigned long long id, perms;
-        int used = 0;
-        if (n == ACCESS_ROLES_MAX || sscanf(p, "%llu:%llu%n", &id, &perms, &used) != 2)
+        int position, used = 0;
+        if (n == ACCESS_ROLES_MAX ||
+            sscanf(p, "%llu:%llu:%d%n", &id, &perms, &position, &used) != 3)
             return false;
         a->role_ids[n] = id;
         a->role_perms[n] = perms;
+        if (position > a->top_position)
+            a->top_position = position;
         n++;
         p += used;
         if (*p == ',')
@@ -156,6 +161,10 @@ void api_access_load_channel(ApiRequest *r, const char *channel_id, api_access_c
 void api_access_load_message(ApiRequest *r, const char *message_id, api_access_cb cb,
                              void *userdata) {
     load(r, S_MESSAGE, message_id, "Message not found", cb, userdata);
+}
+
+int api_access_top_position(const ApiServerAccess *a) {
+    return a->ctx.is_owner ? INT_MAX : a->top_position;
 }
 
 bool api_access_require_member(ApiServerAccess *a) {

@@ -19,6 +19,7 @@ typedef struct ApiServerAccess {
     PermContext ctx; /* role arrays point into the fields below */
     uint64_t role_ids[ACCESS_ROLES_MAX], role_perms[ACCESS_ROLES_MAX];
     uint64_t permissions; /* in the server, before channel overwrites */
+    int top_position;     /* of the caller's highest role; 0 with none */
     /* Loaded by channel or message id: */
     uint64_t channel_id;
     const char *channel_type;     /* "TEXT", "VOICE", "ANNOUNCEMENT" */
@@ -49,6 +50,10 @@ void api_access_load_message(ApiRequest *r, const char *message_id, api_access_c
 /* Answers 401 to anonymous callers and 403 "You are not a member of this server" to others
  * unless the caller is a member; returns whether it is. */
 bool api_access_require_member(ApiServerAccess *a);
+
+/* The role hierarchy: the caller manages only roles strictly below this (INT_MAX for the
+ * owner). */
+int api_access_top_position(const ApiServerAccess *a);
 
 /* The caller's permissions in a channel of that server, given its overwrites as
  * api-permissions' text form. */

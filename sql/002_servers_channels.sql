@@ -31,7 +31,9 @@ CREATE TABLE roles (
     name          text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100),
     color         integer NOT NULL DEFAULT 0 CHECK (color BETWEEN 0 AND 16777215),
     permissions   bigint NOT NULL DEFAULT 0,
-    position      integer NOT NULL DEFAULT 0,
+    position      integer NOT NULL DEFAULT 0 CHECK (position >= 0),
+    is_hoisted    boolean NOT NULL DEFAULT false,    -- shown apart in member lists
+    is_mentionable boolean NOT NULL DEFAULT false,
     is_everyone   boolean NOT NULL DEFAULT false,
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()

@@ -1,0 +1,430 @@
+/* api-routes-roles: /api/servers/:serverId/roles (seed 001): CRUD, assignment, with the permission
+ * bitfield and hierarchy. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-access.h"
+#include "api-reply.h"
+#include "api-server.h"
+#include "hype-id.h"
+#include "hype-json.h"
+
+#define ROLE_POSITION_MAX 10000
+
+/* clang-format off */
+#define ROLE_COLUMNS                                                                        \
+    "r.id, r.name, r.color, r.permissions, r.position, r.is_hoisted, r.is_mentionable, "     \
+    "r.is_everyone, r.server_id"
+/* clang-format on */
+
+enum {
+    S_LIST,
+    S_GET,
+    S_CREATE,
+    S_UPDATE,
+    S_DELETE,
+    S_ASSIGN,
+    S_UNASSIGN,
+};
+
+static const DbStatement statements[] = {
+    [S_LIST] = {"roles_list",
+                "SELECT " ROLE_COLUMNS " FROM roles r WHERE r.server_id = $1"
+                " ORDER BY r.position DESC, r.id",
+                1},
+    [S_GET] = {"roles_get",
+               "SELECT " ROLE_COLUMNS " FROM roles r WHERE r.server_id = $1 AND r.id = $2", 2},
+    [S_CREATE] =
+        {"roles_create",
+         "WITH r AS ("
+         "  INSERT INTO roles (id, server_id, name, color, permissions, position, is_hoisted,"
+         "                     is_mentionable)"
+         "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *"
+         ") SELECT " ROLE_COLUMNS " FROM r",
+         8},
+    /* Absent fields stay; @everyone keeps its name and its place at the bottom. */
+    [S_UPDATE] =
+        {"roles_update",
+         "WITH r AS ("
+         "  UPDATE roles x SET"
+         "    name = CASE WHEN $3::bool AND NOT x.is_everyone THEN $4 ELSE x.name END,"
+         "    color = CASE WHEN $5::bool THEN $6::int ELSE x.color END,"
+         "    permissions = CASE WHEN $7::bool THEN $8::bigint ELSE x.permissions END,"
+         "    position = CASE WHEN $9::bool AND NOT x.is_everyone THEN $10::int"
+         "                    ELSE x.position END,"
+         "    is_hoisted = CASE WHEN $11::bool THEN $12::bool ELSE x.is_hoisted END,"
+         "    is_mentionable = CASE WHEN $13::bool THEN $14::bool ELSE x.is_mentionable END,"
+         "    updated_at = now()"
+         "  WHERE x.server_id = $1 AND x.id = $2 RETURNING *"
+         ") SELECT " ROLE_COLUMNS " FROM r",
+         14},
+    [S_DELETE] = {"roles_delete", "DELETE FROM roles WHERE server_id = $1 AND id = $2", 2},
+    /* The member must exist (the foreign key says so); assigning twice is one assignment. */
+    [S_ASSIGN] = {"roles_assign",
+                  "INSERT INTO member_roles (server_id, user_id, role_id) VALUES ($1, $2, $3)"
+                  " ON CONFLICT DO NOTHING",
+                  3},
+    [S_UNASSIGN] =
+        {"roles_unassign",
+         "DELETE FROM member_roles WHERE server_id = $1 AND user_id = $2 AND role_id = $3", 3},
+};
+
+static json_object *role_json(const DbResult *res, int i) {
+    json_object *r = json_object_new_object();
+    char color[8];
+    snprintf(color, sizeof(color), "#%06X", (unsigned)atoi(db_value(res, i, 2)) & 0xFFFFFFu);
+    json_object_object_add(r, "id", json_new_string_or_null(db_value(res, i, 0)));
+    json_object_object_add(r, "name", json_new_string_or_null(db_value(res, i, 1)));
+    json_object_object_add(r, "color", json_object_new_string(color));
+    json_object_object_add(r, "permissions", json_new_string_or_null(db_value(res, i, 3)));
+    json_object_object_add(r, "position", json_object_new_int(atoi(db_value(res, i, 4))));
+    json_object_object_add(r, "isHoisted", json_object_new_boolean(db_value(res, i, 5)[0] == 't'));
+    json_object_object_add(r, "isMentionable",
+                           json_object_new_boolean(db_value(res, i, 6)[0] == 't'));
+    json_object_object_add(r, "isEveryone", json_object_new_boolean(db_value(res, i, 7)[0] == 't'));
+    json_object_object_add(r, "serverId", json_new_string_or_null(db_value(res, i, 8)));
+    return r;
+}
+
+/* ---- input: permissions as a number or a decimal string, color as "#RRGGBB" or a number ---- */
+
+typedef struct RoleInput {
+    bool has_permissions, has_color, has_position;
+    uint64_t permissions;
+    int color, position;
+} RoleInput;
+
+static bool parse_color(json_object *v, int *ret) {
+    if (json_object_is_type(v, json_type_int)) {
+        int64_t c = json_object_get_int64(v);
+        *ret = (int)c;
+        return c >= 0 && c <= 0xFFFFFF;
+    }
+    const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    if (s[0] != '#' || strlen(s) != 7 || strspn(s + 1, "0123456789abcdefABCDEF") != 6)
+        return false;
+    *ret = (int)strtol(s + 1, NULL, 16);
+    return true;
+}
+
+static bool parse_permissions(json_object *v, uint64_t *ret) {
+    if (json_object_is_type(v, json_type_int)) {
+        int64_t p = json_object_get_int64(v);
+        *ret = (uint64_t)p;
+        return p >= 0 && !((uint64_t)p & ~PERM_ALL);
+    }
+    return json_object_is_type(v, json_type_string) &&
+           perm_parse(json_object_get_string(v), ret) == 0;
+}
+
+/* Reads permissions, color and position; answers 400 on bad values. */
+static bool read_input(ApiRequest *r, RoleInput *in) {
+    json_object *details = NULL, *v;
+    *in = (RoleInput){0};
+    if ((v = json_get(r->body, "permissions"))) {
+        in->has_permissions = true;
+        if (!parse_permissions(v, &in->permissions))
+            validate_add_custom(&details, "permissions",
+                                "Expected a permission bitfield (number or decimal string)");
+    }
+    if ((v = json_get(r->body, "color"))) {
+        in->has_color = true;
+        if (!parse_color(v, &in->color))
+            validate_add_custom(&details, "color", "Expected \"#RRGGBB\" or 0-16777215");
+    }
+    if ((v = json_get(r->body, "position"))) {
+        in->has_position = true;
+        in->position = json_object_get_int(v);
+    }
+    if (details)
+        api_reply_details(r, 400, "Validation failed", details);
+    return !details;
+}
+
+/* The hierarchy and delegation rules shared by create and update. Answers 403 itself. */
+static bool may_set(ApiServerAccess *a, const RoleInput *in) {
+    if (in->has_position && in->position >= api_access_top_position(a)) {
+        api_reply_error(a->r, 403, "You cannot place a role at or above your highest role");
+        return false;
+    }
+    /* Nobody hands out permissions they do not hold (administrators hold them all). */
+    if (in->has_permissions && (in->permissions & ~a->permissions)) {
+        api_reply_error(a->r, 403, "You cannot grant permissions you do not have");
+        return false;
+    }
+    return true;
+}
+
+static bool require_manager(ApiServerAccess *a) {
+    return api_access_require_member(a) && api_access_require(a, a->permissions, PERM_MANAGE_ROLES);
+}
+
+static const char *boolean(ApiRequest *r, const char *name) {
+    json_object *v = json_get(r->body, name);
+    return v && json_object_get_boolean(v) ? "true" : "false";
+}
+
+/* ---- list ---- */
+
+static void on_list(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "listing roles"))
+        return;
+    json_object *data = json_object_new_array();
+    for (int i = 0; i < db_ntuples(res); i++)
+        json_object_array_add(data, role_json(res, i));
+    api_reply_data(a->r, 200, data);
+}
+
+static void on_list_access(ApiServerAccess *a) {
+    if (!api_access_require_member(a))
+        return;
+    const char *params[1] = {api_id_str(a->r, a->server_id)};
+    int e = db_query(a->r->api->db, &statements[S_LIST], params, on_list, a);
+    if (e < 0)
+        api_reply_busy(a->r, e, "listing roles");
+}
+
+static void handle_list(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_list_access, NULL);
+}
+
+/* ---- create ---- */
+
+static void on_role(const DbResult *res, void *userdata) {
+    ApiServerAccess *a = userdata;
+    if (api_reply_db_failed(a->r, res, "writing a role"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(a->r, 404, "Role not found");
+        return;
+    }
+    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, role_json(res, 0));
+}
+
+static void on_create_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    RoleInput in;
+    if (!require_manager(a) || !read_input(r, &in))
+        return;
+    if (!in.has_position) { /* right above @everyone, which stays at 0 */
+        in.position = 1;
+        in.has_position = true;
+    }
+    if (!may_set(a, &in))
+        return;
+    const char *params[8] = {
+        api_id_str(r, id_next(&r->api->ids)),
+        api_id_str(r, a->server_id),
+        validate_get_string(r->body, "name"),
+        arena_printf(r->arena, "%d", in.color),
+        arena_printf(r->arena, "%llu", (unsigned long long)in.permissions),
+        arena_printf(r->arena, "%d", in.position),
+        boolean(r, "isHoisted"),
+        boolean(r, "isMentionable"),
+    };
+    int e = db_query(r->api->db, &statements[S_CREATE], params, on_role, a);
+    if (e < 0)
+        api_reply_busy(r, e, "creating a role");
+}
+
+static void handle_create(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_create_access, NULL);
+}
+
+/* ---- update and delete: first read the target role ---- */
+
+typedef struct Target {
+    ApiServerAccess *a;
+    uint64_t role_id, member_id;
+    void (*next)(struct Target *t, const DbResult *role);
+} Target;
+
+static void on_target(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    if (api_reply_db_failed(r, res, "reading a role"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 404, "Role not found");
+        return;
+    }
+    bool everyone = db_value(res, 0, 7)[0] == 't';
+    if (!everyone && atoi(db_value(res, 0, 4)) >= api_access_top_position(t->a)) {
+        api_reply_error(r, 403, "You cannot manage a role at or above your highest role");
+        return;
+    }
+    t->next(t, res);
+}
+
+/* Loads the role named by the ":roleId" param (index param) and calls next when it may be managed.
+ */
+static void load_target(ApiServerAccess *a, unsigned param,
+                        void (*next)(Target *, const DbResult *)) {
+    ApiRequest *r = a->r;
+    Target *t = arena_zalloc(r->arena, sizeof(*t));
+    if (!t) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    *t = (Target){.a = a, .next = next};
+    if (id_parse(api_param(r, param), &t->role_id) < 0) {
+        api_reply_error(r, 404, "Role not found");
+        return;
+    }
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, t->role_id)};
+    int e = db_query(r->api->db, &statements[S_GET], params, on_target, t);
+    if (e < 0)
+        api_reply_busy(r, e, "reading a role");
+}
+
+static void update_role(Target *t, const DbResult *role) {
+    ApiServerAccess *a = t->a;
+    ApiRequest *r = a->r;
+    RoleInput in;
+    if (!read_input(r, &in) || !may_set(a, &in))
+        return;
+    static const char *const flags[] = {"isHoisted", "isMentionable"};
+    const char *params[14] = {
+        api_id_str(r, a->server_id),
+        api_id_str(r, t->role_id),
+        validate_has(r->body, "name") ? "true" : "false",
+        validate_get_string(r->body, "name"),
+        in.has_color ? "true" : "false",
+        arena_printf(r->arena, "%d", in.color),
+        in.has_permissions ? "true" : "false",
+        arena_printf(r->arena, "%llu", (unsigned long long)in.permissions),
+        in.has_position ? "true" : "false",
+        arena_printf(r->arena, "%d", in.position),
+    };
+    for (int i = 0; i < 2; i++) {
+        params[10 + 2 * i] = validate_has(r->body, flags[i]) ? "true" : "false";
+        params[11 + 2 * i] = boolean(r, flags[i]);
+    }
+    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_role, a);
+    if (e < 0)
+        api_reply_busy(r, e, "updating a role");
+}
+
+static void on_update_access(ApiServerAccess *a) {
+    if (require_manager(a))
+        load_target(a, 1, update_role);
+}
+
+static void handle_update(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_update_access, NULL);
+}
+
+static void on_no_content(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    if (!api_reply_db_failed(t->a->r, res, "changing roles"))
+        http_reply(t->a->r->http, 204, NULL, "", 0);
+}
+
+static void delete_role(Target *t, const DbResult *role) {
+    ApiRequest *r = t->a->r;
+    if (db_value(role, 0, 7)[0] == 't') {
+        api_reply_error(r, 400, "The @everyone role cannot be deleted");
+        return;
+    }
+    const char *params[2] = {api_id_str(r, t->a->server_id), api_id_str(r, t->role_id)};
+    int e = db_query(r->api->db, &statements[S_DELETE], params, on_no_content, t);
+    if (e < 0)
+        api_reply_busy(r, e, "deleting a role");
+}
+
+static void on_delete_access(ApiServerAccess *a) {
+    if (require_manager(a))
+        load_target(a, 1, delete_role);
+}
+
+static void handle_delete(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_delete_access, NULL);
+}
+
+/* ---- assignment ---- */
+
+static void on_assigned(const DbResult *res, void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    if (res->error == -EIO && res->sqlstate && strcmp(res->sqlstate, "23503") == 0) {
+        api_reply_error(r, 404, "Member not found");
+        return;
+    }
+    if (api_reply_db_failed(r, res, "assigning a role"))
+        return;
+    json_object *body = json_object_new_object();
+    json_object_object_add(body, "success", json_object_new_boolean(1));
+    json_object_object_add(body, "message", json_object_new_string("Role assigned"));
+    api_reply_json(r, 201, body);
+}
+
+static void change_assignment(Target *t, const DbResult *role) {
+    ApiRequest *r = t->a->r;
+    if (db_value(role, 0, 7)[0] == 't') {
+        api_reply_error(r, 400, "Every member has the @everyone role");
+        return;
+    }
+    if (id_parse(api_param(r, 1), &t->member_id) < 0) {
+        api_reply_error(r, 404, "Member not found");
+        return;
+    }
+    bool assign = r->route->method == HTTP_POST;
+    const char *params[3] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
+                             api_id_str(r, t->role_id)};
+    int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
+                     assign ? on_assigned : on_no_content, t);
+    if (e < 0)
+        api_reply_busy(r, e, "assigning a role");
+}
+
+static void on_assign_access(ApiServerAccess *a) {
+    if (require_manager(a))
+        load_target(a, 2, change_assignment);
+}
+
+static void handle_assign(ApiRequest *r) {
+    api_access_load(r, api_param(r, 0), on_assign_access, NULL);
+}
+
+/* ---- tables ---- */
+
+/* Permissions and color are read by read_input (two JSON types each); position is bounded here. */
+/* clang-format off */
+#define ROLE_FIELDS(name_flags)                                                             \
+    {"name", VALIDATE_STRING, name_flags, 1, 100, VALIDATE_ANY, NULL, NULL},                \
+    {"position", VALIDATE_INT, 0, 1, ROLE_POSITION_MAX, VALIDATE_ANY, NULL, NULL},          \
+    {"isHoisted", VALIDATE_BOOL, 0, 0, 0, VALIDATE_ANY, NULL, NULL},                        \
+    {"isMentionable", VALIDATE_BOOL, 0, 0, 0, VALIDATE_ANY, NULL, NULL}
+static const ValidateField create_fields[] = {ROLE_FIELDS(VALIDATE_REQUIRED)};
+static const ValidateField update_fields[] = {ROLE_FIELDS(0)};
+/* clang-format on */
+static const ValidateSchema create_schema = VALIDATE_SCHEMA(create_fields);
+static const ValidateSchema update_schema = VALIDATE_SCHEMA(update_fields);
+
+static const ApiRoute routes[] = {
+    {HTTP_GET, "/api/servers/:serverId/roles", handle_list, ROUTE_AUTH, NULL,
+     "A server's roles, highest first (members only)"},
+    {HTTP_POST, "/api/servers/:serverId/roles", handle_create, ROUTE_AUTH, &create_schema,
+     "Create a role below yours (manage-roles; only permissions you hold)"},
+    {HTTP_PATCH, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
+     "Update a role below yours (manage-roles)"},
+    {HTTP_PUT, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
+     "Update a role below yours (manage-roles)"},
+    {HTTP_DELETE, "/api/servers/:serverId/roles/:roleId", handle_delete, ROUTE_AUTH, NULL,
+     "Delete a role below yours (manage-roles; not @everyone); 204"},
+    {HTTP_POST, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
+     ROUTE_AUTH, NULL, "Give a member a role below yours (manage-roles); 201"},
+    {HTTP_DELETE, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
+     ROUTE_AUTH, NULL, "Take a role from a member (manage-roles); 204"},
+};
+
+const ApiModule api_module_roles = {
+    "roles",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
+    sizeof(statements) / sizeof(statements[0]),
+};
