@@ -45,6 +45,14 @@ const ConfigVar api_config_vars[] = {
      "deepest JSON nesting accepted in request bodies"},
     {"NODE_ID", CONFIG_INT, 0, "0", 0, 31, F(node_id),
      "this node's number in time-ordered IDs (unique per hype-api node)"},
+    {"RATE_LIMIT", CONFIG_INT, 0, "600", 1, 100000000, F(rate_limit),
+     "requests per window per client address, and per signed-in user"},
+    {"RATE_LIMIT_AUTH", CONFIG_INT, 0, "30", 1, 100000000, F(rate_limit_auth),
+     "requests per window per client address to register, login, guest and refresh"},
+    {"RATE_LIMIT_WINDOW", CONFIG_MSEC, 0, "1min", 1000, 86400000, F(rate_limit_window_ms),
+     "length of a rate-limit window"},
+    {"CORS_ORIGIN", CONFIG_STRING, 0, "*", 1, 4096, F(cors_origin),
+     "allowed browser origins: * or a comma-separated list (then credentials are allowed)"},
 };
 const size_t api_config_vars_count = sizeof(api_config_vars) / sizeof(api_config_vars[0]);
 

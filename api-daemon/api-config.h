@@ -29,6 +29,9 @@ typedef struct ApiConfig {
     size_t max_body_size;
     long long json_max_depth;
     long long node_id;
+    long long rate_limit, rate_limit_auth;
+    uint64_t rate_limit_window_ms;
+    char *cors_origin;
 } ApiConfig;
 
 extern const ConfigVar api_config_vars[];

@@ -2,6 +2,7 @@
  */
 #include "api-router.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -184,6 +185,91 @@ static bool authenticate(ApiRequest *r) {
     return false;
 }
 
+/* ---- rate limits ---- */
+
+static void set_rate_headers(ApiRequest *r, const RateDecision *d, const char *bucket,
+                             int64_t now_ms) {
+    int64_t after_ms = d->reset_ms > now_ms ? d->reset_ms - now_ms : 0;
+    http_response_header(r->http, "X-RateLimit-Limit", arena_printf(r->arena, "%u", d->limit));
+    http_response_header(r->http, "X-RateLimit-Remaining",
+                         arena_printf(r->arena, "%u", d->remaining));
+    http_response_header(r->http, "X-RateLimit-Reset",
+                         arena_printf(r->arena, "%lld", (long long)((d->reset_ms + 999) / 1000)));
+    http_response_header(r->http, "X-RateLimit-Reset-After",
+                         arena_printf(r->arena, "%.3f", (double)after_ms / 1000.0));
+    http_response_header(r->http, "X-RateLimit-Bucket", bucket);
+}
+
+/* Counts the request against the caller's key; answers 429 when over. Per address before
+ * authentication, per user after it. Headers report the decision (only the last one counts). */
+static bool rate_check(ApiRequest *r, const char *key) {
+    const ApiConfig *cfg = r->api->cfg;
+    if (r->route && (r->route->flags & ROUTE_NO_LIMIT))
+        return true;
+    bool auth = r->route && (r->route->flags & ROUTE_LIMIT_AUTH);
+    const char *bucket = auth ? "auth" : "api";
+    int64_t now = api_now_ms();
+    RateDecision d = ratelimit_hit(r->api->limiter, bucket, key,
+                                   (uint32_t)(auth ? cfg->rate_limit_auth : cfg->rate_limit),
+                                   (uint32_t)cfg->rate_limit_window_ms, now);
+    set_rate_headers(r, &d, bucket, now);
+    if (d.allowed)
+        return true;
+    long long retry = (d.reset_ms - now + 999) / 1000;
+    http_response_header(r->http, "Retry-After", arena_printf(r->arena, "%lld", retry));
+    json_object *body = json_envelope_error("Too many requests", NULL);
+    json_object_object_add(body, "retry_after", json_object_new_int64(retry));
+    api_reply_json(r, 429, body);
+    return false;
+}
+
+/* ---- CORS ---- */
+
+/* The Origin to echo, "*" for any, or NULL when this origin is not allowed. */
+static const char *allowed_origin(ApiRequest *r) {
+    const char *list = r->api->cfg->cors_origin;
+    const char *origin = http_request_header(r->http, "Origin");
+    if (strcmp(list, "*") == 0)
+        return "*";
+    if (!origin)
+        return NULL;
+    size_t n = strlen(origin);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ", ");
+        if (len == n && strncmp(p, origin, n) == 0)
+            return origin;
+        p += len;
+    }
+    return NULL;
+}
+
+static void set_cors_headers(ApiRequest *r) {
+    const char *origin = allowed_origin(r);
+    if (!origin)
+        return;
+    http_response_header(r->http, "Access-Control-Allow-Origin", origin);
+    if (strcmp(origin, "*") != 0) {
+        http_response_header(r->http, "Vary", "Origin");
+        http_response_header(r->http, "Access-Control-Allow-Credentials", "true");
+    }
+    http_response_header(
+        r->http, "Access-Control-Expose-Headers",
+        "Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, "
+        "X-RateLimit-Reset-After, X-RateLimit-Bucket");
+}
+
+/* A browser's preflight: which methods this path takes, and that our headers may be sent. */
+static void reply_preflight(ApiRequest *r, const RouteMatch *m) {
+    http_response_header(r->http, "Access-Control-Allow-Methods",
+                         arena_printf(r->arena, "%s, OPTIONS", m->allow));
+    http_response_header(r->http, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+    http_response_header(r->http, "Access-Control-Max-Age", "600");
+    http_response_header(r->http, "Allow", arena_printf(r->arena, "%s, OPTIONS", m->allow));
+    http_reply(r->http, 204, NULL, "", 0);
+}
+
 static void reply_no_route(ApiRequest *r, const RouteMatch *m) {
     if (m->path_known) {
         http_response_header(r->http, "Allow", m->allow);
@@ -212,16 +298,25 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
     }
     apply_aliases(&s);
     find_route(&s, http_request_method(http), &m);
+    set_cors_headers(r);
+    if (!m.route && m.path_known && http_request_method(http) == HTTP_OPTIONS) {
+        reply_preflight(r, &m);
+        return;
+    }
+    r->route = m.route;
+    if (!rate_check(r, arena_printf(arena, "ip:%s", http_request_peer_address(http))))
+        return;
     if (!m.route) {
         reply_no_route(r, &m);
         return;
     }
-    r->route = m.route;
     if (bind_params(r, &s, &m) < 0) {
         api_reply_error(r, 400, "Malformed path parameter");
         return;
     }
     if (!authenticate(r))
+        return;
+    if (r->auth.user_id && !rate_check(r, arena_printf(arena, "user:%" PRIu64, r->auth.user_id)))
         return;
     if (m.route->body && !load_body(r))
         return;

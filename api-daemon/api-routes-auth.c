@@ -466,13 +466,13 @@ static const ValidateField refresh_fields[] = {
 static const ValidateSchema refresh_schema = VALIDATE_SCHEMA(refresh_fields);
 
 static const ApiRoute routes[] = {
-    {HTTP_POST, "/auth/register", handle_register, 0, &register_schema,
+    {HTTP_POST, "/auth/register", handle_register, ROUTE_LIMIT_AUTH, &register_schema,
      "Create an account and open a session"},
-    {HTTP_POST, "/auth/login", handle_login, 0, &login_schema,
+    {HTTP_POST, "/auth/login", handle_login, ROUTE_LIMIT_AUTH, &login_schema,
      "Open a session with email or username and password"},
-    {HTTP_POST, "/auth/guest", handle_guest, 0, &guest_schema,
+    {HTTP_POST, "/auth/guest", handle_guest, ROUTE_LIMIT_AUTH, &guest_schema,
      "Create a password-less guest account and open a session"},
-    {HTTP_POST, "/auth/refresh", handle_refresh, 0, &refresh_schema,
+    {HTTP_POST, "/auth/refresh", handle_refresh, ROUTE_LIMIT_AUTH, &refresh_schema,
      "Rotate a refresh token for a new token pair"},
     {HTTP_GET, "/auth/me", handle_me, ROUTE_AUTH, NULL, "The authenticated user"},
     {HTTP_POST, "/auth/logout", handle_logout, ROUTE_AUTH, NULL, "Revoke the current session"},

@@ -72,7 +72,8 @@ static void handle_info(ApiRequest *r) {
 }
 
 static const ApiRoute routes[] = {
-    {HTTP_GET, "/health", handle_health, 0, NULL, "Liveness and database reachability"},
+    {HTTP_GET, "/health", handle_health, ROUTE_NO_LIMIT, NULL,
+     "Liveness and database reachability"},
     {HTTP_GET, "/api", handle_info, 0, NULL, "API name, version and endpoints"},
 };
 

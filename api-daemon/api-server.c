@@ -183,6 +183,8 @@ int api_new(const ApiConfig *cfg, Api **ret) {
     if (r == 0)
         r = revocations_new(&api->revoked);
     if (r == 0)
+        r = ratelimit_new(0, &api->limiter);
+    if (r == 0)
         r = make_pools(api);
     if (r == 0) {
         PasswordParams pp = {(uint32_t)cfg->argon2_memory_kib, (uint32_t)cfg->argon2_time_cost,
@@ -229,6 +231,7 @@ Api *api_free(Api *api) {
     api->work = workpool_free(api->work);
     api->db = db_pool_free(api->db);
     api->revoked = revocations_free(api->revoked);
+    api->limiter = ratelimit_free(api->limiter);
     if (api->sig_term)
         event_free(api->sig_term);
     if (api->sig_int)

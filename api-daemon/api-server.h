@@ -7,6 +7,7 @@
 
 #include "api-config.h"
 #include "api-db.h"
+#include "api-ratelimit.h"
 #include "api-revocation.h"
 #include "api-workpool.h"
 #include "hype-http-server.h"
@@ -22,6 +23,7 @@ typedef struct Api {
     DbPool *db;
     WorkPool *work;
     Revocations *revoked;
+    RateLimiter *limiter;
     IdGenerator ids;
     int64_t started_ms;
     bool serving;

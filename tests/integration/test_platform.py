@@ -1,0 +1,61 @@
+"""Platform behaviour: rate limits (per address, per user, stricter on auth) and CORS."""
+
+import time
+
+import pytest
+
+from hype import ApiDaemon, bearer, register, unique_name
+
+
+@pytest.fixture(scope="module")
+def limited(pg):
+    daemon = ApiDaemon(pg.dsn, RATE_LIMIT="8", RATE_LIMIT_AUTH="3", RATE_LIMIT_WINDOW="60s",
+                       CORS_ORIGIN="https://app.example.com, https://admin.example.com")
+    daemon.wait_ready()
+    yield daemon
+    assert daemon.stop() == 0
+
+
+def test_headers_on_every_response(api):
+    r = api("GET", "/api/users")
+    for h in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Reset-After"):
+        assert h in r.headers
+    assert int(r.headers["X-RateLimit-Reset"]) >= int(time.time())
+    assert r.headers["X-RateLimit-Bucket"] == "api"
+    assert "X-RateLimit-Limit" not in api("GET", "/health").headers, "health probes are not limited"
+
+
+def test_auth_routes_are_stricter_and_answer_429(limited):
+    codes = []
+    for _ in range(5):
+        r = limited("POST", "/auth/login", json={"email": "nobody@example.com", "password": "wrong-password-123"})
+        codes.append(r.status_code)
+    assert codes == [401, 401, 401, 429, 429]
+    assert r.headers["X-RateLimit-Bucket"] == "auth" and r.headers["X-RateLimit-Remaining"] == "0"
+    retry = int(r.headers["Retry-After"])
+    assert 0 < retry <= 60
+    assert r.json() == {"success": False, "error": "Too many requests", "retry_after": retry}
+    assert limited("GET", "/health").status_code == 200
+
+
+def test_general_limit_per_address(limited):
+    statuses = [limited("GET", "/api/users").status_code for _ in range(10)]
+    assert statuses.count(429) >= 2 and statuses[0] == 200
+
+
+def test_cors(api, limited):
+    r = api("GET", "/api/users", headers={"Origin": "https://anywhere.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-RateLimit-Remaining" in r.headers["Access-Control-Expose-Headers"]
+    r = limited("GET", "/health", headers={"Origin": "https://admin.example.com"})
+    assert r.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
+    assert r.headers["Access-Control-Allow-Credentials"] == "true" and r.headers["Vary"] == "Origin"
+    r = limited("GET", "/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    r = api("OPTIONS", "/api/messages/123", headers={"Origin": "https://x.example",
+                                                     "Access-Control-Request-Method": "PUT"})
+    assert r.status_code == 204
+    methods = {m.strip() for m in r.headers["Access-Control-Allow-Methods"].split(",")}
+    assert {"GET", "PUT", "DELETE", "OPTIONS"} <= methods
+    assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
+    assert api("OPTIONS", "/api/nothing").status_code == 404
