@@ -2,17 +2,39 @@
 #include "api-reply.h"
 
 #include <string.h>
+#include <time.h>
+
+#include "api-metrics.h"
 
 #include "api-server.h"
 #include "hype-json.h"
 #include "hype-log.h"
 
+static uint64_t now_usec(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Every reply ends here: one place for metrics and the debug access line. */
+void api_reply_text(ApiRequest *r, int status, const char *content_type, const char *text,
+                    size_t len) {
+    HttpMethod method = http_request_method(r->http);
+    uint64_t usec = now_usec() - http_request_start_usec(r->http);
+    api_metrics_record(r->route, method, status, usec);
+    log_debug("%s %s -> %d in %llu us", http_method_name(method), http_request_path(r->http),
+              status, (unsigned long long)usec);
+    http_reply(r->http, status, content_type, text, len);
+}
+
+void api_reply_empty(ApiRequest *r, int status) {
+    api_reply_text(r, status, NULL, "", 0);
+}
+
 void api_reply_json(ApiRequest *r, int status, json_object *body) {
     size_t len = 0;
     const char *text = json_serialize(body, &len);
-    log_debug("%s %s -> %d", http_method_name(http_request_method(r->http)),
-              http_request_path(r->http), status);
-    http_reply(r->http, status, "application/json; charset=utf-8", text, len);
+    api_reply_text(r, status, "application/json; charset=utf-8", text, len);
     json_object_put(body);
 }
 

@@ -9,6 +9,11 @@
 
 /* Sends body (taken) with status and ends the request. Every other helper ends here. */
 void api_reply_json(ApiRequest *r, int status, json_object *body);
+/* A reply without a body (204, preflights). */
+void api_reply_empty(ApiRequest *r, int status);
+/* Plain text (the Prometheus exposition). */
+void api_reply_text(ApiRequest *r, int status, const char *content_type, const char *text,
+                    size_t len);
 /* {"success":true,"data":data} (data taken). */
 void api_reply_data(ApiRequest *r, int status, json_object *data);
 /* {"success":true,"data":data,"meta":meta} (both taken). */

@@ -267,7 +267,7 @@ static void reply_preflight(ApiRequest *r, const RouteMatch *m) {
     http_response_header(r->http, "Access-Control-Allow-Headers", "Authorization, Content-Type");
     http_response_header(r->http, "Access-Control-Max-Age", "600");
     http_response_header(r->http, "Allow", arena_printf(r->arena, "%s, OPTIONS", m->allow));
-    http_reply(r->http, 204, NULL, "", 0);
+    api_reply_empty(r, 204);
 }
 
 static void reply_no_route(ApiRequest *r, const RouteMatch *m) {

@@ -239,7 +239,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Channel not found");
         return;
     }
-    http_reply(a->r->http, 204, NULL, "", 0);
+    api_reply_empty(a->r, 204);
 }
 
 static void on_delete_access(ApiServerAccess *a) {

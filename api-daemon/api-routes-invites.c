@@ -268,7 +268,7 @@ static void handle_list(ApiRequest *r) {
 static void on_deleted(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
     if (!api_reply_db_failed(a->r, res, "deleting an invite"))
-        http_reply(a->r->http, 204, NULL, "", 0);
+        api_reply_empty(a->r, 204);
 }
 
 /* The invite's creator may revoke it; so may whoever manages the server. */

@@ -260,7 +260,7 @@ static void on_removed(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Member not found");
         return;
     }
-    http_reply(a->r->http, 204, NULL, "", 0);
+    api_reply_empty(a->r, 204);
 }
 
 static void on_remove_access(ApiServerAccess *a) {

@@ -320,7 +320,7 @@ static void handle_update(ApiRequest *r) {
 static void on_no_content(const DbResult *res, void *userdata) {
     Target *t = userdata;
     if (!api_reply_db_failed(t->a->r, res, "changing roles"))
-        http_reply(t->a->r->http, 204, NULL, "", 0);
+        api_reply_empty(t->a->r, 204);
 }
 
 static void delete_role(Target *t, const DbResult *role) {

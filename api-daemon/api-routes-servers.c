@@ -225,7 +225,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
     if (api_reply_db_failed(r, res, "deleting a server"))
         return;
-    http_reply(r->http, 204, NULL, "", 0);
+    api_reply_empty(r, 204);
 }
 
 static void on_delete_access(ApiServerAccess *a) {
