@@ -15,6 +15,7 @@ enum {
     S_SERVER,
     S_CHANNEL,
     S_MESSAGE,
+    S__COUNT,
 };
 
 /* What each load returns, in this order: the server, whether the caller ($2, NULL when
@@ -48,6 +49,7 @@ static const DbStatement statements[] = {
                                   " WHERE x.id = $1 AND x.deleted_at IS NULL",
                    2},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 const ApiModule api_module_access = {
     "access", NULL, 0, statements, sizeof(statements) / sizeof(statements[0]),

@@ -25,6 +25,7 @@ enum {
     S_REFRESH,
     S_LOGOUT,
     S_ME,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -126,6 +127,7 @@ static const DbStatement statements[] = {
             1,
         },
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 /* ---- helpers ---- */
 

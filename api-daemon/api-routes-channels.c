@@ -33,6 +33,7 @@ enum {
     S_CREATE,
     S_UPDATE,
     S_DELETE,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -67,6 +68,7 @@ static const DbStatement statements[] = {
                   12},
     [S_DELETE] = {"channels_delete", "DELETE FROM channels WHERE server_id = $1 AND id = $2", 2},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 static json_object *int_or_null(const DbResult *res, int i, int col) {
     const char *v = db_value(res, i, col);

@@ -27,6 +27,7 @@ enum {
     S_FIND,
     S_DELETE,
     S_STATE,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -78,6 +79,7 @@ static const DbStatement statements[] = {
                  " FROM invites i WHERE i.token = $1",
                  2},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 static json_object *time_or_null(const DbResult *res, int i, int col) {
     const char *v = db_value(res, i, col);

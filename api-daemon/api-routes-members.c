@@ -33,6 +33,7 @@ enum {
     S_NICKNAME,
     S_REMOVE,
     S_TRANSFER,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -59,6 +60,7 @@ static const DbStatement statements[] = {
                     "   WHERE server_id = $1 AND user_id = $2) RETURNING id",
                     3},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 static const char *legacy_role(bool owner, uint64_t perms) {
     if (owner)

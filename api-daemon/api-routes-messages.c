@@ -53,6 +53,7 @@ enum {
     S_SEARCH,
     S_REACT_ADD,
     S_REACT_REMOVE,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -105,6 +106,7 @@ static const DbStatement statements[] = {
                         " WHERE message_id = $1 AND user_id = $2 AND emoji = $3",
                         3},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 /* ---- the message resource ---- */
 

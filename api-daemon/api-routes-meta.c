@@ -10,11 +10,13 @@
 
 enum {
     S_PING,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
     [S_PING] = {"meta_ping", "SELECT 1", 0},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 static void add_pool_stats(Api *api, json_object *data) {
     DbPoolStats st;

@@ -27,6 +27,7 @@ enum {
     S_DELETE,
     S_ASSIGN,
     S_UNASSIGN,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -70,6 +71,7 @@ static const DbStatement statements[] = {
         {"roles_unassign",
          "DELETE FROM member_roles WHERE server_id = $1 AND user_id = $2 AND role_id = $3", 3},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 static json_object *role_json(const DbResult *res, int i) {
     json_object *r = json_object_new_object();

@@ -27,6 +27,7 @@ enum {
     S_CREATE,
     S_UPDATE,
     S_DELETE,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -75,6 +76,7 @@ static const DbStatement statements[] = {
                   9},
     [S_DELETE] = {"servers_delete", "DELETE FROM servers WHERE id = $1", 1},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 /* Reads the server at row i; column 0 is the window count, so the server starts at 1. */
 static json_object *server_json(const DbResult *res, int i) {

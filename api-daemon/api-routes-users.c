@@ -16,6 +16,8 @@ enum {
     S_GET,
     S_UPDATE,
     S_STATUS,
+    S_DELETE,
+    S__COUNT,
 };
 
 static const DbStatement statements[] = {
@@ -57,7 +59,18 @@ static const DbStatement statements[] = {
             " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
             4,
         },
+    /* Refused while the account owns servers (ownership must be handed on first). One row:
+     * (owns servers, deleted, its live sessions "id,id,..." to refuse their tokens at once). */
+    [S_DELETE] = {"users_delete",
+                  "WITH owned AS (SELECT 1 FROM servers WHERE owner_id = $1 LIMIT 1),"
+                  " live AS (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL),"
+                  " d AS (DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM owned)"
+                  "       RETURNING id)"
+                  " SELECT EXISTS (SELECT 1 FROM owned), EXISTS (SELECT 1 FROM d),"
+                  "  (SELECT string_agg(id::text, ',') FROM live)",
+                  1},
 };
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 /* ":id" is a user id, or "me" for the authenticated user (seed 003's /users/me).
  * Returns 0 when r names no user at all (never an id). */
@@ -202,6 +215,37 @@ static void handle_status(ApiRequest *r) {
         api_reply_busy(r, e, "updating a status");
 }
 
+/* ---- delete the account ---- */
+
+static void on_deleted(const DbResult *res, void *userdata) {
+    ApiRequest *r = userdata;
+    if (api_reply_db_failed(r, res, "deleting an account"))
+        return;
+    if (db_value(res, 0, 0)[0] == 't') {
+        api_reply_error(r, 409, "Transfer or delete the servers you own first");
+        return;
+    }
+    if (db_value(res, 0, 1)[0] != 't') {
+        api_reply_error(r, 404, "User not found");
+        return;
+    }
+    int64_t now = api_now_ms(), until = now + (int64_t)r->api->cfg->access_token_ttl_ms;
+    for (const char *p = db_value(res, 0, 2); p && *p;
+         p += strcspn(p, ",") + (p[strcspn(p, ",")] != 0))
+        revocations_add(r->api->revoked, strtoull(p, NULL, 10), until, now);
+    json_object *body = json_object_new_object();
+    json_object_object_add(body, "success", json_object_new_boolean(1));
+    json_object_object_add(body, "message", json_object_new_string("User deleted successfully"));
+    api_reply_json(r, 200, body);
+}
+
+static void handle_delete(ApiRequest *r) {
+    const char *params[1] = {api_id_str(r, r->auth.user_id)};
+    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, r);
+    if (e < 0)
+        api_reply_busy(r, e, "deleting an account");
+}
+
 /* ---- tables ---- */
 
 static const ValidateField update_fields[] = {
@@ -227,6 +271,8 @@ static const ApiRoute routes[] = {
      "One user; \"me\" for yourself"},
     {HTTP_PUT, "/api/users/:id", handle_update, ROUTE_AUTH, &update_schema,
      "Update your profile (username, displayName, bio, avatarUrl)"},
+    {HTTP_DELETE, "/api/users", handle_delete, ROUTE_AUTH, NULL,
+     "Delete your account (409 while you own servers); its sessions end at once"},
     {HTTP_PUT, "/api/users/:id/status", handle_status, ROUTE_AUTH, &status_schema,
      "Set your status (online, idle, dnd, offline) and custom status"},
 };

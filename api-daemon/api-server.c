@@ -21,6 +21,7 @@
 enum {
     S_SCHEMA_VERSION,
     S_LOAD_REVOKED,
+    S__COUNT,
 };
 
 static const DbStatement startup_statements[] = {
@@ -32,6 +33,8 @@ static const DbStatement startup_statements[] = {
          " WHERE revoked_at > now() - make_interval(secs => $1::float8)",
          1},
 };
+_Static_assert(sizeof(startup_statements) / sizeof(startup_statements[0]) == S__COUNT,
+               "one statement per S_ name");
 
 int64_t api_now_ms(void) {
     struct timespec ts;
