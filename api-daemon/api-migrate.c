@@ -415,3 +415,28 @@ int migrate_expected_version(const char *sql_dir) {
         return r;
     return l.n ? l.v[l.n - 1].version : 0;
 }
+
+int migrate_create_admin(const char *conninfo, const char *username) {
+    PGconn *pg = NULL;
+    int cr = db_connect(conninfo, &pg);
+    if (cr < 0)
+        return cr;
+    const char *params[1] = {username};
+    PGresult *res = PQexecParams(pg,
+                                 "UPDATE users SET role = 'admin', updated_at = now()"
+                                 " WHERE lower(username) = lower($1) RETURNING id",
+                                 1, NULL, params, NULL, NULL, 0);
+    int r = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        log_error("cannot promote %s: %.*s", username, (int)strcspn(PQerrorMessage(pg), "\n"),
+                  PQerrorMessage(pg));
+        r = -EIO;
+    } else if (PQntuples(res) == 0) {
+        log_error("no account named \"%s\": register it first", username);
+        r = -ENOENT;
+    } else
+        log_info("%s is now an administrator", username);
+    PQclear(res);
+    PQfinish(pg);
+    return r;
+}

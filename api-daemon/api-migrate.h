@@ -1,4 +1,5 @@
-/* api-migrate: applies sql/NNN_name.sql migrations and seed data (blocking; CLI modes only). */
+/* api-migrate: applies sql/NNN_name.sql migrations and seed data, and promotes admins (blocking;
+ * CLI modes only). */
 #pragma once
 
 /*
@@ -32,3 +33,10 @@ int migrate_expected_version(const char *sql_dir);
 
 /* SQL the daemon runs (asynchronously) at start to read the applied version. */
 #define MIGRATE_VERSION_SQL "SELECT COALESCE(max(version), 0) FROM schema_migrations"
+
+/*
+ * hype-api --create-admin USERNAME: gives that account the global admin role (the admin API),
+ * blocking libpq like the rest of this module. Returns 0, -ENOENT (one clear line logged) when
+ * no such account exists, or another negative errno.
+ */
+int migrate_create_admin(const char *conninfo, const char *username);

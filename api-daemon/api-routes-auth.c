@@ -55,15 +55,15 @@ static const DbStatement statements[] = {
     [S_LOGIN_BY_EMAIL] =
         {
             "auth_login_by_email",
-            "SELECT u.id, u.username, u.email, u.password_hash FROM users u WHERE lower(u.email) = "
-            "lower($1)",
+            "SELECT u.id, u.username, u.email, u.password_hash, u.is_blocked FROM users u"
+            " WHERE lower(u.email) = lower($1)",
             1,
         },
 
     [S_LOGIN_BY_USERNAME] =
         {
             "auth_login_by_username",
-            "SELECT u.id, u.username, u.email, u.password_hash FROM users u "
+            "SELECT u.id, u.username, u.email, u.password_hash, u.is_blocked FROM users u "
             "WHERE lower(u.username) = lower($1)",
             1,
         },
@@ -137,6 +137,7 @@ typedef struct AuthFlow {
     uint64_t user_id, session_id;
     const char *username, *email, *password_hash;
     bool guest;
+    bool blocked;
     ApiTokens tokens;
 } AuthFlow;
 
@@ -278,6 +279,11 @@ static void on_password_checked(int result, const char *encoded, void *userdata)
         api_reply_busy(r, result, "verifying a password");
         return;
     }
+    /* Said only to who knows the password: the block is no secret from its owner. */
+    if (f->blocked) {
+        api_reply_error(r, 403, "Account is blocked");
+        return;
+    }
     f->session_id = id_next(&r->api->ids);
     if (!issue_tokens(f))
         return;
@@ -305,6 +311,7 @@ static void on_login_user(const DbResult *res, void *userdata) {
         f->username = arena_strdup(r->arena, db_value(res, 0, 1));
         f->email = db_value(res, 0, 2) ? arena_strdup(r->arena, db_value(res, 0, 2)) : NULL;
         hash = db_value(res, 0, 3);
+        f->blocked = db_value(res, 0, 4)[0] == 't';
     }
     /* Unknown users and guests (no hash) are checked against a dummy hash, so the answer takes
      * as long as for a wrong password and does not reveal which accounts exist. */

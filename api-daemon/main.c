@@ -14,16 +14,24 @@ static const char summary[] =
 static const char options[] = "  --migrate       apply pending sql/ migrations and exit\n"
                               "  --seed          insert default data (idempotent) and exit\n"
                               "  --check-config  validate the configuration and exit\n"
+                              "  --create-admin USERNAME\n"
+                              "                  give an account the admin role and exit\n"
                               "  --help          show this help\n"
                               "  --version       show the version\n";
 
-typedef enum Mode { MODE_SERVE, MODE_MIGRATE, MODE_SEED, MODE_CHECK } Mode;
+typedef enum Mode { MODE_SERVE, MODE_MIGRATE, MODE_SEED, MODE_CHECK, MODE_CREATE_ADMIN } Mode;
+
+static const char *admin_username;
 
 static int parse_args(int argc, char **argv, Mode *mode) {
     static const struct option longopts[] = {
-        {"migrate", no_argument, NULL, 'm'},      {"seed", no_argument, NULL, 's'},
-        {"check-config", no_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {0},
+        {"migrate", no_argument, NULL, 'm'},
+        {"seed", no_argument, NULL, 's'},
+        {"check-config", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"create-admin", required_argument, NULL, 'a'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
     };
     int c;
     *mode = MODE_SERVE;
@@ -32,6 +40,10 @@ static int parse_args(int argc, char **argv, Mode *mode) {
         case 'm': *mode = MODE_MIGRATE; break;
         case 's': *mode = MODE_SEED; break;
         case 'c': *mode = MODE_CHECK; break;
+        case 'a':
+            *mode = MODE_CREATE_ADMIN;
+            admin_username = optarg;
+            break;
         case 'h':
             config_print_help(stdout, "hype-api", summary, options, api_config_vars,
                               api_config_vars_count);
@@ -68,6 +80,9 @@ int main(int argc, char **argv) {
         r = migrate_seed(cfg.database_url, cfg.sql_dir) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
     else if (mode == MODE_CHECK)
         r = EXIT_SUCCESS;
+    else if (mode == MODE_CREATE_ADMIN)
+        r = migrate_create_admin(cfg.database_url, admin_username) < 0 ? EXIT_FAILURE
+                                                                       : EXIT_SUCCESS;
     else {
         Api *api = NULL;
         r = api_new(&cfg, &api);
