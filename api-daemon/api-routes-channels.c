@@ -33,6 +33,7 @@ enum {
     S_CREATE,
     S_UPDATE,
     S_DELETE,
+    S_DEFAULT_SERVER,
     S__COUNT,
 };
 
@@ -67,6 +68,7 @@ static const DbStatement statements[] = {
                   ") SELECT " CHANNEL_COLUMNS CHANNEL_FROM_CTE,
                   12},
     [S_DELETE] = {"channels_delete", "DELETE FROM channels WHERE server_id = $1 AND id = $2", 2},
+    [S_DEFAULT_SERVER] = {"channels_default_server", "SELECT id FROM servers WHERE is_default", 0},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
@@ -150,6 +152,8 @@ static void on_channel(const DbResult *res, void *userdata) {
 /* The channel param, or 0 after answering 404. */
 static uint64_t channel_param(ApiServerAccess *a) {
     uint64_t id = 0;
+    if (a->channel_id) /* /api/channels/:id: loaded through the channel */
+        return a->channel_id;
     if (id_parse(api_param(a->r, 1), &id) < 0)
         api_reply_error(a->r, 404, "Channel not found");
     return id;
@@ -261,6 +265,47 @@ static void handle_delete(ApiRequest *r) {
     api_access_load(r, api_param(r, 0), on_delete_access, NULL);
 }
 
+/* ---- seed 000's flat routes: /api/channels[/:id], the server found through the channel ---- */
+
+static void on_default_server(const DbResult *res, void *userdata) {
+    ApiRequest *r = userdata;
+    if (api_reply_db_failed(r, res, "finding the default server"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 404, "Server not found (give serverId; there is no default server)");
+        return;
+    }
+    const char *id = arena_strdup(r->arena, db_value(res, 0, 0));
+    api_access_load(r, id, r->route->method == HTTP_GET ? on_list_access : on_create_access, NULL);
+}
+
+/* GET and POST /api/channels act on serverId (query or body), else on the default server. */
+static void with_flat_server(ApiRequest *r, const char *server_id) {
+    if (server_id) {
+        api_access_load(r, server_id,
+                        r->route->method == HTTP_GET ? on_list_access : on_create_access, NULL);
+        return;
+    }
+    int e = db_query(r->api->db, &statements[S_DEFAULT_SERVER], NULL, on_default_server, r);
+    if (e < 0)
+        api_reply_busy(r, e, "finding the default server");
+}
+
+static void handle_flat_list(ApiRequest *r) {
+    with_flat_server(r, api_query(r, "serverId"));
+}
+
+static void handle_flat_create(ApiRequest *r) {
+    with_flat_server(r, validate_get_string(r->body, "serverId"));
+}
+
+static void handle_flat_one(ApiRequest *r) {
+    api_access_cb next = r->route->method == HTTP_GET      ? on_get_access
+                         : r->route->method == HTTP_DELETE ? on_delete_access
+                                                           : on_update_access;
+    api_access_load_channel(r, api_param(r, 0), next, NULL);
+}
+
 /* ---- tables ---- */
 
 static const char *const types[] = {"TEXT",         "VOICE", "ANNOUNCEMENT", "text", "voice",
@@ -277,6 +322,7 @@ static const char *const types[] = {"TEXT",         "VOICE", "ANNOUNCEMENT", "te
 
 static const ValidateField create_fields[] = {
     CHANNEL_FIELDS(VALIDATE_REQUIRED),
+    {"serverId", VALIDATE_STRING, 0, 1, 20, VALIDATE_ID, NULL, NULL}, /* /api/channels only */
     {"type", VALIDATE_ENUM, 0, 0, 0, VALIDATE_ANY, types, NULL},
 };
 static const ValidateSchema create_schema = VALIDATE_SCHEMA(create_fields);
@@ -296,6 +342,23 @@ static const ApiRoute routes[] = {
      &update_schema, "Update a channel (manage-channels permission)"},
     {HTTP_DELETE, "/api/servers/:serverId/channels/:channelId", handle_delete, ROUTE_AUTH, NULL,
      "Delete a channel (manage-channels permission); 204"},
+};
+
+static const ApiRoute flat_routes[] = {
+    {HTTP_GET, "/api/channels", handle_flat_list, ROUTE_AUTH_OPTIONAL, NULL,
+     "Channels of serverId (default: the default server) you may view"},
+    {HTTP_POST, "/api/channels", handle_flat_create, ROUTE_AUTH, &create_schema,
+     "Create a channel in serverId (default: the default server)"},
+    {HTTP_GET, "/api/channels/:id", handle_flat_one, ROUTE_AUTH_OPTIONAL, NULL, "One channel"},
+    {HTTP_PUT, "/api/channels/:id", handle_flat_one, ROUTE_AUTH, &update_schema,
+     "Update a channel"},
+    {HTTP_PATCH, "/api/channels/:id", handle_flat_one, ROUTE_AUTH, &update_schema,
+     "Update a channel"},
+    {HTTP_DELETE, "/api/channels/:id", handle_flat_one, ROUTE_AUTH, NULL, "Delete a channel; 204"},
+};
+
+const ApiModule api_module_channels_flat = {
+    "channels (flat)", flat_routes, sizeof(flat_routes) / sizeof(flat_routes[0]), NULL, 0,
 };
 
 const ApiModule api_module_channels = {

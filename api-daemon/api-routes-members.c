@@ -51,8 +51,16 @@ static const DbStatement statements[] = {
     [S_NICKNAME] = {"members_nickname",
                     "UPDATE server_members SET nickname = $3 WHERE server_id = $1 AND user_id = $2",
                     3},
-    [S_REMOVE] = {"members_remove",
-                  "DELETE FROM server_members WHERE server_id = $1 AND user_id = $2", 2},
+    /* A kick (someone else removed) is a moderation action: it goes to the audit log with it. */
+    [S_REMOVE] =
+        {"members_remove",
+         "WITH changed AS (DELETE FROM server_members WHERE server_id = $1 AND user_id = $2"
+         "   RETURNING user_id),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $4, $3, 'member.kick', 'user', $2,"
+         "   json_build_object('serverId', $1::text)::jsonb FROM changed WHERE $3 <> $2)"
+         " SELECT count(*) FROM changed",
+         4},
     /* Only to a member, and only from the current owner (a concurrent transfer loses). */
     [S_TRANSFER] = {"members_transfer",
                     "UPDATE servers SET owner_id = $2, updated_at = now()"
@@ -258,7 +266,7 @@ static void on_removed(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
     if (api_reply_db_failed(a->r, res, "removing a member"))
         return;
-    if (atoi(PQcmdTuples(res->res)) == 0) {
+    if (atoi(db_value(res, 0, 0)) == 0) {
         api_reply_error(a->r, 404, "Member not found");
         return;
     }
@@ -277,7 +285,8 @@ static void on_remove_access(ApiServerAccess *a) {
     /* Leaving is everyone's right; removing someone else takes the kick permission. */
     if (id != r->auth.user_id && !api_access_require(a, a->permissions, PERM_KICK_MEMBERS))
         return;
-    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
+    const char *params[4] = {api_id_str(r, a->server_id), api_id_str(r, id),
+                             api_id_str(r, r->auth.user_id), api_id_str(r, id_next(&r->api->ids))};
     int e = db_query(r->api->db, &statements[S_REMOVE], params, on_removed, a);
     if (e < 0)
         api_reply_busy(r, e, "removing a member");

@@ -86,10 +86,16 @@ static const DbStatement statements[] = {
                   "  WHERE id = $1 AND deleted_at IS NULL RETURNING *"
                   ") SELECT 0, " MESSAGE_COLUMNS " FROM m LEFT JOIN users u ON u.id = m.author_id",
                   2},
-    [S_DELETE] = {"messages_delete",
-                  "UPDATE messages SET deleted_at = now(), updated_at = now()"
-                  " WHERE id = $1 AND deleted_at IS NULL",
-                  1},
+    /* A moderator deleting someone else's message leaves an audit row. */
+    [S_DELETE] =
+        {"messages_delete",
+         "WITH changed AS (UPDATE messages SET deleted_at = now(), updated_at = now()"
+         "   WHERE id = $1 AND deleted_at IS NULL RETURNING id, author_id, channel_id)"
+         " INSERT INTO audit_logs (id, actor_id, action, target_type, target_id, details)"
+         " SELECT $3, $2, 'message.delete', 'message', id,"
+         "   json_build_object('channelId', channel_id::text, 'authorId', author_id::text)::jsonb"
+         " FROM changed WHERE author_id IS DISTINCT FROM $2",
+         3},
     /* Ranked full-text search over the GIN index; ties go to the newer message. */
     [S_SEARCH] = {"messages_search",
                   "SELECT count(*) OVER (), " MESSAGE_COLUMNS MESSAGE_FROM
@@ -351,7 +357,8 @@ static void on_delete_access(ApiServerAccess *a) {
         api_reply_error(r, 403, "Forbidden: You can only delete your own messages");
         return;
     }
-    const char *params[1] = {api_id_str(r, a->message_id)};
+    const char *params[3] = {api_id_str(r, a->message_id), api_id_str(r, r->auth.user_id),
+                             api_id_str(r, id_next(&r->api->ids))};
     int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, a);
     if (e < 0)
         api_reply_busy(r, e, "deleting a message");

@@ -96,3 +96,21 @@ def test_servers_block_delete_and_logs(api, admin):
     assert block["actor"]["id"] == admin["user"]["id"] and block["details"]["reason"] == "spam ring"
     default = [x for x in api("GET", "/api/servers").json()["data"] if x["name"] == "Hype Community"][0]
     assert api("DELETE", f"/api/admin/servers/{default['id']}", headers=auth(admin)).status_code == 404
+
+
+def test_moderation_actions_are_audited(api, admin, pg):
+    owner, _ = register(api)
+    member, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    api("POST", f"/api/serverMembers/{s['id']}/members", headers=auth(owner), json={"userId": member["user"]["id"]})
+    general = api("GET", f"/api/servers/{s['id']}/channels").json()["data"][0]
+    m = api("POST", "/api/messages", headers=auth(member), json={"content": "rule-breaking", "channelId": general["id"]}).json()["data"]
+    own = api("POST", "/api/messages", headers=auth(member), json={"content": "mine", "channelId": general["id"]}).json()["data"]
+    assert api("DELETE", f"/api/messages/{own['id']}", headers=auth(member)).status_code == 200
+    assert api("DELETE", f"/api/messages/{m['id']}", headers=auth(owner)).status_code == 200
+    assert api("DELETE", f"/api/serverMembers/{s['id']}/members/{member['user']['id']}", headers=auth(owner)).status_code == 204
+    logs = api("GET", "/api/admin/logs", headers=auth(admin), params={"limit": 100}).json()["data"]
+    actions = {(l["action"], l["targetId"]) for l in logs}
+    assert ("message.delete", m["id"]) in actions
+    assert ("message.delete", own["id"]) not in actions, "deleting your own message is no moderation"
+    assert ("member.kick", member["user"]["id"]) in actions

@@ -92,3 +92,28 @@ def test_private_channel(api, pg):
     # A member overwrite lets this one member in again.
     pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({c['id']}, 'member', {member['user']['id']}, 1024, 0)")
     assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 200
+
+
+def test_flat_channel_routes_of_seed_000(api):
+    owner, _ = register(api)
+    d = default_server(api)
+    flat = api("GET", "/api/channels")
+    assert flat.status_code == 200
+    assert [c["name"] for c in flat.json()["data"]] == ["general", "announcements", "General Voice", "Gaming"]
+    s = create_server(api, owner["accessToken"])
+    mine = api("GET", "/api/channels", params={"serverId": s["id"]}).json()["data"]
+    assert [c["name"] for c in mine] == ["general", "General"]
+    r = api("POST", "/api/channels", headers=bearer(owner["accessToken"]),
+            json={"name": "flat-made", "type": "text", "serverId": s["id"]})
+    assert r.status_code == 201 and r.json()["data"]["serverId"] == s["id"]
+    c = r.json()["data"]
+    assert api("GET", f"/api/channels/{c['id']}").json()["data"]["name"] == "flat-made"
+    r = api("PUT", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"]), json={"topic": "flat"})
+    assert r.status_code == 200 and r.json()["data"]["topic"] == "flat"
+    # Creating in the default server needs its manage-channels permission, which members lack.
+    r = api("POST", "/api/channels", headers=bearer(owner["accessToken"]), json={"name": "nope"})
+    assert r.status_code == 403
+    assert api("DELETE", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"])).status_code == 204
+    assert api("GET", f"/api/channels/{c['id']}").status_code == 404
+    general = api("GET", f"/api/servers/{d['id']}/channels").json()["data"][0]
+    assert api("DELETE", f"/api/channels/{general['id']}", headers=bearer(owner["accessToken"])).status_code == 403
