@@ -146,9 +146,7 @@ static void load(ApiRequest *r, int stmt, const char *id_text, const char *not_f
     *l = (Load){a, cb, not_found};
     const char *params[2] = {api_id_str(r, id),
                              r->auth.user_id ? api_id_str(r, r->auth.user_id) : NULL};
-    int e = db_query(r->api->db, &statements[stmt], params, on_loaded, l);
-    if (e < 0)
-        api_reply_busy(r, e, "loading access");
+    api_db_query(r, &statements[stmt], params, on_loaded, l, "loading access");
 }
 
 void api_access_load(ApiRequest *r, const char *server_id, api_access_cb cb, void *userdata) {

@@ -79,3 +79,10 @@ bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context
     api_reply_busy(r, res->error, context);
     return true;
 }
+
+void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,
+                  void *userdata, const char *what) {
+    int e = db_query(r->api->db, stmt, params, cb, userdata);
+    if (e < 0)
+        api_reply_busy(r, e, what);
+}

@@ -28,5 +28,9 @@ void api_reply_details(ApiRequest *r, int status, const char *message, json_obje
  * unreachable or saturated, 500 (logged with SQLSTATE and context) for anything else.
  */
 bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context);
+/* db_query() for a request: when the query cannot even be queued, answers for it (503 when
+ * saturated, 500 otherwise) and cb never runs. what names the step for the log. */
+void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,
+                  void *userdata, const char *what);
 /* For a failed db_query()/workpool submission (-EAGAIN: saturated, 503). */
 void api_reply_busy(ApiRequest *r, int error, const char *context);

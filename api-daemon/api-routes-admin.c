@@ -167,15 +167,11 @@ static void with_role(ApiRequest *r, bool need_admin, void (*next)(Admin *)) {
     }
     *ad = (Admin){r, need_admin, next, 0, 0};
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[S_ROLE], params, on_role, ad);
-    if (e < 0)
-        api_reply_busy(r, e, "checking a role");
+    api_db_query(r, &statements[S_ROLE], params, on_role, ad, "checking a role");
 }
 
 static void run(Admin *ad, int stmt, const char *const *params, db_callback cb) {
-    int e = db_query(ad->r->api->db, &statements[stmt], params, cb, ad);
-    if (e < 0)
-        api_reply_busy(ad->r, e, "running an admin query");
+    api_db_query(ad->r, &statements[stmt], params, cb, ad, "running an admin query");
 }
 
 /* Reads page/limit (default 20, max 100); answers 400 itself. */

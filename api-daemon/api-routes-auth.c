@@ -215,9 +215,7 @@ static void create_user(AuthFlow *f) {
         ttl_seconds(r),
         f->guest ? "true" : "false",
     };
-    int e = db_query(r->api->db, &statements[S_CREATE_USER], params, on_user_created, f);
-    if (e < 0)
-        api_reply_busy(r, e, "creating a user");
+    api_db_query(r, &statements[S_CREATE_USER], params, on_user_created, f, "creating a user");
 }
 
 static void on_password_hashed(int result, const char *encoded, void *userdata) {
@@ -295,9 +293,7 @@ static void on_password_checked(int result, const char *encoded, void *userdata)
         http_request_peer_address(r->http),
         ttl_seconds(r),
     };
-    int e = db_query(r->api->db, &statements[S_LOGIN_SESSION], params, on_login_session, f);
-    if (e < 0)
-        api_reply_busy(r, e, "opening a session");
+    api_db_query(r, &statements[S_LOGIN_SESSION], params, on_login_session, f, "opening a session");
 }
 
 static void on_login_user(const DbResult *res, void *userdata) {
@@ -420,9 +416,7 @@ static void on_me(const DbResult *res, void *userdata) {
 
 static void handle_me(ApiRequest *r) {
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[S_ME], params, on_me, r);
-    if (e < 0)
-        api_reply_busy(r, e, "reading the current user");
+    api_db_query(r, &statements[S_ME], params, on_me, r, "reading the current user");
 }
 
 static void on_logout(const DbResult *res, void *userdata) {
@@ -441,9 +435,7 @@ static void handle_logout(ApiRequest *r) {
     revocations_add(r->api->revoked, r->auth.session_id,
                     now + (int64_t)r->api->cfg->access_token_ttl_ms, now);
     const char *params[2] = {api_id_str(r, r->auth.session_id), api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[S_LOGOUT], params, on_logout, r);
-    if (e < 0)
-        api_reply_busy(r, e, "revoking a session");
+    api_db_query(r, &statements[S_LOGOUT], params, on_logout, r, "revoking a session");
 }
 
 /* ---- tables ---- */

@@ -126,9 +126,7 @@ static void on_list(const DbResult *res, void *userdata) {
 
 static void on_list_access(ApiServerAccess *a) {
     const char *params[1] = {api_id_str(a->r, a->server_id)};
-    int e = db_query(a->r->api->db, &statements[S_LIST], params, on_list, a);
-    if (e < 0)
-        api_reply_busy(a->r, e, "listing channels");
+    api_db_query(a->r, &statements[S_LIST], params, on_list, a, "listing channels");
 }
 
 static void handle_list(ApiRequest *r) {
@@ -164,9 +162,7 @@ static void on_get_access(ApiServerAccess *a) {
     if (!id)
         return;
     const char *params[2] = {api_id_str(a->r, a->server_id), api_id_str(a->r, id)};
-    int e = db_query(a->r->api->db, &statements[S_GET], params, on_channel, a);
-    if (e < 0)
-        api_reply_busy(a->r, e, "reading a channel");
+    api_db_query(a->r, &statements[S_GET], params, on_channel, a, "reading a channel");
 }
 
 static void handle_get(ApiRequest *r) {
@@ -203,9 +199,7 @@ static void on_create_access(ApiServerAccess *a) {
         voice ? int_param(r, "userLimit") : NULL, voice ? (bitrate ? bitrate : "64") : NULL,
         api_id_str(r, r->auth.user_id),
     };
-    int e = db_query(r->api->db, &statements[S_CREATE], params, on_channel, a);
-    if (e < 0)
-        api_reply_busy(r, e, "creating a channel");
+    api_db_query(r, &statements[S_CREATE], params, on_channel, a, "creating a channel");
 }
 
 static void handle_create(ApiRequest *r) {
@@ -228,9 +222,7 @@ static void on_update_access(ApiServerAccess *a) {
         params[3 + 2 * i] =
             i < 2 ? validate_get_string(r->body, fields[i]) : int_param(r, fields[i]);
     }
-    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_channel, a);
-    if (e < 0)
-        api_reply_busy(r, e, "updating a channel");
+    api_db_query(r, &statements[S_UPDATE], params, on_channel, a, "updating a channel");
 }
 
 static void handle_update(ApiRequest *r) {
@@ -256,9 +248,7 @@ static void on_delete_access(ApiServerAccess *a) {
     if (!id)
         return;
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, a);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting a channel");
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting a channel");
 }
 
 static void handle_delete(ApiRequest *r) {
@@ -286,9 +276,8 @@ static void with_flat_server(ApiRequest *r, const char *server_id) {
                         r->route->method == HTTP_GET ? on_list_access : on_create_access, NULL);
         return;
     }
-    int e = db_query(r->api->db, &statements[S_DEFAULT_SERVER], NULL, on_default_server, r);
-    if (e < 0)
-        api_reply_busy(r, e, "finding the default server");
+    api_db_query(r, &statements[S_DEFAULT_SERVER], NULL, on_default_server, r,
+                 "finding the default server");
 }
 
 static void handle_flat_list(ApiRequest *r) {

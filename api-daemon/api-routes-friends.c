@@ -127,9 +127,7 @@ static void reply_message(ApiRequest *r, int status, const char *message) {
 
 static void run(ApiRequest *r, int stmt, const char *const *params, db_callback cb, void *ud,
                 const char *what) {
-    int e = db_query(r->api->db, &statements[stmt], params, cb, ud ? ud : r);
-    if (e < 0)
-        api_reply_busy(r, e, what);
+    api_db_query(r, &statements[stmt], params, cb, ud ? ud : r, what);
 }
 
 /* The ":id"-style param as a user or friendship id, or NULL after answering 404. */

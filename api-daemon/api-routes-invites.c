@@ -132,9 +132,7 @@ static void on_create_access(ApiServerAccess *a) {
                  : NULL,
         validate_get_string(r->body, "expiresAt"),
     };
-    int e = db_query(r->api->db, &statements[S_CREATE], params, on_created, a);
-    if (e < 0)
-        api_reply_busy(r, e, "creating an invite");
+    api_db_query(r, &statements[S_CREATE], params, on_created, a, "creating an invite");
 }
 
 static void handle_create(ApiRequest *r) {
@@ -166,9 +164,7 @@ static void on_lookup(const DbResult *res, void *userdata) {
 
 static void handle_lookup(ApiRequest *r) {
     const char *params[1] = {api_param(r, 0)};
-    int e = db_query(r->api->db, &statements[S_LOOKUP], params, on_lookup, r);
-    if (e < 0)
-        api_reply_busy(r, e, "looking up an invite");
+    api_db_query(r, &statements[S_LOOKUP], params, on_lookup, r, "looking up an invite");
 }
 
 /* ---- accept ---- */
@@ -187,9 +183,7 @@ static void on_accepted(const DbResult *res, void *userdata);
 static void query_accept(Accept *acc, int stmt) {
     ApiRequest *r = acc->r;
     const char *params[2] = {api_param(r, 0), api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[stmt], params, on_accepted, acc);
-    if (e < 0)
-        api_reply_busy(r, e, "accepting an invite");
+    api_db_query(r, &statements[stmt], params, on_accepted, acc, "accepting an invite");
 }
 
 static void on_accepted(const DbResult *res, void *userdata) {
@@ -258,9 +252,7 @@ static void on_list_access(ApiServerAccess *a) {
     if (!api_access_require_member(a) || !api_access_require(a, a->permissions, PERM_MANAGE_SERVER))
         return;
     const char *params[1] = {api_id_str(a->r, a->server_id)};
-    int e = db_query(a->r->api->db, &statements[S_LIST], params, on_list, a);
-    if (e < 0)
-        api_reply_busy(a->r, e, "listing invites");
+    api_db_query(a->r, &statements[S_LIST], params, on_list, a, "listing invites");
 }
 
 static void handle_list(ApiRequest *r) {
@@ -281,9 +273,7 @@ static void on_delete_access(ApiServerAccess *a) {
         !api_access_require(a, a->is_member ? a->permissions : 0, PERM_MANAGE_SERVER))
         return;
     const char *params[1] = {api_param(r, 0)};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, a);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting an invite");
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting an invite");
 }
 
 static void on_found(const DbResult *res, void *userdata) {
@@ -310,9 +300,7 @@ static void handle_delete(ApiRequest *r) {
         return;
     }
     const char *params[1] = {api_param(r, 0)};
-    int e = db_query(r->api->db, &statements[S_FIND], params, on_found, r);
-    if (e < 0)
-        api_reply_busy(r, e, "finding an invite");
+    api_db_query(r, &statements[S_FIND], params, on_found, r, "finding an invite");
 }
 
 /* ---- tables ---- */

@@ -130,9 +130,7 @@ static void on_member(const DbResult *res, void *userdata) {
 
 static void reply_member(ApiServerAccess *a, uint64_t user_id) {
     const char *params[2] = {api_id_str(a->r, a->server_id), api_id_str(a->r, user_id)};
-    int e = db_query(a->r->api->db, &statements[S_GET], params, on_member, a);
-    if (e < 0)
-        api_reply_busy(a->r, e, "reading a member");
+    api_db_query(a->r, &statements[S_GET], params, on_member, a, "reading a member");
 }
 
 /* ---- list ---- */
@@ -161,9 +159,7 @@ static void on_list_access(ApiServerAccess *a) {
     Page *p = a->userdata;
     const char *params[3] = {api_id_str(r, a->server_id), arena_printf(r->arena, "%lld", p->limit),
                              arena_printf(r->arena, "%lld", p->offset)};
-    int e = db_query(r->api->db, &statements[S_LIST], params, on_list, a);
-    if (e < 0)
-        api_reply_busy(r, e, "listing members");
+    api_db_query(r, &statements[S_LIST], params, on_list, a, "listing members");
 }
 
 static void handle_list(ApiRequest *r) {
@@ -217,9 +213,7 @@ static void on_add_access(ApiServerAccess *a) {
     }
     t->a = a;
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, t->user_id)};
-    int e = db_query(r->api->db, &statements[S_ADD], params, on_added, t);
-    if (e < 0)
-        api_reply_busy(r, e, "adding a member");
+    api_db_query(r, &statements[S_ADD], params, on_added, t, "adding a member");
 }
 
 static void handle_add(ApiRequest *r) {
@@ -251,9 +245,7 @@ static void on_nickname_access(ApiServerAccess *a) {
     *t = (Target){a, id};
     const char *params[3] = {api_id_str(r, a->server_id), api_id_str(r, id),
                              validate_get_string(r->body, "nickname")};
-    int e = db_query(r->api->db, &statements[S_NICKNAME], params, on_nickname, t);
-    if (e < 0)
-        api_reply_busy(r, e, "setting a nickname");
+    api_db_query(r, &statements[S_NICKNAME], params, on_nickname, t, "setting a nickname");
 }
 
 static void handle_nickname(ApiRequest *r) {
@@ -287,9 +279,7 @@ static void on_remove_access(ApiServerAccess *a) {
         return;
     const char *params[4] = {api_id_str(r, a->server_id), api_id_str(r, id),
                              api_id_str(r, r->auth.user_id), api_id_str(r, id_next(&r->api->ids))};
-    int e = db_query(r->api->db, &statements[S_REMOVE], params, on_removed, a);
-    if (e < 0)
-        api_reply_busy(r, e, "removing a member");
+    api_db_query(r, &statements[S_REMOVE], params, on_removed, a, "removing a member");
 }
 
 static void handle_remove(ApiRequest *r) {
@@ -328,9 +318,7 @@ static void on_transfer_access(ApiServerAccess *a) {
     t->a = a;
     const char *params[3] = {api_id_str(r, a->server_id), api_id_str(r, t->user_id),
                              api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[S_TRANSFER], params, on_transferred, t);
-    if (e < 0)
-        api_reply_busy(r, e, "transferring ownership");
+    api_db_query(r, &statements[S_TRANSFER], params, on_transferred, t, "transferring ownership");
 }
 
 static void handle_transfer(ApiRequest *r) {

@@ -184,9 +184,7 @@ static void on_one(const DbResult *res, void *userdata) {
 }
 
 static void query_one(ApiRequest *r, int stmt, const char *const *params, const char *what) {
-    int e = db_query(r->api->db, &statements[stmt], params, on_one, r);
-    if (e < 0)
-        api_reply_busy(r, e, what);
+    api_db_query(r, &statements[stmt], params, on_one, r, what);
 }
 
 /* ---- list ---- */
@@ -252,9 +250,7 @@ static void on_list_access(ApiServerAccess *a) {
     int stmt = l->before ? S_LIST_BEFORE : l->after ? S_LIST_AFTER : S_LIST_OFFSET;
     if (stmt == S_LIST_OFFSET)
         params[2] = arena_printf(r->arena, "%lld", l->offset);
-    int e = db_query(r->api->db, &statements[stmt], params, on_list, a);
-    if (e < 0)
-        api_reply_busy(r, e, "listing messages");
+    api_db_query(r, &statements[stmt], params, on_list, a, "listing messages");
 }
 
 static void handle_list(ApiRequest *r) {
@@ -359,9 +355,7 @@ static void on_delete_access(ApiServerAccess *a) {
     }
     const char *params[3] = {api_id_str(r, a->message_id), api_id_str(r, r->auth.user_id),
                              api_id_str(r, id_next(&r->api->ids))};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, a);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting a message");
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting a message");
 }
 
 static void handle_delete(ApiRequest *r) {
@@ -396,9 +390,7 @@ static void on_search_access(ApiServerAccess *a) {
     const char *params[4] = {api_id_str(r, a->channel_id), api_query(r, "query"),
                              arena_printf(r->arena, "%lld", l->limit),
                              arena_printf(r->arena, "%lld", l->offset)};
-    int e = db_query(r->api->db, &statements[S_SEARCH], params, on_search, a);
-    if (e < 0)
-        api_reply_busy(r, e, "searching messages");
+    api_db_query(r, &statements[S_SEARCH], params, on_search, a, "searching messages");
 }
 
 static void handle_search(ApiRequest *r) {

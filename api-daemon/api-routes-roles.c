@@ -184,9 +184,7 @@ static void on_list_access(ApiServerAccess *a) {
     if (!api_access_require_member(a))
         return;
     const char *params[1] = {api_id_str(a->r, a->server_id)};
-    int e = db_query(a->r->api->db, &statements[S_LIST], params, on_list, a);
-    if (e < 0)
-        api_reply_busy(a->r, e, "listing roles");
+    api_db_query(a->r, &statements[S_LIST], params, on_list, a, "listing roles");
 }
 
 static void handle_list(ApiRequest *r) {
@@ -227,9 +225,7 @@ static void on_create_access(ApiServerAccess *a) {
         boolean(r, "isHoisted"),
         boolean(r, "isMentionable"),
     };
-    int e = db_query(r->api->db, &statements[S_CREATE], params, on_role, a);
-    if (e < 0)
-        api_reply_busy(r, e, "creating a role");
+    api_db_query(r, &statements[S_CREATE], params, on_role, a, "creating a role");
 }
 
 static void handle_create(ApiRequest *r) {
@@ -277,9 +273,7 @@ static void load_target(ApiServerAccess *a, unsigned param,
         return;
     }
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, t->role_id)};
-    int e = db_query(r->api->db, &statements[S_GET], params, on_target, t);
-    if (e < 0)
-        api_reply_busy(r, e, "reading a role");
+    api_db_query(r, &statements[S_GET], params, on_target, t, "reading a role");
 }
 
 static void update_role(Target *t, const DbResult *role) {
@@ -305,9 +299,7 @@ static void update_role(Target *t, const DbResult *role) {
         params[10 + 2 * i] = validate_has(r->body, flags[i]) ? "true" : "false";
         params[11 + 2 * i] = boolean(r, flags[i]);
     }
-    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_role, a);
-    if (e < 0)
-        api_reply_busy(r, e, "updating a role");
+    api_db_query(r, &statements[S_UPDATE], params, on_role, a, "updating a role");
 }
 
 static void on_update_access(ApiServerAccess *a) {
@@ -332,9 +324,7 @@ static void delete_role(Target *t, const DbResult *role) {
         return;
     }
     const char *params[2] = {api_id_str(r, t->a->server_id), api_id_str(r, t->role_id)};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_no_content, t);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting a role");
+    api_db_query(r, &statements[S_DELETE], params, on_no_content, t, "deleting a role");
 }
 
 static void on_delete_access(ApiServerAccess *a) {

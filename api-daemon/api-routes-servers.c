@@ -168,9 +168,7 @@ static void on_server(const DbResult *res, void *userdata) {
 
 static void on_get_access(ApiServerAccess *a) {
     const char *params[1] = {api_id_str(a->r, a->server_id)};
-    int e = db_query(a->r->api->db, &statements[S_GET], params, on_server, a->r);
-    if (e < 0)
-        api_reply_busy(a->r, e, "reading a server");
+    api_db_query(a->r, &statements[S_GET], params, on_server, a->r, "reading a server");
 }
 
 static void handle_get(ApiRequest *r) {
@@ -214,9 +212,7 @@ static void on_update_access(ApiServerAccess *a) {
         params[1 + 2 * i] = validate_has(r->body, f) ? "true" : "false";
         params[2 + 2 * i] = validate_get_string(r->body, f);
     }
-    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_server, r);
-    if (e < 0)
-        api_reply_busy(r, e, "updating a server");
+    api_db_query(r, &statements[S_UPDATE], params, on_server, r, "updating a server");
 }
 
 static void handle_update(ApiRequest *r) {
@@ -240,9 +236,7 @@ static void on_delete_access(ApiServerAccess *a) {
     if (!api_access_require(a, a->permissions, PERM_ADMINISTRATOR))
         return;
     const char *params[1] = {api_id_str(r, a->server_id)};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, r);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting a server");
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, r, "deleting a server");
 }
 
 static void handle_delete(ApiRequest *r) {

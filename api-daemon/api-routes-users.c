@@ -134,9 +134,7 @@ static void handle_list(ApiRequest *r) {
     }
     const char *params[2] = {arena_printf(r->arena, "%lld", page->limit),
                              arena_printf(r->arena, "%lld", page->offset)};
-    int e = db_query(r->api->db, &statements[S_LIST], params, on_list, page);
-    if (e < 0)
-        api_reply_busy(r, e, "listing users");
+    api_db_query(r, &statements[S_LIST], params, on_list, page, "listing users");
 }
 
 /* ---- get ---- */
@@ -156,9 +154,7 @@ static void handle_get(ApiRequest *r) {
         return;
     }
     const char *params[1] = {api_id_str(r, id)};
-    int e = db_query(r->api->db, &statements[S_GET], params, on_get, r);
-    if (e < 0)
-        api_reply_busy(r, e, "reading a user");
+    api_db_query(r, &statements[S_GET], params, on_get, r, "reading a user");
 }
 
 /* ---- update ---- */
@@ -190,9 +186,7 @@ static void handle_update(ApiRequest *r) {
         params[1 + 2 * i] = validate_has(r->body, fields[i]) ? "true" : "false";
         params[2 + 2 * i] = validate_get_string(r->body, fields[i]);
     }
-    int e = db_query(r->api->db, &statements[S_UPDATE], params, on_updated, r);
-    if (e < 0)
-        api_reply_busy(r, e, "updating a user");
+    api_db_query(r, &statements[S_UPDATE], params, on_updated, r, "updating a user");
 }
 
 /* ---- status ---- */
@@ -210,9 +204,7 @@ static void handle_status(ApiRequest *r) {
         validate_has(r->body, "customStatus") ? "true" : "false",
         validate_get_string(r->body, "customStatus"),
     };
-    int e = db_query(r->api->db, &statements[S_STATUS], params, on_status, r);
-    if (e < 0)
-        api_reply_busy(r, e, "updating a status");
+    api_db_query(r, &statements[S_STATUS], params, on_status, r, "updating a status");
 }
 
 /* ---- delete the account ---- */
@@ -241,9 +233,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
 
 static void handle_delete(ApiRequest *r) {
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[S_DELETE], params, on_deleted, r);
-    if (e < 0)
-        api_reply_busy(r, e, "deleting an account");
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, r, "deleting an account");
 }
 
 /* ---- tables ---- */
