@@ -76,22 +76,22 @@ static int match_pattern(const char *pattern, const PathSegments *s, size_t idx[
     return nparams;
 }
 
-typedef struct RouteMatch {
-    const ApiRoute *route;
-    size_t idx[API_MAX_PARAMS];
-    int nparams;
-    bool path_known; /* some route has this path, perhaps with another method */
-    char allow[64];
-} RouteMatch;
-
 static bool method_matches(HttpMethod route_method, HttpMethod m) {
     return route_method == m || (route_method == HTTP_GET && m == HTTP_HEAD);
 }
 
 /* Picks the matching route with the fewest params, so "/api/messages/search" beats
  * "/api/messages/:id" whatever the table order. */
+typedef struct RouteMatch {
+    ApiRouteMatch *out;
+    size_t idx[API_MAX_PARAMS];
+    int nparams;
+} RouteMatch;
+
 static void find_route(const PathSegments *s, HttpMethod method, RouteMatch *m) {
-    memset(m, 0, sizeof(*m));
+    ApiRouteMatch *out = m->out;
+    *out = (ApiRouteMatch){0};
+    m->nparams = 0;
     size_t allow_len = 0;
     for (size_t i = 0; i < api_modules_count; i++) {
         const ApiModule *mod = api_modules[i];
@@ -101,34 +101,47 @@ static void find_route(const PathSegments *s, HttpMethod method, RouteMatch *m) 
             int n = match_pattern(rt->path, s, idx);
             if (n < 0)
                 continue;
-            m->path_known = true;
+            out->path_known = true;
             if (!method_matches(rt->method, method)) {
-                if (allow_len < sizeof(m->allow))
-                    allow_len +=
-                        (size_t)snprintf(m->allow + allow_len, sizeof(m->allow) - allow_len, "%s%s",
-                                         allow_len ? ", " : "", http_method_name(rt->method));
+                if (allow_len < sizeof(out->allow))
+                    allow_len += (size_t)snprintf(
+                        out->allow + allow_len, sizeof(out->allow) - allow_len, "%s%s",
+                        allow_len ? ", " : "", http_method_name(rt->method));
                 continue;
             }
-            if (m->route && n >= m->nparams)
+            if (out->route && n >= m->nparams)
                 continue;
-            m->route = rt;
+            out->route = rt;
             m->nparams = n;
             memcpy(m->idx, idx, sizeof(idx));
         }
     }
 }
 
-static int bind_params(ApiRequest *r, const PathSegments *s, const RouteMatch *m) {
+static int decode_params(const PathSegments *s, const RouteMatch *m, char *buf, size_t size) {
+    size_t used = 0;
     for (int i = 0; i < m->nparams; i++) {
         size_t k = m->idx[i];
-        char *dst = arena_alloc(r->arena, s->len[k] + 1);
-        if (!dst)
-            return -ENOMEM;
-        if (http_percent_decode(dst, s->seg[k], s->len[k], false) < 0)
+        if (used + s->len[k] + 1 > size)
+            return -ENOBUFS;
+        if (http_percent_decode(buf + used, s->seg[k], s->len[k], false) < 0)
             return -EINVAL;
-        r->params[i] = dst;
+        m->out->params[i] = buf + used;
+        used += s->len[k] + 1;
     }
     return 0;
+}
+
+int api_router_match(const char *path, HttpMethod method, char *buf, size_t size,
+                     ApiRouteMatch *ret) {
+    PathSegments s;
+    RouteMatch m = {.out = ret};
+    *ret = (ApiRouteMatch){0};
+    if (split_path(path, &s) < 0)
+        return -E2BIG;
+    apply_aliases(&s);
+    find_route(&s, method, &m);
+    return ret->route ? decode_params(&s, &m, buf, size) : 0;
 }
 
 static void json_put_cb(void *p) {
@@ -261,7 +274,7 @@ static void set_cors_headers(ApiRequest *r) {
 }
 
 /* A browser's preflight: which methods this path takes, and that our headers may be sent. */
-static void reply_preflight(ApiRequest *r, const RouteMatch *m) {
+static void reply_preflight(ApiRequest *r, const ApiRouteMatch *m) {
     http_response_header(r->http, "Access-Control-Allow-Methods",
                          arena_printf(r->arena, "%s, OPTIONS", m->allow));
     http_response_header(r->http, "Access-Control-Allow-Headers", "Authorization, Content-Type");
@@ -270,7 +283,7 @@ static void reply_preflight(ApiRequest *r, const RouteMatch *m) {
     api_reply_empty(r, 204);
 }
 
-static void reply_no_route(ApiRequest *r, const RouteMatch *m) {
+static void reply_no_route(ApiRequest *r, const ApiRouteMatch *m) {
     if (m->path_known) {
         http_response_header(r->http, "Allow", m->allow);
         api_reply_error(r, 405, "Method not allowed");
@@ -290,14 +303,15 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
     }
     *r = (ApiRequest){.api = api, .http = http, .arena = arena};
 
-    PathSegments s;
-    RouteMatch m;
-    if (split_path(http_request_path(http), &s) < 0) {
+    const char *path = http_request_path(http);
+    size_t size = strlen(path) + API_MAX_PARAMS + 1;
+    char *buf = arena_alloc(arena, size);
+    ApiRouteMatch m;
+    int e = buf ? api_router_match(path, http_request_method(http), buf, size, &m) : -ENOMEM;
+    if (e == -E2BIG || e == -ENOMEM) {
         api_reply_error(r, 404, "Route not found");
         return;
     }
-    apply_aliases(&s);
-    find_route(&s, http_request_method(http), &m);
     set_cors_headers(r);
     if (!m.route && m.path_known && http_request_method(http) == HTTP_OPTIONS) {
         reply_preflight(r, &m);
@@ -310,10 +324,11 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
         reply_no_route(r, &m);
         return;
     }
-    if (bind_params(r, &s, &m) < 0) {
+    if (e == -EINVAL) {
         api_reply_error(r, 400, "Malformed path parameter");
         return;
     }
+    memcpy(r->params, m.params, sizeof(r->params));
     if (!authenticate(r))
         return;
     if (r->auth.user_id && !rate_check(r, arena_printf(arena, "user:%" PRIu64, r->auth.user_id)))

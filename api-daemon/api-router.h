@@ -69,6 +69,23 @@ typedef struct ApiModule {
 extern const ApiModule *const api_modules[];
 extern const size_t api_modules_count;
 
+typedef struct ApiRouteMatch {
+    const ApiRoute *route;              /* NULL: no route for this method */
+    bool path_known;                    /* some route has this path: 405, or a preflight */
+    char allow[64];                     /* the methods that path takes, "GET, POST" */
+    const char *params[API_MAX_PARAMS]; /* decoded, pointing into the caller's buffer */
+} ApiRouteMatch;
+
+/*
+ * Matches a raw (percent-encoded) path and a method against the route table, aliases applied;
+ * routes with fewer params win ("/api/messages/search" over "/api/messages/:id"). Params are
+ * decoded into buf: strlen(path) + API_MAX_PARAMS bytes are always enough. Returns 0; -E2BIG
+ * when the path is too deep to be any route; -EINVAL when a param of the matched route is
+ * badly encoded. Pure: the fuzz target drives it.
+ */
+int api_router_match(const char *path, HttpMethod method, char *buf, size_t size,
+                     ApiRouteMatch *ret);
+
 /* The HTTP server's handler (userdata: Api). */
 void api_router_dispatch(HttpRequest *http, void *userdata);
 
