@@ -29,7 +29,7 @@ typedef struct JobQueue {
 struct WorkPool {
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    JobQueue todo, finished;
+    JobQueue waiting, finished;
     size_t max_queue;
     bool stopping;
     unsigned n_threads;
@@ -58,15 +58,15 @@ static void *worker_main(void *arg) {
     WorkPool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->todo.head && !p->stopping)
+        while (!p->waiting.head && !p->stopping)
             pthread_cond_wait(&p->wake, &p->lock);
         if (p->stopping)
             break;
-        Job *j = p->todo.head;
-        p->todo.head = j->next;
-        if (!p->todo.head)
-            p->todo.tail = NULL;
-        p->todo.len--;
+        Job *j = p->waiting.head;
+        p->waiting.head = j->next;
+        if (!p->waiting.head)
+            p->waiting.tail = NULL;
+        p->waiting.len--;
         pthread_mutex_unlock(&p->lock);
 
         j->work(j->arg);
@@ -134,12 +134,12 @@ int workpool_submit(WorkPool *p, work_fn work, work_done_fn done, void *arg) {
         return -ENOMEM;
     *j = (Job){.work = work, .done = done, .arg = arg};
     pthread_mutex_lock(&p->lock);
-    if (p->todo.len >= p->max_queue) {
+    if (p->waiting.len >= p->max_queue) {
         pthread_mutex_unlock(&p->lock);
         free(j);
         return -EAGAIN;
     }
-    queue_push(&p->todo, j);
+    queue_push(&p->waiting, j);
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return 0;
@@ -147,7 +147,7 @@ int workpool_submit(WorkPool *p, work_fn work, work_done_fn done, void *arg) {
 
 size_t workpool_queued(WorkPool *p) {
     pthread_mutex_lock(&p->lock);
-    size_t n = p->todo.len;
+    size_t n = p->waiting.len;
     pthread_mutex_unlock(&p->lock);
     return n;
 }
@@ -167,7 +167,7 @@ WorkPool *workpool_free(WorkPool *p) {
         pthread_join(p->threads[i], NULL);
     /* Workers are gone: finished jobs complete normally, queued ones are cancelled. */
     run_done(queue_take_all(&p->finished));
-    Job *cancelled = queue_take_all(&p->todo);
+    Job *cancelled = queue_take_all(&p->waiting);
     for (Job *j = cancelled; j; j = j->next)
         j->error = -ECANCELED;
     run_done(cancelled);
