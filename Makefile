@@ -54,13 +54,20 @@ COMMON_LIB  := $(BUILD)/libhype-common.a
 API_SRC     := $(wildcard api-daemon/*.c)
 API_O       := $(patsubst %.c,$(BUILD)/%.o,$(API_SRC))
 API_LIB_O   := $(filter-out $(BUILD)/api-daemon/main.o,$(API_O))
+API_LIB     := $(BUILD)/libhype-api.a
 
-BINS        := $(BUILD)/bin/hype-api
+SIGNAL_SRC  := $(wildcard signal-daemon/*.c)
+SIGNAL_O    := $(patsubst %.c,$(BUILD)/%.o,$(SIGNAL_SRC))
+SIGNAL_LIB_O := $(filter-out $(BUILD)/signal-daemon/main.o,$(SIGNAL_O))
+SIGNAL_LIB  := $(BUILD)/libhype-signal.a
+
+BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 
 # Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
 UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daemon/%,$(wildcard tests/unit/api-daemon/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API)
+UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -90,7 +97,19 @@ $(COMMON_LIB): $(COMMON_O)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/bin/hype-api: $(API_O) $(COMMON_LIB)
+$(API_LIB): $(API_LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SIGNAL_LIB): $(SIGNAL_LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/hype-api: $(BUILD)/api-daemon/main.o $(API_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bin/hype-signal: $(BUILD)/signal-daemon/main.o $(SIGNAL_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -98,13 +117,18 @@ $(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
-$(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
+$(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon $(LDFLAGS) -o $@ $< $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(COMMON_LIB) $(LDLIBS)
 
-$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB_O) $(COMMON_LIB) | $(PROTO_H)
+$(BUILD)/tests/unit/signal-daemon/%: tests/unit/signal-daemon/%.c $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iapi-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB_O) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -Isignal-daemon $(LDFLAGS) -o $@ $< $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
+
+# Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
 
 deps:
 	@tools/install-deps
@@ -128,14 +152,14 @@ run: deps
 
 # libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-               -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon \
+               -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon -Isignal-daemon \
                -Ibuild-fuzz/proto $(PKG_CFLAGS)
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz $(patsubst proto/%.proto,build-fuzz/proto/%.pb-c.c,$(PROTOS))
 	@mkdir -p build-fuzz/bin
 	@for t in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) -o build-fuzz/bin/fuzz-$$t tests/fuzz/fuzz-$$t.c \
-	    $(filter-out api-daemon/main.c,$(API_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
+	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
 	done
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
@@ -144,7 +168,7 @@ install: all
 	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/hype
 	install -m 0755 $(BINS) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(DATADIR)/hype/sql/
-	for u in systemd/*.service systemd/*.target; do \
+	for u in systemd/*.service systemd/*.socket systemd/*.target; do \
 	  sed -e 's|@LIBEXECDIR@|$(LIBEXECDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 	install -m 0644 systemd/hype.sysusers $(DESTDIR)$(SYSUSERSDIR)/hype.conf
@@ -152,7 +176,7 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch]
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch]
 
 clean:
 	rm -rf build build-san build-fuzz

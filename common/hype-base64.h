@@ -1,4 +1,5 @@
-/* hype-base64: unpadded base64url (RFC 4648 §5), as JWT uses it. */
+/* hype-base64: base64url without padding (JWT) and standard padded base64 (WebSocket, Engine.IO).
+ */
 #pragma once
 
 #include <stddef.h>
@@ -16,3 +17,9 @@ size_t base64url_encode(char *dst, const void *src, size_t n);
  * alphabet or non-zero trailing bits is -EINVAL). Returns the bytes written, or -ENOBUFS when
  * dstlen is too small. */
 ssize_t base64url_decode(void *dst, size_t dstlen, const char *src, size_t n);
+
+/* Standard base64 with '=' padding (RFC 4648 §4), as Sec-WebSocket-Accept and Engine.IO use. */
+#define BASE64_ENCODED_LEN(n) (((n) + 2) / 3 * 4)
+size_t base64_encode(char *dst, const void *src, size_t n);
+/* Padded input only (length a multiple of 4); same errors as base64url_decode. */
+ssize_t base64_decode(void *dst, size_t dstlen, const char *src, size_t n);

@@ -31,6 +31,7 @@ typedef enum ConnState {
     CONN_BODY,     /* reading the body of req */
     CONN_HANDLING, /* req is with the handler */
     CONN_CLOSING,  /* flushing the last response, then close */
+    CONN_UPGRADED, /* handed over to another protocol: only the bookkeeping is left to free */
 } ConnState;
 
 typedef struct HttpConn HttpConn;
@@ -157,7 +158,8 @@ static void conn_free(HttpConn *c) {
     if (c->next)
         c->next->prev = c->prev;
     srv->n_conns--;
-    bufferevent_free(c->bev);
+    if (c->bev)
+        bufferevent_free(c->bev);
     event_free(c->timer);
     free(c);
     check_drained(srv);
@@ -334,6 +336,10 @@ static void process_input(HttpConn *c) {
             /* A synchronous reply that closes leaves c in CLOSING with its response still
              * unsent, so c stays valid until on_write frees it. */
             dispatch(c);
+            if (c->state == CONN_UPGRADED) {
+                conn_free(c);
+                return;
+            }
             if (c->state == CONN_CLOSING)
                 return;
             continue;
@@ -618,4 +624,30 @@ void http_reply(HttpRequest *req, int status, const char *content_type, const ch
     /* Inside process_input (a synchronous reply) the loop there goes on by itself. */
     if (!c->processing)
         process_input(c);
+}
+
+struct bufferevent *http_reply_upgrade(HttpRequest *req, const char *protocol) {
+    HttpConn *c = req->conn;
+    if (!c) {
+        request_free(req);
+        return NULL;
+    }
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\n"
+                        "Connection: Upgrade\r\n",
+                        protocol);
+    evbuffer_add_buffer(out, req->headers);
+    evbuffer_add(out, "\r\n", 2);
+    struct bufferevent *bev = c->bev;
+    c->bev = NULL;
+    c->req = request_free(req);
+    c->state = CONN_UPGRADED;
+    bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+    bufferevent_setwatermark(bev, EV_READ, 0, 0);
+    evtimer_del(c->timer);
+    /* Inside process_input the connection is still in use: it frees itself on return. */
+    if (!c->processing)
+        conn_free(c);
+    return bev;
 }

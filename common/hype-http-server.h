@@ -77,3 +77,12 @@ int http_response_header(HttpRequest *req, const char *name, const char *value);
  */
 void http_reply(HttpRequest *req, int status, const char *content_type, const char *body,
                 size_t len);
+
+struct bufferevent;
+/*
+ * Switches protocols (101, "Upgrade: protocol", the headers added with http_response_header) and
+ * hands the connection over: returns its bufferevent with no callbacks set, its input holding any
+ * bytes that followed the request head, and the 101 queued in its output. The request ends and
+ * the server forgets the connection. NULL when the client already went away.
+ */
+struct bufferevent *http_reply_upgrade(HttpRequest *req, const char *protocol);

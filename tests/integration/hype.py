@@ -139,27 +139,23 @@ def run_api_cli(*args, env):
                           timeout=60)
 
 
-class ApiDaemon:
-    """hype-api as a process, ready once it has sent READY=1."""
+class Daemon:
+    """A Hype daemon as a process, ready once it has sent READY=1 to our notify socket."""
 
-    def __init__(self, dsn, migrate=True, **env_extra):
-        self.port = free_port()
-        self.env = api_env(dsn, self.port, **env_extra)
-        if migrate:
-            for step in ("--migrate", "--seed"):
-                r = run_api_cli(step, env=self.env)
-                assert r.returncode == 0, r.stderr
+    name = "daemon"
+
+    def __init__(self, env, args=()):
+        self.env = env
         self.notify = NotifySocket()
         self.env["NOTIFY_SOCKET"] = self.notify.path
-        self.log_path = tempfile.mktemp(prefix="hype-api-", suffix=".log")
+        self.log_path = tempfile.mktemp(prefix=f"{self.name}-", suffix=".log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([os.path.join(BIN_DIR, "hype-api")], env=self.env, stdout=self.log,
+        self.proc = subprocess.Popen([os.path.join(BIN_DIR, self.name), *args], env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        self.url = f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout=30):
         msg = self.notify.wait_for("READY=1", timeout, self.proc)
-        assert msg is not None, f"hype-api did not become ready:\n{self.read_log()}"
+        assert msg is not None, f"{self.name} did not become ready:\n{self.read_log()}"
         return msg
 
     def read_log(self):
@@ -181,9 +177,91 @@ class ApiDaemon:
         self.notify.close()
         return rc
 
+    def check_clean_exit(self, secrets=()):
+        """Stops the daemon and asserts what every fixture wants: alive until then, exit 0 on
+        SIGTERM, no sanitizer report, no secret in the log."""
+        alive = self.alive()
+        rc = self.stop()
+        log = self.read_log()
+        assert alive, f"{self.name} died during the tests:\n{log[-4000:]}"
+        assert rc == 0, f"{self.name} exited with {rc} on SIGTERM:\n{log[-4000:]}"
+        for secret in secrets:
+            assert secret not in log, f"a secret reached the log: {secret!r}"
+        assert "runtime error" not in log and "AddressSanitizer" not in log, log[-4000:]
+
+
+class ApiDaemon(Daemon):
+    """hype-api as a process (migrated and seeded first)."""
+
+    name = "hype-api"
+
+    def __init__(self, dsn, migrate=True, **env_extra):
+        self.port = free_port()
+        env = api_env(dsn, self.port, **env_extra)
+        if migrate:
+            for step in ("--migrate", "--seed"):
+                r = run_api_cli(step, env=env)
+                assert r.returncode == 0, r.stderr
+        super().__init__(env)
+        self.url = f"http://127.0.0.1:{self.port}"
+
     def __call__(self, method, path, **kw):
         kw.setdefault("timeout", 30)
         return requests.request(method, self.url + path, **kw)
+
+
+def signal_env(port, socket_path, **extra):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "WS_PORT": str(port),
+        "BIND_ADDRESS": "127.0.0.1",
+        "SIGNAL_SOCKET": socket_path,
+        "JWT_ACCESS_SECRET": ACCESS_SECRET,
+        "LOG_LEVEL": "info",
+        # A small quarantine keeps RSS meaningful under ASan (memory-bound tests measure it).
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:quarantine_size_mb=4",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class SignalDaemon(Daemon):
+    """hype-signal as a process; its signal.sock lives in a private temp dir."""
+
+    name = "hype-signal"
+
+    def __init__(self, **env_extra):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="hype-signal-")
+        self.socket_path = os.path.join(self.dir, "signal.sock")
+        super().__init__(signal_env(self.port, self.socket_path, **env_extra))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def health(self):
+        return requests.get(self.url + "/health", timeout=10).json()
+
+    def metric(self, name, **labels):
+        """One value from /metrics (0 when absent)."""
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        want = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+        for line in text.splitlines():
+            if line.startswith(want + " "):
+                return float(line.split()[-1])
+        return 0.0
+
+    def stop(self, timeout=20):
+        rc = super().stop(timeout)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return rc
 
 
 def bearer(token):

@@ -24,8 +24,9 @@ def test_help_and_version():
     assert r.returncode != 0
 
 
-def test_readme_documents_every_variable():
-    r = subprocess.run([HYPE_API, "--help"], capture_output=True, text=True)
+@pytest.mark.parametrize("binary", ["hype-api", "hype-signal"])
+def test_readme_documents_every_variable(binary):
+    r = subprocess.run([os.path.join(BIN_DIR, binary), "--help"], capture_output=True, text=True)
     readme = open(os.path.join(SOURCE_DIR, "README.md")).read()
     env_section = r.stdout.split("Environment:", 1)[1]
     names = [line.split()[0] for line in env_section.splitlines() if line.strip()]
@@ -173,15 +174,18 @@ def test_units_verify_and_are_hardened():
         assert os.path.exists(os.path.join(stage, "usr/libexec/hype/hype-api"))
         assert os.path.exists(os.path.join(stage, "usr/share/hype/sql/001_users_sessions.sql"))
         assert "/usr/libexec/hype/hype-api" in open(os.path.join(unitdir, "hype-api.service")).read()
+        assert os.path.exists(os.path.join(stage, "usr/libexec/hype/hype-signal"))
         r = subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={stage}", "hype.target",
-                            "hype-api.service"], capture_output=True, text=True)
+                            "hype-api.service", "hype-signal.service", "hype-signal.socket"],
+                           capture_output=True, text=True)
         # verify exits 0 on warnings: any output at all is a failure.
         assert r.returncode == 0 and r.stderr == "" and r.stdout == "", r.stderr + r.stdout
-        r = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={stage}", "--threshold=20",
-                            "hype-api.service"], capture_output=True, text=True)
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr
-        score = [line for line in r.stdout.splitlines() if "Overall exposure level" in line]
-        assert score, r.stdout[-500:]
+        for unit in ("hype-api.service", "hype-signal.service"):
+            r = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={stage}",
+                                "--threshold=20", unit], capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+            score = [line for line in r.stdout.splitlines() if "Overall exposure level" in line]
+            assert score, r.stdout[-500:]
         r = subprocess.run(["systemd-sysusers", f"--root={stage}"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert "hype:" in open(os.path.join(stage, "etc/passwd")).read()

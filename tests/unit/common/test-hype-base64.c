@@ -46,4 +46,21 @@ TEST(rejects_bad_input) {
     ASSERT_EQ(base64url_decode(out, sizeof(out), "Zm 9", 4), -EINVAL);
 }
 
+
+TEST(standard_base64_pads_and_round_trips) {
+    char out[32];
+    ASSERT_EQ(base64_encode(out, "f", 1), 4);
+    ASSERT_STREQ(out, "Zg==");
+    base64_encode(out, "fo", 2);
+    ASSERT_STREQ(out, "Zm8=");
+    base64_encode(out, "\xfb\xff", 2);
+    ASSERT_STREQ(out, "+/8=");
+    uint8_t back[8];
+    ASSERT_EQ(base64_decode(back, sizeof(back), "+/8=", 4), 2);
+    ASSERT_TRUE(back[0] == 0xfb && back[1] == 0xff);
+    ASSERT_EQ(base64_decode(back, sizeof(back), "AQIDBA==", 8), 4);
+    ASSERT_EQ(base64_decode(back, sizeof(back), "AQIDBA=", 7), -EINVAL);
+    ASSERT_EQ(base64_decode(back, sizeof(back), "-_8=", 4), -EINVAL);
+}
+
 TEST_MAIN()

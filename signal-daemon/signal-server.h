@@ -1,0 +1,40 @@
+/* signal-server: the hype-signal manager: owns the loop's parts (HTTP/WebSocket listener, client
+ * connections) and their start and stop. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hype-http-server.h"
+#include "signal-config.h"
+#include "signal-ws.h"
+
+struct event_base;
+struct event;
+
+typedef struct Signal {
+    struct event_base *base;
+    const SignalConfig *cfg;
+    HttpServer *http;
+    WsConnOptions ws_opts;
+    bool stopping;
+    int exit_code;
+    struct event *sig_term, *sig_int, *drain_timer;
+    uint64_t stop_deadline_ms;
+} Signal;
+
+/* Builds every part; nothing listens yet. */
+int signal_new(const SignalConfig *cfg, Signal **ret);
+/* Listens (socket activation fd "ws" or WS_PORT), sends READY=1, runs the loop until SIGTERM or
+ * SIGINT has closed every session with 1001. Returns the exit code. */
+int signal_run(Signal *sig);
+Signal *signal_free(Signal *sig);
+
+/*
+ * Completes a WebSocket upgrade of req (handshake and origin checks; on failure the request is
+ * answered with a JSON error and NULL is returned) and starts a WsConn with cbs/userdata.
+ */
+WsConn *signal_accept_websocket(Signal *sig, HttpRequest *req, const WsConnCallbacks *cbs,
+                                void *userdata);
+/* The JSON error every HTTP refusal uses: {"success":false,"error":message}. */
+void signal_reply_error(HttpRequest *req, int status, const char *message);

@@ -1,0 +1,397 @@
+/* signal-ws: one server-side WebSocket connection on a bufferevent (RFC 6455 after the 101). */
+#include "signal-ws.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "hype-utf8.h"
+#include "hype-ws.h"
+
+#define MSG_KEEP_MAX 4096 /* a larger reassembly buffer is freed after its message */
+#define LINGER_MS 2000    /* after our close frame: how long we wait for the peer's EOF */
+
+typedef enum WsState {
+    WS_OPEN,
+    WS_FINISHING, /* close frame queued: flush it, shut our side, discard input until EOF */
+} WsState;
+
+struct WsConn {
+    WsConn *prev, *next; /* every connection, open or finishing */
+    struct bufferevent *bev;
+    struct event *timer;
+    WsConnOptions opts;
+    WsConnCallbacks cbs;
+    void *userdata;
+    WsState state;
+    bool shut_wr;
+    uint64_t last_rx_ms;
+    /* A fragmented message being reassembled. */
+    bool in_message;
+    bool message_text;
+    Utf8State utf8;
+    uint8_t *msg;
+    size_t msg_len, msg_cap;
+};
+
+static WsConn *conns;
+static size_t conn_count;
+static WsStats stats;
+
+static void count_close(uint16_t code) {
+    for (size_t i = 0; i < WS_STATS_CODES; i++)
+        if (ws_stats_codes[i] == code) {
+            stats.closed[i]++;
+            return;
+        }
+    stats.closed_other++;
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void arm_timer(WsConn *ws, uint32_t ms) {
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(ws->timer, &tv);
+}
+
+static void conn_free(WsConn *ws) {
+    if (ws->prev)
+        ws->prev->next = ws->next;
+    else
+        conns = ws->next;
+    if (ws->next)
+        ws->next->prev = ws->prev;
+    bufferevent_free(ws->bev);
+    event_free(ws->timer);
+    free(ws->msg);
+    free(ws);
+    conn_count--;
+}
+
+/* Control frames and our own messages: the header and payload straight into the output. */
+static void queue_frame(WsConn *ws, uint8_t opcode, const void *data, size_t len) {
+    uint8_t hdr[WS_HEADER_MAX];
+    size_t n = ws_frame_header_encode(hdr, opcode, true, len, NULL);
+    struct evbuffer *out = bufferevent_get_output(ws->bev);
+    evbuffer_add(out, hdr, n);
+    if (len)
+        evbuffer_add(out, data, len);
+}
+
+/* Once our close frame is out, a FIN tells the peer; its EOF (or the linger timer) ends it. */
+static void shut_when_flushed(WsConn *ws) {
+    if (!ws->shut_wr && evbuffer_get_length(bufferevent_get_output(ws->bev)) == 0) {
+        ws->shut_wr = true;
+        shutdown(bufferevent_getfd(ws->bev), SHUT_WR);
+    }
+}
+
+/* Leaves the open state: the close frame goes out, the owner hears of it, we linger. */
+static void finish(WsConn *ws, uint16_t code, const char *reason, bool send_close) {
+    if (ws->state != WS_OPEN)
+        return;
+    ws->state = WS_FINISHING;
+    if (send_close) {
+        uint8_t payload[WS_CONTROL_MAX];
+        size_t n = 0;
+        if (code != WS_CLOSE_NO_STATUS) {
+            payload[0] = (uint8_t)(code >> 8);
+            payload[1] = (uint8_t)code;
+            size_t rlen = reason ? strlen(reason) : 0;
+            if (rlen > WS_CONTROL_MAX - 2)
+                rlen = WS_CONTROL_MAX - 2;
+            if (rlen)
+                memcpy(payload + 2, reason, rlen);
+            n = 2 + rlen;
+        }
+        queue_frame(ws, WS_OP_CLOSE, payload, n);
+    }
+    ws->in_message = false;
+    /* The timer now bounds the whole shutdown, also against a peer that never reads. */
+    evtimer_del(ws->timer);
+    arm_timer(ws, LINGER_MS);
+    bufferevent_enable(ws->bev, EV_WRITE);
+    shut_when_flushed(ws);
+    count_close(code);
+    if (ws->cbs.on_close)
+        ws->cbs.on_close(ws, code, ws->userdata);
+}
+
+static void fail(WsConn *ws, uint16_t code, const char *reason) {
+    finish(ws, code, reason, true);
+}
+
+static void deliver(WsConn *ws, bool text, uint8_t *data, size_t len) {
+    stats.messages_in++;
+    if (ws->cbs.on_message)
+        ws->cbs.on_message(ws, text, (const char *)data, len, ws->userdata);
+}
+
+static void handle_close_frame(WsConn *ws, const uint8_t *p, size_t len) {
+    if (len == 0) {
+        finish(ws, WS_CLOSE_NO_STATUS, NULL, true);
+        return;
+    }
+    uint16_t code = len >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 0;
+    if (len == 1 || !ws_close_code_receivable(code)) {
+        fail(ws, WS_CLOSE_PROTOCOL_ERROR, "invalid close code");
+        return;
+    }
+    if (!utf8_is_valid(p + 2, len - 2)) {
+        fail(ws, WS_CLOSE_INVALID_PAYLOAD, "close reason is not UTF-8");
+        return;
+    }
+    finish(ws, code, NULL, true); /* echo the code, as RFC 6455 §5.5.1 suggests */
+}
+
+static int append_fragment(WsConn *ws, const uint8_t *p, size_t len) {
+    if (ws->msg_len + len + 1 > ws->msg_cap) {
+        size_t cap = ws->msg_cap ? ws->msg_cap : 256;
+        while (cap < ws->msg_len + len + 1)
+            cap *= 2;
+        uint8_t *m = realloc(ws->msg, cap);
+        if (!m)
+            return -ENOMEM;
+        ws->msg = m;
+        ws->msg_cap = cap;
+    }
+    memcpy(ws->msg + ws->msg_len, p, len);
+    ws->msg_len += len;
+    ws->msg[ws->msg_len] = '\0';
+    return 0;
+}
+
+/*
+ * A data frame (text, binary or continuation) with its payload unmasked in place. in_place:
+ * p[len] is ours to borrow, so a message in one frame is delivered without a copy.
+ */
+static void handle_data_frame(WsConn *ws, const WsFrameHeader *h, uint8_t *p, size_t len,
+                              bool in_place) {
+    bool text = h->opcode == WS_OP_CONTINUATION ? ws->message_text : h->opcode == WS_OP_TEXT;
+    if (h->opcode != WS_OP_CONTINUATION)
+        ws->utf8 = 0;
+    if (text && (!utf8_feed(&ws->utf8, p, len) || (h->fin && !utf8_state_complete(ws->utf8)))) {
+        fail(ws, WS_CLOSE_INVALID_PAYLOAD, "text message is not UTF-8");
+        return;
+    }
+    if (h->fin && !ws->in_message && in_place) {
+        uint8_t saved = p[len];
+        p[len] = '\0';
+        deliver(ws, text, p, len);
+        p[len] = saved;
+        return;
+    }
+    if (append_fragment(ws, p, len) < 0) {
+        fail(ws, WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    if (!ws->in_message) {
+        ws->in_message = true;
+        ws->message_text = text;
+    }
+    if (h->fin) {
+        ws->in_message = false;
+        size_t n = ws->msg_len;
+        ws->msg_len = 0;
+        deliver(ws, text, ws->msg, n);
+        if (ws->msg_cap > MSG_KEEP_MAX) { /* idle connections stay small */
+            free(ws->msg);
+            ws->msg = NULL;
+            ws->msg_cap = 0;
+        }
+    }
+}
+
+/* Checks a data frame's place in the message sequence and its size. False when it failed. */
+static bool data_frame_allowed(WsConn *ws, const WsFrameHeader *h) {
+    if (h->opcode == WS_OP_CONTINUATION && !ws->in_message) {
+        fail(ws, WS_CLOSE_PROTOCOL_ERROR, "continuation frame without a message");
+        return false;
+    }
+    if (h->opcode != WS_OP_CONTINUATION && ws->in_message) {
+        fail(ws, WS_CLOSE_PROTOCOL_ERROR, "new message inside a fragmented one");
+        return false;
+    }
+    uint64_t total = (ws->in_message ? ws->msg_len : 0) + h->payload_len;
+    if (total > ws->opts.max_message) {
+        fail(ws, WS_CLOSE_MESSAGE_TOO_BIG, "message too big");
+        return false;
+    }
+    return true;
+}
+
+/* Parses and handles every complete frame in the input. */
+static void process_input(WsConn *ws) {
+    struct evbuffer *in = bufferevent_get_input(ws->bev);
+    while (ws->state == WS_OPEN) {
+        size_t avail = evbuffer_get_length(in);
+        size_t peek = avail < WS_HEADER_MAX ? avail : WS_HEADER_MAX;
+        if (peek < 2)
+            return;
+        WsFrameHeader h;
+        uint16_t code;
+        int hl = ws_frame_header_parse(evbuffer_pullup(in, (ssize_t)peek), peek, &h, &code);
+        if (hl < 0) {
+            fail(ws, code, "protocol error");
+            return;
+        }
+        bool control = h.opcode & 0x8;
+        if (hl > 0 && !control && !data_frame_allowed(ws, &h))
+            return;
+        if (hl == 0 || avail - (size_t)hl < h.payload_len)
+            return; /* the read watermark lets a whole allowed frame in */
+        size_t frame_len = (size_t)hl + (size_t)h.payload_len;
+        /* With a byte after the frame in the same region, a message can be NUL-terminated in
+         * place; else it goes through the message buffer. */
+        bool in_place = avail > frame_len;
+        uint8_t *p = evbuffer_pullup(in, (ssize_t)(frame_len + in_place)) + hl;
+        size_t len = (size_t)h.payload_len;
+        ws_mask_apply(p, len, h.mask, 0);
+        if (h.opcode == WS_OP_CLOSE)
+            handle_close_frame(ws, p, len);
+        else if (h.opcode == WS_OP_PING)
+            queue_frame(ws, WS_OP_PONG, p, len);
+        else if (h.opcode != WS_OP_PONG)
+            handle_data_frame(ws, &h, p, len, in_place);
+        evbuffer_drain(in, frame_len);
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg) {
+    WsConn *ws = arg;
+    ws->last_rx_ms = now_ms();
+    if (ws->state == WS_OPEN) {
+        process_input(ws);
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void on_write(struct bufferevent *bev, void *arg) {
+    WsConn *ws = arg;
+    if (ws->state == WS_FINISHING)
+        shut_when_flushed(ws);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg) {
+    WsConn *ws = arg;
+    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+        return;
+    if (ws->state == WS_OPEN) {
+        ws->state = WS_FINISHING; /* dropped without a close frame: nothing to send */
+        count_close(WS_CLOSE_ABNORMAL);
+        if (ws->cbs.on_close)
+            ws->cbs.on_close(ws, WS_CLOSE_ABNORMAL, ws->userdata);
+    }
+    conn_free(ws);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg) {
+    WsConn *ws = arg;
+    if (ws->state == WS_FINISHING) {
+        conn_free(ws); /* linger over: the peer neither read nor closed in time */
+        return;
+    }
+    uint64_t silent = now_ms() - ws->last_rx_ms;
+    if (silent >= (uint64_t)ws->opts.ping_interval_ms + ws->opts.ping_timeout_ms) {
+        fail(ws, WS_CLOSE_GOING_AWAY, "ping timeout");
+        return;
+    }
+    queue_frame(ws, WS_OP_PING, NULL, 0);
+    arm_timer(ws, ws->opts.ping_interval_ms);
+}
+
+int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOptions *opts,
+                const WsConnCallbacks *cbs, void *userdata, WsConn **ret) {
+    WsConn *ws = calloc(1, sizeof(*ws));
+    if (!ws)
+        return -ENOMEM;
+    ws->timer = evtimer_new(base, on_timer, ws);
+    if (!ws->timer) {
+        free(ws);
+        return -ENOMEM;
+    }
+    conn_count++;
+    ws->next = conns;
+    if (conns)
+        conns->prev = ws;
+    conns = ws;
+    ws->bev = bev;
+    ws->opts = *opts;
+    if (!ws->opts.max_message)
+        ws->opts.max_message = 1u << 20;
+    if (!ws->opts.output_limit)
+        ws->opts.output_limit = 1u << 20;
+    ws->cbs = *cbs;
+    ws->userdata = userdata;
+    ws->last_rx_ms = now_ms();
+    /* Let a whole frame of the largest allowed size in, and no more, before it is handled. */
+    bufferevent_setwatermark(bev, EV_READ, 0, ws->opts.max_message + 2 * WS_HEADER_MAX);
+    bufferevent_setcb(bev, on_read, on_write, on_event, ws);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (ws->opts.ping_interval_ms)
+        arm_timer(ws, ws->opts.ping_interval_ms);
+    *ret = ws;
+    return 0;
+}
+
+int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len) {
+    if (ws->state != WS_OPEN)
+        return -EPIPE;
+    /* Judged on what is already waiting, so one message larger than the limit still goes to a
+     * client that keeps up; memory stays under the limit plus one message. */
+    if (ws_conn_output_pending(ws) > ws->opts.output_limit) {
+        fail(ws, WS_CLOSE_POLICY_VIOLATION, "client too slow: output limit reached");
+        return -ENOBUFS;
+    }
+    queue_frame(ws, text ? WS_OP_TEXT : WS_OP_BINARY, data, len);
+    stats.messages_out++;
+    return 0;
+}
+
+void ws_conn_close(WsConn *ws, uint16_t code, const char *reason) {
+    finish(ws, code, reason, true);
+}
+
+void ws_conn_set_userdata(WsConn *ws, void *userdata) {
+    ws->userdata = userdata;
+}
+
+bool ws_conn_is_open(const WsConn *ws) {
+    return ws->state == WS_OPEN;
+}
+
+size_t ws_conn_output_pending(const WsConn *ws) {
+    return evbuffer_get_length(bufferevent_get_output(ws->bev));
+}
+
+size_t ws_conn_count(void) {
+    return conn_count;
+}
+
+void ws_conn_close_all(uint16_t code, const char *reason) {
+    for (WsConn *ws = conns; ws; ws = ws->next)
+        finish(ws, code, reason, true);
+}
+
+void ws_conn_free_all(void) {
+    while (conns)
+        conn_free(conns);
+}
+
+const WsStats *ws_conn_stats(void) {
+    return &stats;
+}
+
+const uint16_t ws_stats_codes[WS_STATS_CODES] = {1000, 1001, 1002, 1003, 1006,
+                                                 1007, 1008, 1009, 1011, 4001};

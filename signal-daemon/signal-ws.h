@@ -1,0 +1,68 @@
+/* signal-ws: one server-side WebSocket connection on a bufferevent (RFC 6455 after the 101). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct bufferevent;
+
+/*
+ * A WsConn reads frames, reassembles fragmented messages, validates UTF-8 of text messages
+ * (also across fragments), answers pings, runs the close handshake and the heartbeat, and bounds
+ * both directions: a message over max_message closes with 1009, more than output_limit unsent
+ * bytes closes with 1008 (a client that does not read cannot grow our memory).
+ *
+ * Lifetime: on_close runs once, as soon as the connection stops being open (a close frame either
+ * way, a protocol violation, a dead peer, EOF), with the close code (1006 when the TCP connection
+ * dropped without one). The owner must forget the WsConn then; it finishes the close handshake
+ * and frees itself. Everything runs on base's loop.
+ */
+typedef struct WsConn WsConn;
+
+typedef struct WsConnCallbacks {
+    /* A whole message; data is NUL-terminated (not counted in len) and borrowed for the call. */
+    void (*on_message)(WsConn *ws, bool text, const char *data, size_t len, void *userdata);
+    void (*on_close)(WsConn *ws, uint16_t code, void *userdata);
+} WsConnCallbacks;
+
+typedef struct WsConnOptions {
+    size_t max_message;        /* 0 = 1 MiB */
+    size_t output_limit;       /* 0 = 1 MiB */
+    uint32_t ping_interval_ms; /* 0 = no pings and no liveness check */
+    uint32_t ping_timeout_ms;  /* no frame at all for interval + timeout: the peer is dead */
+} WsConnOptions;
+
+/* Takes ownership of bev (any bytes already in its input are read first). */
+int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOptions *opts,
+                const WsConnCallbacks *cbs, void *userdata, WsConn **ret);
+
+/*
+ * Queues one unfragmented message. -EPIPE once the connection is closing; -ENOBUFS when more than
+ * the output limit is still unsent, after which the connection closes with 1008 (on_close runs
+ * first).
+ */
+int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len);
+/* Starts the close handshake with code and a short reason (on_close runs at once). */
+void ws_conn_close(WsConn *ws, uint16_t code, const char *reason);
+
+void ws_conn_set_userdata(WsConn *ws, void *userdata);
+bool ws_conn_is_open(const WsConn *ws);
+size_t ws_conn_output_pending(const WsConn *ws);
+/* Connections that exist (open or finishing their close), for metrics and leak checks. */
+size_t ws_conn_count(void);
+/* Starts the close handshake of every open connection (SIGTERM: 1001). */
+void ws_conn_close_all(uint16_t code, const char *reason);
+/* Frees every connection at once, at exit. */
+void ws_conn_free_all(void);
+
+/* Counters since start, for /metrics. closed[i] counts closes with code ws_stats_codes[i]. */
+#define WS_STATS_CODES 10
+extern const uint16_t ws_stats_codes[WS_STATS_CODES];
+typedef struct WsStats {
+    uint64_t messages_in, messages_out;
+    uint64_t closed[WS_STATS_CODES];
+    uint64_t closed_other;
+} WsStats;
+const WsStats *ws_conn_stats(void);
