@@ -51,6 +51,8 @@ const ConfigVar api_config_vars[] = {
      "requests per window per client address to register, login, guest and refresh"},
     {"RATE_LIMIT_WINDOW", CONFIG_MSEC, 0, "1min", 1000, 86400000, F(rate_limit_window_ms),
      "length of a rate-limit window"},
+    {"SIGNAL_SOCKET", CONFIG_STRING, 0, "/run/hype/signal.sock", 0, 107, F(signal_socket),
+     "hype-signal's Unix socket, for live events (\"off\": do not connect)"},
     {"CORS_ORIGIN", CONFIG_STRING, 0, "*", 1, 4096, F(cors_origin),
      "allowed browser origins: * or a comma-separated list (then credentials are allowed)"},
 };

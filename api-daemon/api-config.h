@@ -32,6 +32,7 @@ typedef struct ApiConfig {
     long long rate_limit, rate_limit_auth;
     uint64_t rate_limit_window_ms;
     char *cors_origin;
+    char *signal_socket;
 } ApiConfig;
 
 extern const ConfigVar api_config_vars[];

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-server.h"
 
 #define SERIES_MAX 512
@@ -116,6 +117,18 @@ static void render_gauges(FILE *f, Api *api) {
             "# HELP hype_ratelimit_untracked_total Requests allowed untracked (table full).\n"
             "# TYPE hype_ratelimit_untracked_total counter\nhype_ratelimit_untracked_total %llu\n",
             (unsigned long long)ratelimit_overflows(api->limiter));
+    EventStats ev = events_stats(api->events);
+    fprintf(f,
+            "# HELP hype_signal_link_up Whether hype-signal is connected over signal.sock.\n"
+            "# TYPE hype_signal_link_up gauge\nhype_signal_link_up %llu\n"
+            "# HELP hype_events_published_total Live events handed to hype-signal.\n"
+            "# TYPE hype_events_published_total counter\nhype_events_published_total %llu\n"
+            "# HELP hype_events_undelivered_total Live events dropped: hype-signal absent.\n"
+            "# TYPE hype_events_undelivered_total counter\nhype_events_undelivered_total %llu\n"
+            "# HELP hype_signal_calls_total API calls relayed by hype-signal for its clients.\n"
+            "# TYPE hype_signal_calls_total counter\nhype_signal_calls_total %llu\n",
+            (unsigned long long)ev.connected, (unsigned long long)ev.published,
+            (unsigned long long)ev.undelivered, (unsigned long long)ev.calls);
     fprintf(f,
             "# HELP hype_metrics_series_dropped_total Requests beyond the series limit.\n"
             "# TYPE hype_metrics_series_dropped_total counter\n"

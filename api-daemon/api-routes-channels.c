@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -144,7 +145,14 @@ static void on_channel(const DbResult *res, void *userdata) {
     }
     if (!api_access_require(a, can_view(a, res, 0) ? PERM_VIEW_CHANNEL : 0, PERM_VIEW_CHANNEL))
         return;
-    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, channel_json(res, 0));
+    json_object *data = channel_json(res, 0);
+    HttpMethod m = a->r->route->method;
+    /* An update may change the channel's overwrites: who may see it. */
+    if (m != HTTP_GET)
+        api_publish(a->r->api, m == HTTP_POST ? "channel_created" : "channel_updated",
+                    HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data,
+                    m != HTTP_POST);
+    api_reply_data(a->r, m == HTTP_POST ? 201 : 200, data);
 }
 
 /* The channel param, or 0 after answering 404. */
@@ -237,6 +245,13 @@ static void on_deleted(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Channel not found");
         return;
     }
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "id", json_object_new_string(api_id_str(a->r, a->channel_id)));
+    json_object_object_add(data, "serverId",
+                           json_object_new_string(api_id_str(a->r, a->server_id)));
+    api_publish(a->r->api, "channel_deleted", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
+                &a->server_id, 1, data, false);
+    json_object_put(data);
     api_reply_empty(a->r, 204);
 }
 
@@ -247,6 +262,7 @@ static void on_delete_access(ApiServerAccess *a) {
     uint64_t id = channel_param(a);
     if (!id)
         return;
+    a->channel_id = id; /* for the channel_deleted event */
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
     api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting a channel");
 }
@@ -333,12 +349,36 @@ static const ApiRoute routes[] = {
      "Delete a channel (manage-channels permission); 204"},
 };
 
+/* ---- what the caller may do in a channel ---- */
+
+static void on_access(ApiServerAccess *a) {
+    ApiRequest *r = a->r;
+    /* The same rule as reading its messages: members with the view permission. */
+    if (!api_access_require_member(a) ||
+        !api_access_require(a, a->channel_permissions, PERM_VIEW_CHANNEL))
+        return;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "channelId", json_object_new_string(api_id_str(r, a->channel_id)));
+    json_object_object_add(data, "serverId", json_object_new_string(api_id_str(r, a->server_id)));
+    json_object_object_add(data, "type", json_object_new_string(a->channel_type));
+    json_object_object_add(data, "permissions",
+                           json_object_new_string(arena_printf(
+                               r->arena, "%llu", (unsigned long long)a->channel_permissions)));
+    api_reply_data(r, 200, data);
+}
+
+static void handle_access(ApiRequest *r) {
+    api_access_load_channel(r, api_param(r, 0), on_access, NULL);
+}
+
 static const ApiRoute flat_routes[] = {
     {HTTP_GET, "/api/channels", handle_flat_list, ROUTE_AUTH_OPTIONAL, NULL,
      "Channels of serverId (default: the default server) you may view"},
     {HTTP_POST, "/api/channels", handle_flat_create, ROUTE_AUTH, &create_schema,
      "Create a channel in serverId (default: the default server)"},
     {HTTP_GET, "/api/channels/:id", handle_flat_one, ROUTE_AUTH_OPTIONAL, NULL, "One channel"},
+    {HTTP_GET, "/api/channels/:id/access", handle_access, ROUTE_AUTH, NULL,
+     "Your permissions in a channel (decimal string); 403 unless a member who may view it"},
     {HTTP_PUT, "/api/channels/:id", handle_flat_one, ROUTE_AUTH, &update_schema,
      "Update a channel"},
     {HTTP_PATCH, "/api/channels/:id", handle_flat_one, ROUTE_AUTH, &update_schema,

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -218,6 +219,15 @@ static void on_accepted(const DbResult *res, void *userdata) {
     json_object *body = json_object_new_object(), *data = json_object_new_object();
     json_object_object_add(data, "serverId", json_new_string_or_null(db_value(res, 0, 0)));
     json_object_object_add(data, "joined", json_object_new_boolean(joined));
+    if (joined) {
+        json_object *ev = json_object_new_object();
+        json_object_object_add(ev, "serverId", json_new_string_or_null(db_value(res, 0, 0)));
+        json_object_object_add(ev, "userId",
+                               json_object_new_string(api_id_str(r, r->auth.user_id)));
+        api_publish_by_field(r->api, "member_joined", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
+                             "serverId", ev, false);
+        json_object_put(ev);
+    }
     json_object_object_add(body, "success", json_object_new_boolean(1));
     json_object_object_add(
         body, "message",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -125,7 +126,12 @@ static void on_member(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Member not found");
         return;
     }
-    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, member_json(res, 0));
+    json_object *data = member_json(res, 0);
+    if (a->r->route->method != HTTP_GET)
+        api_publish(a->r->api,
+                    a->r->route->method == HTTP_POST ? "member_joined" : "member_updated",
+                    HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, false);
+    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, data);
 }
 
 static void reply_member(ApiServerAccess *a, uint64_t user_id) {
@@ -262,6 +268,14 @@ static void on_removed(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Member not found");
         return;
     }
+    /* A member who left or was kicked loses the server's channels on live sessions too. */
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "serverId",
+                           json_object_new_string(api_id_str(a->r, a->server_id)));
+    json_object_object_add(data, "userId", json_object_new_string(api_param(a->r, 1)));
+    api_publish(a->r->api, "member_left", HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1,
+                data, true);
+    json_object_put(data);
     api_reply_empty(a->r, 204);
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -171,6 +172,17 @@ static bool may_read(ApiServerAccess *a) {
     return true;
 }
 
+static void handle_react(ApiRequest *r);
+
+/* The live event a successful reply of this route is, or NULL for reads. */
+static const char *event_type(const ApiRequest *r) {
+    if (r->route->handler == handle_react)
+        return "message_reaction";
+    if (r->route->method == HTTP_POST)
+        return "message";
+    return r->route->method == HTTP_PUT ? "message_updated" : NULL;
+}
+
 static void on_one(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
     if (api_reply_db_failed(r, res, "reading a message"))
@@ -179,8 +191,12 @@ static void on_one(const DbResult *res, void *userdata) {
         api_reply_error(r, 404, "Message not found");
         return;
     }
-    api_reply_data(r, r->route->method == HTTP_POST && !r->params[0] ? 201 : 200,
-                   message_json(res, 0, 1));
+    json_object *data = message_json(res, 0, 1);
+    const char *type = event_type(r);
+    if (type)
+        api_publish_by_field(r->api, type, HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL, "channelId",
+                             data, false);
+    api_reply_data(r, r->route->method == HTTP_POST && !r->params[0] ? 201 : 200, data);
 }
 
 static void query_one(ApiRequest *r, int stmt, const char *const *params, const char *what) {
@@ -342,6 +358,10 @@ static void on_deleted(const DbResult *res, void *userdata) {
         return;
     json_object *data = json_object_new_object();
     json_object_object_add(data, "id", json_object_new_string(api_id_str(a->r, a->message_id)));
+    json_object_object_add(data, "channelId",
+                           json_object_new_string(api_id_str(a->r, a->channel_id)));
+    api_publish(a->r->api, "message_deleted", HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL,
+                &a->channel_id, 1, data, false);
     api_reply_data(a->r, 200, data);
 }
 

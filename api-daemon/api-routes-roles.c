@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -201,7 +202,10 @@ static void on_role(const DbResult *res, void *userdata) {
         api_reply_error(a->r, 404, "Role not found");
         return;
     }
-    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, role_json(res, 0));
+    json_object *data = role_json(res, 0);
+    api_publish(a->r->api, a->r->route->method == HTTP_POST ? "role_created" : "role_updated",
+                HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, true);
+    api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, data);
 }
 
 static void on_create_access(ApiServerAccess *a) {
@@ -311,10 +315,26 @@ static void handle_update(ApiRequest *r) {
     api_access_load(r, api_param(r, 0), on_update_access, NULL);
 }
 
+/* Role deletions and assignments change permissions in the server: say so, live. */
+static void publish_role_change(Target *t, const char *type) {
+    ApiRequest *r = t->a->r;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "serverId",
+                           json_object_new_string(api_id_str(r, t->a->server_id)));
+    json_object_object_add(data, "roleId", json_object_new_string(api_id_str(r, t->role_id)));
+    if (t->member_id)
+        json_object_object_add(data, "userId", json_object_new_string(api_id_str(r, t->member_id)));
+    api_publish(r->api, type, HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &t->a->server_id, 1, data,
+                true);
+    json_object_put(data);
+}
+
 static void on_no_content(const DbResult *res, void *userdata) {
     Target *t = userdata;
-    if (!api_reply_db_failed(t->a->r, res, "changing roles"))
-        api_reply_empty(t->a->r, 204);
+    if (api_reply_db_failed(t->a->r, res, "changing roles"))
+        return;
+    publish_role_change(t, t->member_id ? "member_roles_updated" : "role_deleted");
+    api_reply_empty(t->a->r, 204);
 }
 
 static void delete_role(Target *t, const DbResult *role) {
@@ -347,6 +367,7 @@ static void on_assigned(const DbResult *res, void *userdata) {
     }
     if (api_reply_db_failed(r, res, "assigning a role"))
         return;
+    publish_role_change(t, "member_roles_updated");
     json_object *body = json_object_new_object();
     json_object_object_add(body, "success", json_object_new_boolean(1));
     json_object_object_add(body, "message", json_object_new_string("Role assigned"));

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-events.h"
 #include "api-reply.h"
 #include "api-server.h"
 #include "api-user.h"
@@ -56,7 +57,9 @@ static const DbStatement statements[] = {
             "UPDATE users u SET status = $2, is_online = ($2 <> 'offline'),"
             "  custom_status = CASE WHEN $3::bool THEN $4 ELSE u.custom_status END,"
             "  updated_at = now()"
-            " WHERE u.id = $1 RETURNING " API_USER_COLUMNS,
+            " WHERE u.id = $1 RETURNING " API_USER_COLUMNS ","
+            /* the servers whose members see the change live */
+            "  (SELECT string_agg(server_id::text, ',') FROM server_members WHERE user_id = u.id)",
             4,
         },
     /* Refused while the account owns servers (ownership must be handed on first). One row:
@@ -191,8 +194,29 @@ static void handle_update(ApiRequest *r) {
 
 /* ---- status ---- */
 
+/* "presence" {userId, status, customStatus} to every server the user is in. */
+static void publish_presence(ApiRequest *r, const DbResult *res) {
+    const char *list = db_value(res, 0, API_USER_NCOLUMNS);
+    uint64_t ids[256];
+    size_t n = 0;
+    for (const char *p = list; p && *p && n < sizeof(ids) / sizeof(ids[0]);) {
+        char *end;
+        ids[n++] = strtoull(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+    }
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "userId", json_new_string_or_null(db_value(res, 0, 0)));
+    json_object_object_add(data, "status", json_new_string_or_null(db_value(res, 0, 4)));
+    json_object_object_add(data, "customStatus", json_new_string_or_null(db_value(res, 0, 5)));
+    api_publish(r->api, "presence", HYPE__EVENT__TARGET_KIND__TARGET_SERVER, ids, n, data, false);
+    json_object_put(data);
+}
+
 static void on_status(const DbResult *res, void *userdata) {
-    reply_user(userdata, res, "updating a status");
+    ApiRequest *r = userdata;
+    if (!res->error && db_ntuples(res) == 1)
+        publish_presence(r, res);
+    reply_user(r, res, "updating a status");
 }
 
 static void handle_status(ApiRequest *r) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api-events.h"
 #include "api-migrate.h"
 #include "api-password.h"
 #include "api-router.h"
@@ -64,6 +65,7 @@ static void start_serving(Api *api) {
         return;
     }
     api->serving = true;
+    events_start(api->events);
     notify_watchdog_start(api->base);
     notify_ready("serving on port %u", http_server_port(api->http));
     log_info("hype-api %s serving on %s:%u", HYPE_VERSION, api->cfg->bind_address,
@@ -198,6 +200,8 @@ int api_new(const ApiConfig *cfg, Api **ret) {
         HttpServerOptions ho = {.max_body_size = cfg->max_body_size, .server_name = "hype"};
         r = http_server_new(api->base, &ho, api_router_dispatch, api, &api->http);
     }
+    if (r == 0)
+        r = events_new(api, cfg->signal_socket, &api->events);
     if (r < 0) {
         api_free(api);
         return r;
@@ -233,6 +237,8 @@ Api *api_free(Api *api) {
     /* The work pool first: its completions may still queue queries. */
     api->work = workpool_free(api->work);
     api->db = db_pool_free(api->db);
+    /* Last: requests hype-signal relayed may still be answered while the parts above close. */
+    api->events = events_free(api->events);
     api->revoked = revocations_free(api->revoked);
     api->limiter = ratelimit_free(api->limiter);
     if (api->sig_term)

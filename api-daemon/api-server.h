@@ -24,6 +24,7 @@ typedef struct Api {
     WorkPool *work;
     Revocations *revoked;
     RateLimiter *limiter;
+    struct EventLink *events;
     IdGenerator ids;
     int64_t started_ms;
     bool serving;

@@ -48,6 +48,10 @@ struct HttpRequest {
     HttpChunkedDecoder chunked;
     struct evbuffer *headers; /* extra response headers */
     uint64_t start_usec;
+    /* Local requests (no connection): where the response goes, and the client's address. */
+    http_local_reply_cb local_cb;
+    void *local_userdata;
+    char local_peer[INET6_ADDRSTRLEN];
 };
 
 struct HttpConn {
@@ -587,13 +591,19 @@ const char *http_request_body(const HttpRequest *req, size_t *ret_len) {
     return req->body_data ? req->body_data : "";
 }
 const char *http_request_peer_address(const HttpRequest *req) {
+    if (req->local_cb)
+        return req->local_peer;
     return req->conn ? req->conn->peer : "";
 }
 Arena *http_request_arena(HttpRequest *req) {
     return req->arena;
 }
 bool http_request_is_orphaned(const HttpRequest *req) {
-    return req->conn == NULL;
+    return req->conn == NULL && !req->local_cb;
+}
+
+bool http_request_is_local(const HttpRequest *req) {
+    return req->local_cb != NULL;
 }
 uint64_t http_request_start_usec(const HttpRequest *req) {
     return req->start_usec;
@@ -605,6 +615,11 @@ int http_response_header(HttpRequest *req, const char *name, const char *value) 
 
 void http_reply(HttpRequest *req, int status, const char *content_type, const char *body,
                 size_t len) {
+    if (req->local_cb) {
+        req->local_cb(status, content_type, body, len, req->local_userdata);
+        request_free(req);
+        return;
+    }
     HttpConn *c = req->conn;
     if (!c) { /* the client went away while the handler worked */
         request_free(req);
@@ -650,4 +665,63 @@ struct bufferevent *http_reply_upgrade(HttpRequest *req, const char *protocol) {
     if (!c->processing)
         conn_free(c);
     return bev;
+}
+
+int http_request_dispatch_local(HttpServer *srv, HttpMethod method, const char *target,
+                                const char *const *headers, const char *body, size_t body_len,
+                                const char *peer, http_local_reply_cb cb, void *userdata) {
+    HttpRequest *req = calloc(1, sizeof(*req));
+    if (!req)
+        return -ENOMEM;
+    req->srv = srv;
+    req->arena = arena_new();
+    req->body = evbuffer_new();
+    req->headers = evbuffer_new();
+    struct evbuffer *head = evbuffer_new();
+    if (!req->arena || !req->body || !req->headers || !head) {
+        if (head)
+            evbuffer_free(head);
+        request_free(req);
+        return -ENOMEM;
+    }
+    /* Written out and parsed like a received head, so a local request means exactly what the
+     * same bytes would over a connection. */
+    evbuffer_add_printf(head, "%s %s HTTP/1.1\r\nHost: local\r\n", http_method_name(method),
+                        target);
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        evbuffer_add_printf(head, "%s: %s\r\n", headers[i], headers[i + 1]);
+    if (body_len)
+        evbuffer_add_printf(head, "Content-Length: %zu\r\n", body_len);
+    evbuffer_add(head, "\r\n", 2);
+    size_t head_len = evbuffer_get_length(head);
+    char *buf =
+        head_len <= srv->opts.max_header_size ? arena_alloc(req->arena, head_len + 1) : NULL;
+    int status = 431;
+    const char *reason = "Request header fields too large";
+    int r = buf ? 0 : -EMSGSIZE;
+    if (buf) {
+        evbuffer_remove(head, buf, head_len);
+        buf[head_len] = '\0';
+        r = http_parse_head(buf, head_len, &req->head, &status, &reason);
+    }
+    evbuffer_free(head);
+    if (r == 0 && body_len > srv->opts.max_body_size) {
+        r = -EMSGSIZE;
+        status = 413;
+        reason = "Request body too large";
+    }
+    if (r < 0) {
+        request_free(req);
+        return r;
+    }
+    req->local_cb = cb;
+    req->local_userdata = userdata;
+    snprintf(req->local_peer, sizeof(req->local_peer), "%s", peer ? peer : "");
+    evbuffer_add(req->body, body ? body : "", body_len);
+    evbuffer_add(req->body, "", 1);
+    req->body_len = body_len;
+    req->body_data = (const char *)evbuffer_pullup(req->body, -1);
+    req->start_usec = monotonic_usec();
+    srv->handler(req, srv->userdata);
+    return 0;
 }

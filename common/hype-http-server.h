@@ -10,6 +10,8 @@
 #include "hype-http-parser.h"
 
 struct event_base;
+typedef void (*http_local_reply_cb)(int status, const char *content_type, const char *body,
+                                    size_t len, void *userdata);
 
 /*
  * Why not evhttp: it answers limit violations (413 and friends) with an HTML page we cannot
@@ -66,6 +68,7 @@ const char *http_request_body(const HttpRequest *req, size_t *ret_len);
 const char *http_request_peer_address(const HttpRequest *req); /* "127.0.0.1", "::1" */
 Arena *http_request_arena(HttpRequest *req);                   /* freed after the reply */
 bool http_request_is_orphaned(const HttpRequest *req);
+bool http_request_is_local(const HttpRequest *req); /* made by http_request_dispatch_local */
 uint64_t
 http_request_start_usec(const HttpRequest *req); /* monotonic, when the head was complete */
 
@@ -86,3 +89,15 @@ struct bufferevent;
  * the server forgets the connection. NULL when the client already went away.
  */
 struct bufferevent *http_reply_upgrade(HttpRequest *req, const char *protocol);
+
+/*
+ * A request that did not arrive over a connection (hype-signal relaying a client's action over
+ * IPC): the head is written out from method, target ("/api/x?y=1") and headers (name, value
+ * pairs, NULL-terminated), parsed like a received one, and handed to the server's handler; the
+ * handler's http_reply() goes to cb (synchronously or later) instead of a socket. peer is the
+ * client address the handler sees. Returns 0 once dispatched, or -errno when the head or body
+ * is refused (-EBADMSG malformed, -EMSGSIZE over the server's limits); cb then never runs.
+ */
+int http_request_dispatch_local(HttpServer *srv, HttpMethod method, const char *target,
+                                const char *const *headers, const char *body, size_t body_len,
+                                const char *peer, http_local_reply_cb cb, void *userdata);

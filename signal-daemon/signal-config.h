@@ -11,13 +11,18 @@ typedef struct SignalConfig {
     int log_level;
     char *bind_address;
     uint16_t ws_port;
+    char *signal_socket;
     char *jwt_access_secret;
     char *allowed_origins;
     size_t max_message;
     size_t output_limit;
     uint64_t ping_interval_ms;
     uint64_t ping_timeout_ms;
+    uint64_t auth_timeout_ms;
     uint64_t handshake_timeout_ms;
+    uint64_t resume_window_ms;
+    long long resume_buffer;
+    uint64_t typing_timeout_ms;
     long long max_connections;
     bool ws_echo;
 } SignalConfig;

@@ -4,6 +4,10 @@
 #include <event2/buffer.h>
 #include <inttypes.h>
 
+#include "signal-bus.h"
+#include "signal-ipc.h"
+#include "signal-session.h"
+
 static void metric(struct evbuffer *b, const char *name, const char *type, const char *help,
                    uint64_t value) {
     evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", name, help, name, type,
@@ -31,6 +35,33 @@ void metrics_reply(Signal *sig, HttpRequest *req) {
                             ws_stats_codes[i], ws->closed[i]);
     evbuffer_add_printf(b, "hype_signal_ws_closed_total{code=\"other\"} %" PRIu64 "\n",
                         ws->closed_other);
+    SessionStats st = sessions_stats(sig);
+    evbuffer_add_printf(b,
+                        "# HELP hype_signal_sessions Sessions by state.\n"
+                        "# TYPE hype_signal_sessions gauge\n"
+                        "hype_signal_sessions{state=\"ready\"} %zu\n"
+                        "hype_signal_sessions{state=\"authenticating\"} %zu\n"
+                        "hype_signal_sessions{state=\"detached\"} %zu\n",
+                        st.ready, st.authenticating, st.detached);
+    metric(b, "hype_signal_sessions_resumed_total", "counter",
+           "Sessions resumed with the events they missed", st.resumed);
+    metric(b, "hype_signal_sessions_resume_failed_total", "counter",
+           "Resume attempts answered with invalid_session", st.resume_failed);
+    metric(b, "hype_signal_auth_failed_total", "counter",
+           "Connections closed with 4001 (no or bad token)", st.auth_failed);
+    metric(b, "hype_signal_events_delivered_total", "counter", "Events sent to sessions",
+           st.delivered);
+    SignalIpcStats ipc = signal_ipc_stats(sig->ipc);
+    metric(b, "hype_signal_api_connected", "gauge", "Whether hype-api is connected (signal.sock)",
+           signal_ipc_api_connected(sig->ipc));
+    metric(b, "hype_signal_api_events_total", "counter", "Events received from hype-api",
+           ipc.events);
+    metric(b, "hype_signal_api_calls_total", "counter", "Client actions relayed to hype-api",
+           ipc.calls);
+    metric(b, "hype_signal_api_calls_failed_total", "counter",
+           "Relayed actions hype-api did not answer (absent or timed out)", ipc.calls_failed);
+    metric(b, "hype_signal_topics", "gauge", "Channels, servers, users and rooms with subscribers",
+           bus_topic_count(sig->bus));
     size_t len = evbuffer_get_length(b);
     http_reply(req, 200, "text/plain; version=0.0.4", (const char *)evbuffer_pullup(b, -1), len);
     evbuffer_free(b);

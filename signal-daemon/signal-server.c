@@ -15,7 +15,12 @@
 #include "hype-log.h"
 #include "hype-notify.h"
 #include "hype-ws.h"
+#include "signal-bus.h"
 #include "signal-echo.h"
+#include "signal-events.h"
+#include "signal-gateway.h"
+#include "signal-ipc.h"
+#include "signal-session.h"
 #include "signal-metrics.h"
 
 #define SHUTDOWN_GRACE_MS 5000 /* clients get this long to answer our 1001 close frames */
@@ -88,6 +93,15 @@ static void on_request(HttpRequest *req, void *userdata) {
         metrics_reply(sig, req);
         return;
     }
+    if (strcmp(path, "/") == 0 || strcmp(path, "/ws") == 0) {
+        if (!http_request_header(req, "Upgrade")) {
+            http_response_header(req, "Upgrade", "websocket");
+            signal_reply_error(req, 426, "Upgrade Required: connect with a WebSocket client");
+            return;
+        }
+        gateway_accept_raw(sig, req);
+        return;
+    }
     if (strcmp(path, "/echo") == 0 && sig->cfg->ws_echo) {
         echo_accept(sig, req);
         return;
@@ -150,6 +164,10 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
         };
         r = http_server_new(sig->base, &ho, on_request, sig, &sig->http);
     }
+    if (r == 0)
+        r = bus_new(&sig->bus);
+    if (r == 0)
+        r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, sig, &sig->ipc);
     if (r == 0) {
         sig->drain_timer = evtimer_new(sig->base, on_drain_timer, sig);
         r = sig->drain_timer ? 0 : -ENOMEM;
@@ -171,7 +189,12 @@ int signal_run(Signal *sig) {
         return EXIT_FAILURE;
     }
     signal(SIGPIPE, SIG_IGN);
-    int r = listen_ws(sig);
+    int r = signal_ipc_listen(sig->ipc);
+    if (r < 0) {
+        log_error_errno(r, "cannot listen on SIGNAL_SOCKET=%s: %m", sig->cfg->signal_socket);
+        return EXIT_FAILURE;
+    }
+    r = listen_ws(sig);
     if (r < 0) {
         log_error_errno(r, "cannot listen on %s:%u: %m", sig->cfg->bind_address, sig->cfg->ws_port);
         return EXIT_FAILURE;
@@ -190,6 +213,10 @@ Signal *signal_free(Signal *sig) {
     notify_watchdog_stop();
     sig->http = http_server_free(sig->http);
     ws_conn_free_all();
+    sessions_free_all(sig);
+    sig->ipc = signal_ipc_free(sig->ipc);
+    sig->bus = bus_free(sig->bus);
+    free(sig->scratch);
     if (sig->sig_term)
         event_free(sig->sig_term);
     if (sig->sig_int)

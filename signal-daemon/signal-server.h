@@ -11,12 +11,28 @@
 
 struct event_base;
 struct event;
+typedef struct Bus Bus;
+typedef struct SignalIpc SignalIpc;
+typedef struct Session Session;
+
+/* Session counters kept across sessions (signal-session.h reads and fills them). */
+typedef struct SessionCounters {
+    size_t ready, authenticating, detached;
+    uint64_t resumed, resume_failed, auth_failed, delivered;
+} SessionCounters;
 
 typedef struct Signal {
     struct event_base *base;
     const SignalConfig *cfg;
     HttpServer *http;
     WsConnOptions ws_opts;
+    Bus *bus;
+    SignalIpc *ipc;
+    Session *sessions; /* every session, any state */
+    SessionCounters session_counts;
+    uint32_t mark_gen; /* fan-out dedup generation */
+    Session **scratch; /* fan-out copy of a topic's subscribers */
+    size_t scratch_cap;
     bool stopping;
     int exit_code;
     struct event *sig_term, *sig_int, *drain_timer;

@@ -359,6 +359,24 @@ int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len) {
     return 0;
 }
 
+int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void *b, size_t blen) {
+    if (ws->state != WS_OPEN)
+        return -EPIPE;
+    if (ws_conn_output_pending(ws) > ws->opts.output_limit) {
+        fail(ws, WS_CLOSE_POLICY_VIOLATION, "client too slow: output limit reached");
+        return -ENOBUFS;
+    }
+    uint8_t hdr[WS_HEADER_MAX];
+    size_t n =
+        ws_frame_header_encode(hdr, text ? WS_OP_TEXT : WS_OP_BINARY, true, alen + blen, NULL);
+    struct evbuffer *out = bufferevent_get_output(ws->bev);
+    evbuffer_add(out, hdr, n);
+    evbuffer_add(out, a, alen);
+    evbuffer_add(out, b, blen);
+    stats.messages_out++;
+    return 0;
+}
+
 void ws_conn_close(WsConn *ws, uint16_t code, const char *reason) {
     finish(ws, code, reason, true);
 }

@@ -44,6 +44,8 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
  * first).
  */
 int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len);
+/* The same for a message made of two pieces (a per-recipient head and a shared body). */
+int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void *b, size_t blen);
 /* Starts the close handshake with code and a short reason (on_close runs at once). */
 void ws_conn_close(WsConn *ws, uint16_t code, const char *reason);
 

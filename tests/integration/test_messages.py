@@ -130,7 +130,7 @@ def test_edit_and_delete(api, room, pg):
     r = api("DELETE", f"/api/messages/{theirs['id']}", headers=bearer(member["accessToken"]))
     assert r.status_code == 403
     r = api("DELETE", f"/api/messages/{mine['id']}", headers=bearer(member["accessToken"]))
-    assert r.status_code == 200 and r.json()["data"] == {"id": mine["id"]}
+    assert r.status_code == 200 and r.json()["data"] == {"id": mine["id"], "channelId": text["id"]}
     assert api("GET", f"/api/messages/{mine['id']}", headers=bearer(member["accessToken"])).status_code == 404
     assert api("PUT", f"/api/messages/{mine['id']}", headers=bearer(member["accessToken"]),
                json={"content": "again"}).status_code == 404

@@ -1,0 +1,111 @@
+/* signal-events: events from hype-api (signal.sock) to exactly the sessions that may see them. */
+#include "signal-events.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hype-id.h"
+#include "hype-json.h"
+#include "hype-log.h"
+#include "signal-gateway.h"
+#include "signal-session.h"
+
+#define KEYS_MAX 256
+
+static char kind_prefix(Hype__Event__TargetKind kind) {
+    switch (kind) {
+    case HYPE__EVENT__TARGET_KIND__TARGET_SERVER: return 's';
+    case HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL: return 'c';
+    case HYPE__EVENT__TARGET_KIND__TARGET_USER: return 'u';
+    default: return 0;
+    }
+}
+
+/* The sessions of user (a decimal string), for membership changes. */
+static void for_user_sessions(Signal *sig, const char *user, void (*fn)(Session *, uint64_t),
+                              uint64_t server_id) {
+    uint64_t uid;
+    char key[BUS_KEY_MAX];
+    if (!user || id_parse(user, &uid) < 0)
+        return;
+    size_t n;
+    Sub *const *subs = bus_subscribers(sig->bus, bus_key(key, sizeof(key), 'u', uid), &n);
+    for (size_t i = 0; i < n; i++)
+        fn(subs[i]->owner, server_id);
+}
+
+static void join_server(Session *s, uint64_t server_id) {
+    char key[BUS_KEY_MAX];
+    bus_subscribe(s->sig->bus, bus_key(key, sizeof(key), 's', server_id), s, &s->subs);
+}
+
+/* A member who left or was removed stops receiving the server and its channels at once. */
+static void leave_server(Session *s, uint64_t server_id) {
+    char key[BUS_KEY_MAX];
+    bus_key(key, sizeof(key), 's', server_id);
+    for (Sub *sub = s->subs, *next; sub; sub = next) {
+        next = sub->sub_next;
+        const char *k = bus_topic_key(sub->topic);
+        if (strcmp(k, key) == 0 || (k[0] == 'c' && sub->server_id == server_id))
+            bus_unsubscribe(s->sig->bus, sub, &s->subs);
+    }
+}
+
+static void drop_channel(Signal *sig, uint64_t channel_id) {
+    char key[BUS_KEY_MAX];
+    bus_key(key, sizeof(key), 'c', channel_id);
+    size_t n;
+    while (bus_subscribers(sig->bus, key, &n), n > 0) {
+        Sub *sub = bus_subscribers(sig->bus, key, &n)[0];
+        Session *s = sub->owner;
+        bus_unsubscribe(sig->bus, sub, &s->subs);
+    }
+}
+
+static void broadcast(Signal *sig, OutEvent *out) {
+    for (Session *s = sig->sessions; s; s = s->next)
+        session_send(s, out);
+}
+
+void events_dispatch(const Hype__Event *ev, void *userdata) {
+    Signal *sig = userdata;
+    OutEvent *out = out_event_new(ev->type, ev->json);
+    if (!out)
+        return;
+    json_object *data = NULL;
+    bool membership =
+        strcmp(ev->type, "member_joined") == 0 || strcmp(ev->type, "member_left") == 0;
+    if (membership || strcmp(ev->type, "channel_deleted") == 0)
+        json_parse_strict(ev->json, strlen(ev->json), 16, &data, NULL);
+    const char *user = json_object_get_string(json_get(data, "userId"));
+    /* A new member's sessions start receiving the server now, this event included. */
+    if (strcmp(ev->type, "member_joined") == 0)
+        for_user_sessions(sig, user, join_server, ev->target_id);
+    if (ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_BROADCAST) {
+        broadcast(sig, out);
+    } else if (kind_prefix(ev->target_kind)) {
+        char bufs[KEYS_MAX][BUS_KEY_MAX];
+        const char *keys[KEYS_MAX];
+        size_t n = 0;
+        keys[n] = bus_key(bufs[n], BUS_KEY_MAX, kind_prefix(ev->target_kind), ev->target_id);
+        n++;
+        for (size_t i = 0; i < ev->n_more_target_ids && n < KEYS_MAX; i++, n++)
+            keys[n] =
+                bus_key(bufs[n], BUS_KEY_MAX, kind_prefix(ev->target_kind), ev->more_target_ids[i]);
+        sessions_publish(sig, keys, n, out, NULL);
+    } else
+        log_warning("event \"%s\" with an unknown target kind %d dropped", ev->type,
+                    ev->target_kind);
+    if (strcmp(ev->type, "member_left") == 0)
+        for_user_sessions(sig, user, leave_server, ev->target_id);
+    if (strcmp(ev->type, "channel_deleted") == 0) {
+        uint64_t cid;
+        const char *c = json_object_get_string(json_get(data, "id"));
+        if (c && id_parse(c, &cid) == 0)
+            drop_channel(sig, cid);
+    }
+    if (ev->permissions_changed && ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_SERVER)
+        gateway_recheck_server(sig, ev->target_id);
+    json_object_put(data);
+    out_event_unref(out);
+}

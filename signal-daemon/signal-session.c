@@ -1,0 +1,470 @@
+/* signal-session: one client session: authentication, its subscriptions, numbered events with a
+ * bounded replay buffer, detaching on a dropped connection and resuming. */
+#include "signal-session.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hype-id.h"
+#include "hype-json.h"
+#include "hype-log.h"
+#include "hype-ws.h"
+#include "signal-ipc.h"
+#include "signal-rooms.h"
+
+#define RING_MIN 8
+#define SERVERS_PATH "/api/servers?limit=100"
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- events ---- */
+
+OutEvent *out_event_new(const char *type, const char *data_json) {
+    OutEvent *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        return NULL;
+    ev->refs = 1;
+    ev->type = strdup(type);
+    ev->data = strdup(data_json && *data_json ? data_json : "null");
+    char ts[JSON_TIME_MAX];
+    json_format_time_ms(wall_ms(), ts);
+    json_object *t = json_object_new_string(type);
+    int n = ev->type && ev->data
+                ? asprintf(&ev->tail, "\"type\":%s,\"data\":%s,\"timestamp\":\"%s\"}",
+                           json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN), ev->data, ts)
+                : -1;
+    json_object_put(t);
+    if (n < 0) {
+        ev->tail = NULL;
+        out_event_unref(ev);
+        return NULL;
+    }
+    ev->tail_len = (size_t)n;
+    return ev;
+}
+
+OutEvent *out_event_ref(OutEvent *ev) {
+    ev->refs++;
+    return ev;
+}
+
+void out_event_unref(OutEvent *ev) {
+    if (!ev || --ev->refs > 0)
+        return;
+    free(ev->type);
+    free(ev->data);
+    free(ev->tail);
+    free(ev);
+}
+
+/* ---- the replay ring ---- */
+
+static void ring_clear(Session *s) {
+    for (size_t i = 0; i < s->ring.count; i++)
+        out_event_unref(s->ring.events[(s->ring.start + i) % s->ring.cap]);
+    free(s->ring.seqs);
+    free(s->ring.events);
+    memset(&s->ring, 0, sizeof(s->ring));
+}
+
+/* Grows lazily up to RESUME_BUFFER, so sessions that get no events cost nothing. */
+static void ring_push(Session *s, uint64_t seq, OutEvent *ev) {
+    size_t max = (size_t)s->sig->cfg->resume_buffer;
+    if (s->ring.count == s->ring.cap && s->ring.cap < max) {
+        size_t cap = s->ring.cap ? s->ring.cap * 2 : RING_MIN;
+        if (cap > max)
+            cap = max;
+        uint64_t *seqs = malloc(cap * sizeof(*seqs));
+        OutEvent **events = malloc(cap * sizeof(*events));
+        if (seqs && events) {
+            for (size_t i = 0; i < s->ring.count; i++) {
+                seqs[i] = s->ring.seqs[(s->ring.start + i) % s->ring.cap];
+                events[i] = s->ring.events[(s->ring.start + i) % s->ring.cap];
+            }
+            free(s->ring.seqs);
+            free(s->ring.events);
+            s->ring.seqs = seqs;
+            s->ring.events = events;
+            s->ring.cap = cap;
+            s->ring.start = 0;
+        } else {
+            free(seqs);
+            free(events);
+        }
+    }
+    if (s->ring.cap == 0)
+        return;
+    if (s->ring.count == s->ring.cap) { /* full: the oldest goes */
+        out_event_unref(s->ring.events[s->ring.start]);
+        s->ring.start = (s->ring.start + 1) % s->ring.cap;
+        s->ring.count--;
+    }
+    size_t at = (s->ring.start + s->ring.count) % s->ring.cap;
+    s->ring.seqs[at] = seq;
+    s->ring.events[at] = out_event_ref(ev);
+    s->ring.count++;
+}
+
+/* Whether every event after last_seq is still in the ring. */
+static bool ring_covers(const Session *s, uint64_t last_seq) {
+    if (last_seq > s->seq)
+        return false;
+    if (last_seq == s->seq)
+        return true;
+    return s->ring.count > 0 && s->ring.seqs[s->ring.start] <= last_seq + 1;
+}
+
+/* ---- lifecycle ---- */
+
+Session *session_ref(Session *s) {
+    s->refs++;
+    return s;
+}
+
+void session_unref(Session *s) {
+    if (--s->refs > 0)
+        return;
+    Signal *sig = s->sig;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        sig->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    ring_clear(s);
+    if (s->timer)
+        event_free(s->timer);
+    free(s->room);
+    free(s);
+}
+
+bool session_is_live(const Session *s) {
+    return s->state == SESSION_READY && s->conn;
+}
+
+static void arm(Session *s, uint64_t ms) {
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(s->timer, &tv);
+}
+
+static size_t user_sessions(Session *s) {
+    char key[BUS_KEY_MAX];
+    size_t n;
+    bus_subscribers(s->sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), &n);
+    return n;
+}
+
+static void set_status(Session *s, const char *status) {
+    char target[64], body[64];
+    snprintf(target, sizeof(target), "/api/users/%" PRIu64 "/status", s->who.user_id);
+    snprintf(body, sizeof(body), "{\"status\":\"%s\"}", status);
+    session_api_call(s, "PUT", target, body, NULL, NULL);
+}
+
+/* The end of a session: its topics, its room, and if it was the user's last, presence and voice.
+ */
+static void session_end(Session *s) {
+    if (s->state == SESSION_CLOSED)
+        return;
+    bool was_ready = s->state == SESSION_READY || s->state == SESSION_DETACHED;
+    s->state = SESSION_CLOSED;
+    evtimer_del(s->timer);
+    rooms_leave(s->sig, s);
+    bus_unsubscribe_all(s->sig->bus, &s->subs);
+    ring_clear(s);
+    if (was_ready && user_sessions(s) == 0) {
+        set_status(s, "offline");
+        session_api_call(s, "PUT", "/api/voice/state", "{\"channelId\":null}", NULL, NULL);
+    }
+    session_unref(s);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *userdata) {
+    Session *s = userdata;
+    if (s->state == SESSION_AUTHENTICATING) {
+        s->sig->session_counts.auth_failed++;
+        if (s->conn)
+            s->transport->close(s, WS_CLOSE_UNAUTHORIZED, "Authentication required");
+        return;
+    }
+    if (s->state == SESSION_DETACHED)
+        session_end(s); /* not resumed in time */
+}
+
+Session *session_new(Signal *sig, const SessionTransport *transport, void *conn, const char *peer) {
+    Session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->timer = evtimer_new(sig->base, on_timer, s);
+    uint8_t rnd[12];
+    if (!s->timer || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+        if (s->timer)
+            event_free(s->timer);
+        free(s);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
+    s->sig = sig;
+    s->refs = 1;
+    s->transport = transport;
+    s->conn = conn;
+    snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "");
+    s->next = sig->sessions;
+    if (sig->sessions)
+        sig->sessions->prev = s;
+    sig->sessions = s;
+    arm(s, sig->cfg->auth_timeout_ms);
+    return s;
+}
+
+void session_connection_lost(Session *s, bool clean) {
+    s->conn = NULL;
+    if (s->state == SESSION_READY && !clean) {
+        /* Resumable for a while: events keep going into the ring. */
+        s->state = SESSION_DETACHED;
+        evtimer_del(s->timer);
+        arm(s, s->sig->cfg->resume_window_ms);
+        return;
+    }
+    session_end(s);
+}
+
+/* ---- sending ---- */
+
+void session_send(Session *s, OutEvent *ev) {
+    if (s->state != SESSION_READY && s->state != SESSION_DETACHED)
+        return;
+    uint64_t seq = ++s->seq;
+    ring_push(s, seq, ev);
+    if (s->state == SESSION_READY && s->conn) {
+        s->sig->session_counts.delivered++;
+        s->transport->send_event(s, ev, seq);
+    }
+}
+
+void session_send_now(Session *s, const char *type, const char *data_json) {
+    if (!s->conn)
+        return;
+    OutEvent *ev = out_event_new(type, data_json);
+    if (ev)
+        s->transport->send_event(s, ev, 0);
+    out_event_unref(ev);
+}
+
+size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent *ev,
+                        const Session *skip) {
+    uint32_t mark = ++sig->mark_gen;
+    size_t sent = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t count;
+        Sub *const *subs = bus_subscribers(sig->bus, keys[k], &count);
+        if (count == 0)
+            continue;
+        /* Sending may close a session, which unsubscribes it: walk a copy. */
+        if (count > sig->scratch_cap) {
+            Session **grown = realloc(sig->scratch, count * sizeof(Session *));
+            if (!grown)
+                continue;
+            sig->scratch = grown;
+            sig->scratch_cap = count;
+        }
+        for (size_t i = 0; i < count; i++)
+            sig->scratch[i] = subs[i]->owner;
+        for (size_t i = 0; i < count; i++) {
+            Session *s = sig->scratch[i];
+            if (s->mark == mark || s == skip)
+                continue;
+            s->mark = mark;
+            session_send(s, ev);
+            sent++;
+        }
+    }
+    return sent;
+}
+
+size_t sessions_publish_one(Signal *sig, const char *key, OutEvent *ev, const Session *skip) {
+    return sessions_publish(sig, &key, 1, ev, skip);
+}
+
+/* ---- API calls on the session's behalf ---- */
+
+typedef struct CallCtx {
+    Session *s;
+    session_api_cb cb;
+    void *userdata;
+} CallCtx;
+
+static void on_api_result(int status, const char *body, void *userdata) {
+    CallCtx *ctx = userdata;
+    if (ctx->cb && ctx->s->state != SESSION_CLOSED)
+        ctx->cb(ctx->s, status, body, ctx->userdata);
+    session_unref(ctx->s);
+    free(ctx);
+}
+
+void session_api_call(Session *s, const char *method, const char *target, const char *body,
+                      session_api_cb cb, void *userdata) {
+    CallCtx *ctx = malloc(sizeof(*ctx));
+    char *bearer = auth_bearer_for(s->sig->cfg->jwt_access_secret, &s->who, wall_ms() / 1000);
+    if (!ctx || !bearer) {
+        free(ctx);
+        free(bearer);
+        if (cb)
+            cb(s, 503, "{\"success\":false,\"error\":\"Out of memory\"}", userdata);
+        return;
+    }
+    *ctx = (CallCtx){session_ref(s), cb, userdata};
+    signal_ipc_api_call(s->sig->ipc, method, target, bearer, body, s->peer, on_api_result, ctx);
+    explicit_bzero(bearer, strlen(bearer));
+    free(bearer);
+}
+
+/* ---- authentication, ready, resume ---- */
+
+static void send_ready(Session *s, json_object *servers) {
+    json_object *d = json_object_new_object(), *user = json_object_new_object();
+    char uid[ID_STRING_MAX];
+    json_object_object_add(user, "id", json_object_new_string(id_to_string(s->who.user_id, uid)));
+    json_object_object_add(user, "username", json_object_new_string(s->who.username));
+    json_object_object_add(d, "sessionId", json_object_new_string(s->id));
+    json_object_object_add(d, "user", user);
+    json_object_object_add(d, "servers", servers);
+    json_object_object_add(d, "heartbeatInterval",
+                           json_object_new_int64((int64_t)s->sig->cfg->ping_interval_ms));
+    json_object_object_add(d, "resumeWindow",
+                           json_object_new_int64((int64_t)s->sig->cfg->resume_window_ms));
+    session_send_now(s, "ready", json_serialize(d, NULL));
+    json_object_put(d);
+}
+
+/* The user's servers arrived: subscribe to each, then the session is ready. */
+static void on_servers(Session *s, int status, const char *body, void *userdata) {
+    if (s->state != SESSION_AUTHENTICATING || !s->conn)
+        return;
+    json_object *root = NULL;
+    json_object *list = NULL;
+    if (status == 200 && json_parse_strict(body, strlen(body), 16, &root, NULL) == 0)
+        list = json_get(root, "data");
+    if (!list || !json_object_is_type(list, json_type_array)) {
+        json_object_put(root);
+        s->transport->close(s, 1013, "Try again later: the API is unavailable");
+        return;
+    }
+    json_object *ids = json_object_new_array();
+    char key[BUS_KEY_MAX];
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        const char *sid =
+            json_object_get_string(json_get(json_object_array_get_idx(list, i), "id"));
+        uint64_t id;
+        if (sid && id_parse(sid, &id) == 0) {
+            bus_subscribe(s->sig->bus, bus_key(key, sizeof(key), 's', id), s, &s->subs);
+            json_object_array_add(ids, json_object_new_string(sid));
+        }
+    }
+    json_object_put(root);
+    s->state = SESSION_READY;
+    evtimer_del(s->timer);
+    send_ready(s, ids);
+    if (user_sessions(s) == 1)
+        set_status(s, "online");
+}
+
+static Session *find_detached(Signal *sig, const char *id, uint64_t user_id) {
+    for (Session *s = sig->sessions; s; s = s->next)
+        if (s->state == SESSION_DETACHED && s->who.user_id == user_id && strcmp(s->id, id) == 0)
+            return s;
+    return NULL;
+}
+
+/* Moves the connection of fresh (which never got ready) onto old, and replays. */
+static Session *resume(Session *fresh, Session *old, uint64_t last_seq) {
+    old->transport = fresh->transport;
+    old->conn = fresh->conn;
+    snprintf(old->peer, sizeof(old->peer), "%s", fresh->peer);
+    old->transport->rebind(old);
+    fresh->conn = NULL;
+    session_end(fresh);
+    old->state = SESSION_READY;
+    evtimer_del(old->timer);
+    size_t replayed = 0;
+    for (size_t i = 0; i < old->ring.count && old->conn; i++) {
+        size_t at = (old->ring.start + i) % old->ring.cap;
+        if (old->ring.seqs[at] <= last_seq)
+            continue;
+        old->transport->send_event(old, old->ring.events[at], old->ring.seqs[at]);
+        replayed++;
+    }
+    char data[160];
+    snprintf(data, sizeof(data), "{\"sessionId\":\"%s\",\"seq\":%" PRIu64 ",\"replayed\":%zu}",
+             old->id, old->seq, replayed);
+    session_send_now(old, "resumed", data);
+    old->sig->session_counts.resumed++;
+    return old;
+}
+
+Session *session_authenticate(Session *s, const char *token, const char *resume_id,
+                              uint64_t last_seq) {
+    Signal *sig = s->sig;
+    if (s->state != SESSION_AUTHENTICATING) {
+        session_send_now(s, "error", "{\"message\":\"Already authenticated\"}");
+        return s;
+    }
+    int r = token && *token
+                ? auth_verify_access(sig->cfg->jwt_access_secret, token, wall_ms() / 1000, &s->who)
+                : -ENOKEY;
+    if (r < 0) {
+        sig->session_counts.auth_failed++;
+        s->transport->close(s, WS_CLOSE_UNAUTHORIZED, auth_error_message(r));
+        return s;
+    }
+    if (resume_id && *resume_id) {
+        Session *old = find_detached(sig, resume_id, s->who.user_id);
+        if (old && ring_covers(old, last_seq))
+            return resume(s, old, last_seq);
+        sig->session_counts.resume_failed++;
+        session_send_now(s, "invalid_session",
+                         "{\"resumable\":false,\"message\":\"Session cannot be resumed: "
+                         "fetch what you missed over REST\"}");
+        if (old)
+            session_end(old); /* the new session takes over its user's presence */
+    }
+    char key[BUS_KEY_MAX];
+    bus_subscribe(sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
+    session_api_call(s, "GET", SERVERS_PATH, NULL, on_servers, NULL);
+    return s;
+}
+
+SessionStats sessions_stats(const Signal *sig) {
+    SessionStats st = sig->session_counts;
+    st.ready = st.authenticating = st.detached = 0;
+    for (const Session *s = sig->sessions; s; s = s->next) {
+        if (s->state == SESSION_READY)
+            st.ready++;
+        else if (s->state == SESSION_AUTHENTICATING)
+            st.authenticating++;
+        else if (s->state == SESSION_DETACHED)
+            st.detached++;
+    }
+    return st;
+}
+
+void sessions_free_all(Signal *sig) {
+    while (sig->sessions) {
+        Session *s = sig->sessions;
+        ring_clear(s);
+        bus_unsubscribe_all(sig->bus, &s->subs);
+        s->refs = 1;
+        session_unref(s);
+    }
+}

@@ -1,0 +1,107 @@
+/* signal-session: one client session: authentication, its subscriptions, numbered events with a
+ * bounded replay buffer, detaching on a dropped connection and resuming. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signal-auth.h"
+#include "signal-bus.h"
+#include "signal-server.h"
+
+/*
+ * An event as clients receive it, shared by every recipient (refcounted): the raw protocol's
+ * frame without its per-session sequence number ("tail"), and the parts other encodings need.
+ */
+typedef struct OutEvent {
+    unsigned refs;
+    char *type;
+    char *data; /* JSON text */
+    size_t tail_len;
+    char *tail; /* "\"type\":...,\"data\":...,\"timestamp\":\"...\"}" */
+} OutEvent;
+
+OutEvent *out_event_new(const char *type, const char *data_json);
+OutEvent *out_event_ref(OutEvent *ev);
+void out_event_unref(OutEvent *ev);
+
+typedef enum SessionState {
+    SESSION_AUTHENTICATING, /* connected, no valid token yet */
+    SESSION_READY,          /* authenticated and receiving events */
+    SESSION_DETACHED,       /* connection lost: events buffered until resumed or expired */
+    SESSION_CLOSED,         /* gone; freed once nothing references it */
+} SessionState;
+
+typedef struct Session Session;
+
+/* How a session's frames reach its client (the raw protocol, or Socket.IO). */
+typedef struct SessionTransport {
+    /* Sends ev numbered seq; false when the connection is gone or over its budget. */
+    bool (*send_event)(Session *s, const OutEvent *ev, uint64_t seq);
+    void (*close)(Session *s, uint16_t code, const char *reason);
+    /* s took over the connection in s->conn (a resume): point the connection at s. */
+    void (*rebind)(Session *s);
+} SessionTransport;
+
+struct Session {
+    Signal *sig;
+    Session *prev, *next; /* sig's list */
+    unsigned refs;        /* pending API calls hold one each */
+    SessionState state;
+    char id[24]; /* the resume handle clients present */
+    Identity who;
+    char peer[48]; /* client address */
+    const SessionTransport *transport;
+    void *conn; /* the transport's connection, NULL while detached */
+    Sub *subs;  /* topics this session receives */
+    uint64_t seq;
+    struct {
+        uint64_t *seqs;
+        OutEvent **events;
+        size_t cap, start, count;
+        bool overflowed; /* events were dropped from it while detached: no resume */
+    } ring;
+    uint32_t mark; /* fan-out dedup */
+    uint64_t last_typing_ms;
+    struct event *timer; /* auth timeout, or detach expiry */
+    char *room;          /* the mesh relay room the session is in (one at a time), or NULL */
+};
+
+/* Creates a session for a new connection; it must authenticate within WS_AUTH_TIMEOUT. */
+Session *session_new(Signal *sig, const SessionTransport *transport, void *conn, const char *peer);
+/*
+ * Authenticates with an access token; resume_id/last_seq (resume_id NULL: none) ask to resume a
+ * detached session. On success the client gets "ready" (or "resumed" and what it missed, or
+ * "invalid_session" then "ready" when it cannot be resumed). A bad token closes with 4001.
+ * May replace s: returns the session that now owns the connection.
+ */
+Session *session_authenticate(Session *s, const char *token, const char *resume_id,
+                              uint64_t last_seq);
+/* The transport lost its connection (clean: the client closed it on purpose). */
+void session_connection_lost(Session *s, bool clean);
+/* Sends one event to this session (numbered, buffered for resume). */
+void session_send(Session *s, OutEvent *ev);
+/* A one-off frame that is not numbered (errors, acks). */
+void session_send_now(Session *s, const char *type, const char *data_json);
+
+Session *session_ref(Session *s);
+void session_unref(Session *s);
+bool session_is_live(const Session *s); /* READY with a connection */
+
+/* Relays method target body to hype-api as this session's user; cb runs once. */
+typedef void (*session_api_cb)(Session *s, int status, const char *body, void *userdata);
+void session_api_call(Session *s, const char *method, const char *target, const char *body,
+                      session_api_cb cb, void *userdata);
+
+/* Fan-out: sends ev once to every live-or-detached session subscribed to any of keys, except
+ * skip. Returns the number of recipients. */
+size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent *ev,
+                        const Session *skip);
+/* The same for one topic key. */
+size_t sessions_publish_one(Signal *sig, const char *key, OutEvent *ev, const Session *skip);
+
+/* Counts for /metrics (the gauges computed now). */
+typedef SessionCounters SessionStats;
+SessionStats sessions_stats(const Signal *sig);
+void sessions_free_all(Signal *sig);
