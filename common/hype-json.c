@@ -49,6 +49,9 @@ static bool has_single_quoted_string(const char *text, size_t len) {
 
 int json_parse_strict(const char *text, size_t len, int max_depth, json_object **ret,
                       const char **ret_error) {
+    const char *unused;
+    if (!ret_error) /* callers that only need to know it failed */
+        ret_error = &unused;
     /* json-c's own UTF-8 check misses some invalid sequences in strings (overlongs, surrogates);
      * ours is strict and cheap, so run it over the whole text first. */
     if (!utf8_is_valid(text, len)) {

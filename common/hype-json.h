@@ -14,7 +14,8 @@
  * Parses untrusted text: it must be one JSON value, valid UTF-8, nested at most max_depth deep,
  * followed by nothing but whitespace. Returns 0 and a new reference in *ret, or -EBADMSG with
  * *ret_error set to a static, client-presentable reason ("Invalid JSON: unexpected end of
- * input", "Invalid JSON: nesting too deep", "Invalid JSON: invalid UTF-8", ...).
+ * input", "Invalid JSON: nesting too deep", "Invalid JSON: invalid UTF-8", ...); ret_error
+ * may be NULL.
  */
 int json_parse_strict(const char *text, size_t len, int max_depth, json_object **ret,
                       const char **ret_error);

@@ -8,33 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hype-strmap.h"
+
 struct Topic {
-    Topic *next; /* hash chain */
-    uint64_t hash;
     Sub **subs;
     size_t n, cap;
     char key[];
 };
 
 struct Bus {
-    Topic **buckets;
-    size_t n_buckets, n_topics;
+    StrMap *topics;
 };
-
-static uint64_t hash_key(const char *s) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
 
 int bus_new(Bus **ret) {
     Bus *bus = calloc(1, sizeof(*bus));
-    if (!bus)
-        return -ENOMEM;
-    bus->n_buckets = 1024;
-    bus->buckets = calloc(bus->n_buckets, sizeof(Topic *));
-    if (!bus->buckets) {
+    if (!bus || strmap_new(&bus->topics) < 0) {
         free(bus);
         return -ENOMEM;
     }
@@ -42,54 +30,25 @@ int bus_new(Bus **ret) {
     return 0;
 }
 
+static void topic_free(const char *key, void *value, void *userdata) {
+    Topic *t = value;
+    for (size_t k = 0; k < t->n; k++)
+        free(t->subs[k]);
+    free(t->subs);
+    free(t);
+}
+
 Bus *bus_free(Bus *bus) {
     if (!bus)
         return NULL;
-    for (size_t i = 0; i < bus->n_buckets; i++)
-        for (Topic *t = bus->buckets[i], *next; t; t = next) {
-            next = t->next;
-            for (size_t k = 0; k < t->n; k++)
-                free(t->subs[k]);
-            free(t->subs);
-            free(t);
-        }
-    free(bus->buckets);
+    strmap_foreach(bus->topics, topic_free, NULL);
+    strmap_free(bus->topics);
     free(bus);
     return NULL;
 }
 
-static Topic *lookup(const Bus *bus, const char *key, uint64_t h) {
-    for (Topic *t = bus->buckets[h & (bus->n_buckets - 1)]; t; t = t->next)
-        if (t->hash == h && strcmp(t->key, key) == 0)
-            return t;
-    return NULL;
-}
-
-/* Doubles the table when it gets crowded, so lookups stay O(1) at 100k topics. */
-static void maybe_grow(Bus *bus) {
-    if (bus->n_topics < bus->n_buckets)
-        return;
-    size_t n = bus->n_buckets * 2;
-    Topic **b = calloc(n, sizeof(Topic *));
-    if (!b)
-        return; /* keep working with longer chains */
-    for (size_t i = 0; i < bus->n_buckets; i++)
-        for (Topic *t = bus->buckets[i], *next; t; t = next) {
-            next = t->next;
-            t->next = b[t->hash & (n - 1)];
-            b[t->hash & (n - 1)] = t;
-        }
-    free(bus->buckets);
-    bus->buckets = b;
-    bus->n_buckets = n;
-}
-
 static void topic_remove(Bus *bus, Topic *t) {
-    Topic **pp = &bus->buckets[t->hash & (bus->n_buckets - 1)];
-    while (*pp != t)
-        pp = &(*pp)->next;
-    *pp = t->next;
-    bus->n_topics--;
+    strmap_remove(bus->topics, t->key);
     free(t->subs);
     free(t);
 }
@@ -105,19 +64,17 @@ Sub *bus_subscribe(Bus *bus, const char *key, void *owner, Sub **owner_list) {
     Sub *existing = bus_find(*owner_list, key);
     if (existing)
         return existing;
-    uint64_t h = hash_key(key);
-    Topic *t = lookup(bus, key, h);
+    Topic *t = strmap_get(bus->topics, key);
     if (!t) {
         size_t klen = strlen(key);
         t = calloc(1, sizeof(*t) + klen + 1);
         if (!t)
             return NULL;
         memcpy(t->key, key, klen + 1);
-        t->hash = h;
-        t->next = bus->buckets[h & (bus->n_buckets - 1)];
-        bus->buckets[h & (bus->n_buckets - 1)] = t;
-        bus->n_topics++;
-        maybe_grow(bus);
+        if (strmap_put(bus->topics, t->key, t) < 0) {
+            free(t);
+            return NULL;
+        }
     }
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 4;
@@ -164,13 +121,13 @@ void bus_unsubscribe_all(Bus *bus, Sub **owner_list) {
 }
 
 Sub *const *bus_subscribers(Bus *bus, const char *key, size_t *n) {
-    Topic *t = lookup(bus, key, hash_key(key));
+    Topic *t = strmap_get(bus->topics, key);
     *n = t ? t->n : 0;
     return t ? t->subs : NULL;
 }
 
 size_t bus_topic_count(const Bus *bus) {
-    return bus->n_topics;
+    return strmap_size(bus->topics);
 }
 
 const char *bus_topic_key(const Topic *t) {

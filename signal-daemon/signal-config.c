@@ -40,6 +40,9 @@ const ConfigVar signal_config_vars[] = {
      "how long a typing indicator lasts unless renewed"},
     {"MAX_CONNECTIONS", CONFIG_INT, 0, "200000", 1, 10000000, F(max_connections),
      "open client connections accepted at once"},
+    {"SIGNAL_CONFORMANCE", CONFIG_BOOL, 0, "0", 0, 0, F(conformance),
+     "test only: serve /socket.io/ and /engine.io/ as the official protocol test suites' "
+     "reference server does (no authentication)"},
     {"WS_ECHO", CONFIG_BOOL, 0, "0", 0, 0, F(ws_echo),
      "test only: serve an unauthenticated echo endpoint at /echo (conformance harness)"},
 };

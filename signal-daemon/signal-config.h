@@ -25,6 +25,7 @@ typedef struct SignalConfig {
     uint64_t typing_timeout_ms;
     long long max_connections;
     bool ws_echo;
+    bool conformance;
 } SignalConfig;
 
 extern const ConfigVar signal_config_vars[];

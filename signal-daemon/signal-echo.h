@@ -5,3 +5,7 @@
 
 /* Upgrades req and echoes every message back as it came (text as text, binary as binary). */
 void echo_accept(Signal *sig, HttpRequest *req);
+
+/* The Engine.IO suite's reference server at /engine.io/ (SIGNAL_CONFORMANCE=1): every message
+ * packet is sent back as it came. */
+int echo_eio_new(Signal *sig, EioServer **ret);

@@ -17,6 +17,8 @@
 #include "hype-ws.h"
 #include "signal-bus.h"
 #include "signal-echo.h"
+#include "signal-eio.h"
+#include "signal-sio.h"
 #include "signal-events.h"
 #include "signal-gateway.h"
 #include "signal-ipc.h"
@@ -102,6 +104,15 @@ static void on_request(HttpRequest *req, void *userdata) {
         gateway_accept_raw(sig, req);
         return;
     }
+    if (strncmp(path, "/socket.io", 10) == 0 && (path[10] == '/' || path[10] == '\0')) {
+        sio_server_handle(sig->sio, req);
+        return;
+    }
+    if (sig->eio_echo && strncmp(path, "/engine.io", 10) == 0 &&
+        (path[10] == '/' || path[10] == '\0')) {
+        eio_server_handle(sig->eio_echo, req);
+        return;
+    }
     if (strcmp(path, "/echo") == 0 && sig->cfg->ws_echo) {
         echo_accept(sig, req);
         return;
@@ -168,6 +179,10 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
         r = bus_new(&sig->bus);
     if (r == 0)
         r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, sig, &sig->ipc);
+    if (r == 0)
+        r = sio_server_new(sig, cfg->conformance, &sig->sio);
+    if (r == 0 && cfg->conformance)
+        r = echo_eio_new(sig, &sig->eio_echo);
     if (r == 0) {
         sig->drain_timer = evtimer_new(sig->base, on_drain_timer, sig);
         r = sig->drain_timer ? 0 : -ENOMEM;
@@ -212,6 +227,8 @@ Signal *signal_free(Signal *sig) {
         return NULL;
     notify_watchdog_stop();
     sig->http = http_server_free(sig->http);
+    sig->sio = sio_server_free(sig->sio);
+    sig->eio_echo = eio_server_free(sig->eio_echo);
     ws_conn_free_all();
     sessions_free_all(sig);
     sig->ipc = signal_ipc_free(sig->ipc);

@@ -14,6 +14,8 @@ struct event;
 typedef struct Bus Bus;
 typedef struct SignalIpc SignalIpc;
 typedef struct Session Session;
+typedef struct SioServer SioServer;
+typedef struct EioServer EioServer;
 
 /* Session counters kept across sessions (signal-session.h reads and fills them). */
 typedef struct SessionCounters {
@@ -28,7 +30,9 @@ typedef struct Signal {
     WsConnOptions ws_opts;
     Bus *bus;
     SignalIpc *ipc;
-    Session *sessions; /* every session, any state */
+    SioServer *sio;      /* /socket.io/ */
+    EioServer *eio_echo; /* /engine.io/, conformance mode only */
+    Session *sessions;   /* every session, any state */
     SessionCounters session_counts;
     uint32_t mark_gen; /* fan-out dedup generation */
     Session **scratch; /* fan-out copy of a topic's subscribers */

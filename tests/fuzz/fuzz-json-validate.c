@@ -1,4 +1,5 @@
-/* fuzz-json-validate: request-body parsing and validation against every route schema of hype-api. */
+/* fuzz-json-validate: request-body parsing and validation against every route schema of hype-api.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

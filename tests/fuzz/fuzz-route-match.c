@@ -1,4 +1,5 @@
-/* fuzz-route-match: path splitting, aliases, route matching and path-parameter decoding of hype-api. */
+/* fuzz-route-match: path splitting, aliases, route matching and path-parameter decoding of
+ * hype-api. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

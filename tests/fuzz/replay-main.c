@@ -1,4 +1,5 @@
-/* replay-main: runs a libFuzzer target over corpus files without libFuzzer (make test's regression pass). */
+/* replay-main: runs a libFuzzer target over corpus files without libFuzzer (make test's regression
+ * pass). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>

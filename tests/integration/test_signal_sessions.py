@@ -4,7 +4,10 @@ messages over the socket, presence, voice states, the mesh relay, resume, and re
 
 import asyncio
 import json
+import os
 import signal
+import socket
+import subprocess
 import time
 
 import pytest
@@ -12,6 +15,7 @@ import websockets
 
 from hype import ApiDaemon, SignalDaemon, bearer, register
 from test_servers import create_server
+from wsraw import build_frame
 
 GENERAL = "1"  # the seeded "Hype Community" server's #general
 VOICE = "3"    # and its "General Voice"
@@ -19,7 +23,8 @@ VOICE = "3"    # and its "General Voice"
 
 @pytest.fixture(scope="module")
 def stack(pg):
-    sig = SignalDaemon(WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW="30s", WS_PING_INTERVAL="5s")
+    sig = SignalDaemon(WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW="30s", WS_PING_INTERVAL="5s",
+                       WS_OUTPUT_LIMIT="64K")
     sig.wait_ready()
     api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
     api.wait_ready()
@@ -417,6 +422,47 @@ def test_mesh_relay_between_three_clients(stack):
     run(go())
 
 
+# ---- a subscriber that never reads ----
+
+def test_subscriber_that_never_reads_is_closed_and_memory_stays_bounded(stack):
+    """Events pile up for a client that stopped reading: past WS_OUTPUT_LIMIT the session's
+    connection is closed (1008) instead of buffering, and the daemon's memory stays flat."""
+    api, sig = stack
+    slow, poster = user(api), user(api)
+    before_1008 = sig.metric("hype_signal_ws_closed_total", code=1008)
+    rss_before = sig.rss_kib()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window fills fast
+    s.connect(("127.0.0.1", sig.port))
+    s.settimeout(5)
+    s.sendall((f"GET /ws?token={slow['accessToken']} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    seen = b""
+    while b'"ready"' not in seen:
+        seen += s.recv(4096)
+    s.sendall(build_frame(0x1, json.dumps({"type": "user_joined", "data": {"channelId": GENERAL}}).encode()))
+    while b'"user_joined"' not in seen:
+        seen += s.recv(4096)
+    # Subscribed; from here on the client reads nothing.
+    body = "x" * 2000
+    deadline = time.monotonic() + 60
+    while sig.metric("hype_signal_ws_closed_total", code=1008) == before_1008:
+        assert time.monotonic() < deadline, "a client that never reads was never closed"
+        for _ in range(20):
+            post_message(api, poster, GENERAL, body)
+    assert sig.rss_kib() - rss_before < 32 * 1024
+    s.close()
+    # The others were not held back: a live subscriber still gets messages at once.
+    async def go():
+        c = await Client.connect(sig, poster["accessToken"])
+        await c.join(GENERAL)
+        sent = post_message(api, poster, GENERAL, "still flowing")
+        await c.expect("message", where=lambda d: d["id"] == sent["id"])
+        await c.close()
+    run(go())
+
+
 # ---- resume ----
 
 def test_resume_after_a_dropped_connection_loses_and_repeats_nothing(stack):
@@ -520,3 +566,20 @@ def test_signal_killed_and_restarted(pg):
         api.check_clean_exit()
         if sig.alive():
             sig.stop()
+
+
+# ---- Socket.IO ----
+
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node")
+
+
+def test_real_socket_io_client(stack):
+    """socket.io-client v4 from npm, default options (polling, then the upgrade) and
+    websocket-only, through every gateway event and seed 001's /socket namespace."""
+    api, sig = stack
+    a, b = user(api), user(api)
+    env = dict(os.environ, SIGNAL_URL=sig.url, API_URL=api.url, TOKEN_A=a["accessToken"],
+               TOKEN_B=b["accessToken"], USER_A=a["user"]["id"], USER_B=b["user"]["id"])
+    r = subprocess.run(["node", "sio-scenario.mjs"], cwd=NODE_DIR, env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and "all ok" in r.stdout, r.stdout + r.stderr

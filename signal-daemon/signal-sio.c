@@ -1,0 +1,417 @@
+/* signal-sio: Socket.IO v5 on Engine.IO: namespaces, CONNECT with auth, events and acks, binary
+ * attachments; each namespace connection is a session speaking the same events as the raw
+ * protocol. */
+#include "signal-sio.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hype-base64.h"
+#include "hype-json.h"
+#include "hype-log.h"
+#include "signal-auth.h"
+#include "signal-eio.h"
+#include "signal-gateway.h"
+#include "signal-session.h"
+#include "signal-sio-packet.h"
+
+#define NSP_CONNS_MAX 4
+#define CONFORMANCE_CONNECT_TIMEOUT_MS 1000
+#define CONFORMANCE_AUTH_DELAY_MS 10
+
+typedef struct SioClient SioClient;
+
+/* One namespace connection of a client. */
+typedef struct SioNsp {
+    SioClient *client;
+    char nsp[SIO_NSP_MAX];
+    char sid[32];
+    Session *session; /* production: the session behind it */
+    /* conformance: the "auth" event, sent a moment after the CONNECT reply (see there) */
+    char *auth_event;
+    struct event *auth_timer;
+} SioNsp;
+
+struct SioClient {
+    SioServer *srv;
+    EioSocket *eio;
+    SioNsp *nsps[NSP_CONNS_MAX];
+    struct event *connect_timer; /* closes a client that connects to no namespace in time */
+    /* A binary packet waiting for its attachments. */
+    SioPacket pending;
+    bool has_pending;
+    struct {
+        char *data;
+        size_t len;
+    } attachments[SIO_ATTACHMENTS_MAX];
+    unsigned n_attachments;
+};
+
+struct SioServer {
+    Signal *sig;
+    bool conformance;
+    EioServer *eio;
+};
+
+static const char *const production_nsps[] = {"/", "/socket", NULL};
+static const char *const conformance_nsps[] = {"/", "/custom", NULL};
+
+/* ---- sending ---- */
+
+static void send_text(SioClient *c, char *text) {
+    if (text)
+        eio_send(c->eio, false, text, strlen(text));
+    free(text);
+}
+
+static void send_packet(SioClient *c, SioType type, unsigned attachments, const char *nsp,
+                        int64_t ack, const char *json) {
+    send_text(c, sio_encode(type, attachments, nsp, ack, json));
+}
+
+static void send_attachments(SioClient *c) {
+    for (unsigned i = 0; i < c->n_attachments; i++)
+        eio_send(c->eio, true, c->attachments[i].data, c->attachments[i].len);
+}
+
+/* ---- the session transport: events as 42<nsp,>["type",data] ---- */
+
+static bool sio_send_event(Session *s, const OutEvent *ev, uint64_t seq) {
+    SioNsp *n = s->conn;
+    json_object *t = json_object_new_string(ev->type);
+    char *json = NULL;
+    int r = asprintf(&json, "[%s,%s]", json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN),
+                     ev->data);
+    json_object_put(t);
+    if (r < 0)
+        return false;
+    send_packet(n->client, SIO_EVENT, 0, n->nsp, -1, json);
+    free(json);
+    return true;
+}
+
+static void nsp_remove(SioNsp *n, bool clean);
+
+static void sio_close(Session *s, uint16_t code, const char *reason) {
+    SioNsp *n = s->conn;
+    if (!n)
+        return;
+    if (code == 4001) { /* refused authentication: CONNECT_ERROR, as Socket.IO clients expect */
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "message", json_object_new_string("Unauthorized"));
+        send_packet(n->client, SIO_CONNECT_ERROR, 0, n->nsp, -1, json_serialize(e, NULL));
+        json_object_put(e);
+    } else
+        send_packet(n->client, SIO_DISCONNECT, 0, n->nsp, -1, NULL);
+    nsp_remove(n, true);
+}
+
+static void sio_rebind(Session *s) {
+    ((SioNsp *)s->conn)->session = s;
+}
+
+static const SessionTransport sio_transport = {sio_send_event, sio_close, sio_rebind};
+
+/* ---- namespaces ---- */
+
+static SioNsp *nsp_find(SioClient *c, const char *nsp) {
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
+        if (c->nsps[i] && strcmp(c->nsps[i]->nsp, nsp) == 0)
+            return c->nsps[i];
+    return NULL;
+}
+
+static void nsp_remove(SioNsp *n, bool clean) {
+    SioClient *c = n->client;
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
+        if (c->nsps[i] == n)
+            c->nsps[i] = NULL;
+    if (n->auth_timer)
+        event_free(n->auth_timer);
+    free(n->auth_event);
+    if (n->session) {
+        Session *s = n->session;
+        n->session = NULL;
+        /* Socket.IO clients reconnect with a new session: nothing to resume. */
+        session_connection_lost(s, true);
+        (void)clean;
+    }
+    free(n);
+}
+
+static bool nsp_allowed(const SioServer *srv, const char *nsp) {
+    for (const char *const *p = srv->conformance ? conformance_nsps : production_nsps; *p; p++)
+        if (strcmp(*p, nsp) == 0)
+            return true;
+    return false;
+}
+
+static void random_sid(char *out) {
+    uint8_t rnd[15];
+    if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+        memset(rnd, 0, sizeof(rnd));
+    base64url_encode(out, rnd, sizeof(rnd));
+}
+
+static void reply_connected(SioClient *c, SioNsp *n) {
+    char json[64];
+    snprintf(json, sizeof(json), "{\"sid\":\"%s\"}", n->sid);
+    send_packet(c, SIO_CONNECT, 0, n->nsp, -1, json);
+}
+
+static void on_auth_timer(evutil_socket_t fd, short what, void *userdata) {
+    SioNsp *n = userdata;
+    send_text(n->client, n->auth_event);
+    n->auth_event = NULL;
+}
+
+static void handle_connect(SioClient *c, SioPacket *p) {
+    SioServer *srv = c->srv;
+    if (!nsp_allowed(srv, p->nsp)) {
+        send_packet(c, SIO_CONNECT_ERROR, 0, p->nsp, -1, "{\"message\":\"Invalid namespace\"}");
+        return;
+    }
+    if (nsp_find(c, p->nsp))
+        return; /* already connected there */
+    size_t slot = 0;
+    while (slot < NSP_CONNS_MAX && c->nsps[slot])
+        slot++;
+    SioNsp *n = slot < NSP_CONNS_MAX ? calloc(1, sizeof(*n)) : NULL;
+    if (!n) {
+        send_packet(c, SIO_CONNECT_ERROR, 0, p->nsp, -1, "{\"message\":\"Too many namespaces\"}");
+        return;
+    }
+    n->client = c;
+    snprintf(n->nsp, sizeof(n->nsp), "%s", p->nsp);
+    c->nsps[slot] = n;
+    evtimer_del(c->connect_timer);
+    if (srv->conformance) {
+        random_sid(n->sid);
+        reply_connected(c, n);
+        json_object *args = json_object_new_array();
+        json_object_array_add(args, json_object_new_string("auth"));
+        json_object_array_add(args,
+                              p->payload ? json_object_get(p->payload) : json_object_new_object());
+        n->auth_event = sio_encode(SIO_EVENT, 0, n->nsp, -1, json_serialize(args, NULL));
+        json_object_put(args);
+        /* The suite reads the CONNECT reply and the "auth" event with one-shot listeners
+         * registered one after the other (ws 8.5 emits every frame of a read synchronously):
+         * the reference server's event arrives in a later write, and so must ours. */
+        n->auth_timer = evtimer_new(srv->sig->base, on_auth_timer, n);
+        struct timeval tv = {0, CONFORMANCE_AUTH_DELAY_MS * 1000};
+        if (n->auth_timer)
+            evtimer_add(n->auth_timer, &tv);
+        return;
+    }
+    /* The token is checked here so a refusal is a CONNECT_ERROR, never a half-open session. */
+    const char *token = json_object_get_string(json_get(p->payload, "token"));
+    Identity who;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int r = token ? auth_verify_access(srv->sig->cfg->jwt_access_secret, token, now.tv_sec, &who)
+                  : -ENOKEY;
+    Session *s = r == 0 ? session_new(srv->sig, &sio_transport, n, eio_peer(c->eio)) : NULL;
+    if (!s) {
+        srv->sig->session_counts.auth_failed++;
+        send_packet(c, SIO_CONNECT_ERROR, 0, n->nsp, -1,
+                    r < 0 ? "{\"message\":\"Unauthorized\",\"data\":{\"code\":4001}}"
+                          : "{\"message\":\"Server busy\"}");
+        nsp_remove(n, true);
+        return;
+    }
+    n->session = s;
+    snprintf(n->sid, sizeof(n->sid), "%s", s->id);
+    reply_connected(c, n);
+    session_authenticate(s, token, NULL, 0);
+}
+
+/* ---- events ---- */
+
+/* The reference server of the official suites: echoes, acks, attachments passed through. */
+static void conformance_event(SioClient *c, SioPacket *p) {
+    const char *name = json_object_get_string(json_object_array_get_idx(p->payload, 0));
+    bool binary = p->type == SIO_BINARY_EVENT;
+    if (strcmp(name, "message") == 0) {
+        json_object_array_put_idx(p->payload, 0, json_object_new_string("message-back"));
+        send_packet(c, binary ? SIO_BINARY_EVENT : SIO_EVENT, binary ? c->n_attachments : 0, p->nsp,
+                    -1, json_serialize(p->payload, NULL));
+        send_attachments(c);
+    } else if (strcmp(name, "message-with-ack") == 0 && p->has_ack) {
+        json_object_array_del_idx(p->payload, 0, 1);
+        send_packet(c, binary ? SIO_BINARY_ACK : SIO_ACK, binary ? c->n_attachments : 0, p->nsp,
+                    (int64_t)p->ack_id, json_serialize(p->payload, NULL));
+        send_attachments(c);
+    }
+}
+
+static void handle_event(SioClient *c, SioPacket *p) {
+    SioNsp *n = nsp_find(c, p->nsp);
+    if (!n)
+        return; /* not connected to that namespace: ignored, as the reference server does */
+    if (c->srv->conformance) {
+        conformance_event(c, p);
+        return;
+    }
+    if (!n->session)
+        return;
+    const char *name = json_object_get_string(json_object_array_get_idx(p->payload, 0));
+    json_object *data = json_object_array_get_idx(p->payload, 1);
+    Session *s = n->session;
+    gateway_handle(&s, name, data);
+    if (p->has_ack)
+        send_packet(c, SIO_ACK, 0, p->nsp, (int64_t)p->ack_id, "[{\"ok\":true}]");
+}
+
+static void clear_pending(SioClient *c) {
+    if (c->has_pending)
+        sio_packet_done(&c->pending);
+    c->has_pending = false;
+    for (unsigned i = 0; i < c->n_attachments; i++)
+        free(c->attachments[i].data);
+    c->n_attachments = 0;
+}
+
+static void dispatch(SioClient *c, SioPacket *p) {
+    switch (p->type) {
+    case SIO_CONNECT: handle_connect(c, p); break;
+    case SIO_DISCONNECT: {
+        SioNsp *n = nsp_find(c, p->nsp);
+        if (n)
+            nsp_remove(n, true);
+        break;
+    }
+    case SIO_EVENT:
+    case SIO_BINARY_EVENT:
+    case SIO_ACK:
+    case SIO_BINARY_ACK:
+        if (p->type == SIO_EVENT || p->type == SIO_BINARY_EVENT)
+            handle_event(c, p);
+        break; /* acks: the server never asks clients for one */
+    default: break;
+    }
+}
+
+/* ---- Engine.IO callbacks ---- */
+
+static void on_connect_timeout(evutil_socket_t fd, short what, void *userdata) {
+    SioClient *c = userdata;
+    eio_close(c->eio, "no namespace connected in time");
+}
+
+static void on_open(EioSocket *e, void *userdata) {
+    SioServer *srv = userdata;
+    SioClient *c = calloc(1, sizeof(*c));
+    if (!c) {
+        eio_close(e, "out of memory");
+        return;
+    }
+    c->srv = srv;
+    c->eio = e;
+    c->connect_timer = evtimer_new(srv->sig->base, on_connect_timeout, c);
+    if (!c->connect_timer) {
+        free(c);
+        eio_close(e, "out of memory");
+        return;
+    }
+    eio_set_userdata(e, c);
+    uint64_t ms =
+        srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : srv->sig->cfg->auth_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(c->connect_timer, &tv);
+}
+
+static void on_message(EioSocket *e, bool binary, const char *data, size_t len, void *userdata) {
+    SioClient *c = eio_userdata(e);
+    if (!c)
+        return;
+    if (binary) {
+        if (!c->has_pending) {
+            eio_close(e, "unexpected binary attachment");
+            return;
+        }
+        char *copy = malloc(len ? len : 1);
+        if (!copy) {
+            eio_close(e, "out of memory");
+            return;
+        }
+        memcpy(copy, data, len);
+        c->attachments[c->n_attachments].data = copy;
+        c->attachments[c->n_attachments++].len = len;
+        if (c->n_attachments == c->pending.attachments) {
+            SioPacket p = c->pending;
+            c->has_pending = false;
+            dispatch(c, &p);
+            sio_packet_done(&p);
+            clear_pending(c);
+        }
+        return;
+    }
+    SioPacket p;
+    if (c->has_pending || sio_parse(data, len, &p) < 0) {
+        eio_close(e, "invalid Socket.IO packet");
+        return;
+    }
+    if (p.attachments) {
+        c->pending = p;
+        c->has_pending = true;
+        return;
+    }
+    dispatch(c, &p);
+    sio_packet_done(&p);
+}
+
+static void on_close(EioSocket *e, const char *reason, void *userdata) {
+    SioClient *c = eio_userdata(e);
+    if (!c)
+        return;
+    eio_set_userdata(e, NULL);
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
+        if (c->nsps[i])
+            nsp_remove(c->nsps[i], false);
+    clear_pending(c);
+    event_free(c->connect_timer);
+    free(c);
+}
+
+static const EioCallbacks eio_cbs = {on_open, on_message, on_close};
+
+int sio_server_new(Signal *sig, bool conformance, SioServer **ret) {
+    SioServer *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return -ENOMEM;
+    srv->sig = sig;
+    srv->conformance = conformance;
+    EioOptions opts = {
+        .ping_interval_ms = (uint32_t)sig->cfg->ping_interval_ms,
+        .ping_timeout_ms = (uint32_t)sig->cfg->ping_timeout_ms,
+        .max_payload = sig->cfg->max_message,
+    };
+    int r = eio_server_new(sig, &opts, &eio_cbs, srv, &srv->eio);
+    if (r < 0) {
+        free(srv);
+        return r;
+    }
+    *ret = srv;
+    return 0;
+}
+
+SioServer *sio_server_free(SioServer *srv) {
+    if (!srv)
+        return NULL;
+    eio_server_free(srv->eio);
+    free(srv);
+    return NULL;
+}
+
+void sio_server_handle(SioServer *srv, HttpRequest *req) {
+    eio_server_handle(srv->eio, req);
+}
+
+size_t sio_server_sockets(const SioServer *srv) {
+    return eio_server_sockets(srv->eio);
+}

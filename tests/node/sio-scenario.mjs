@@ -1,0 +1,174 @@
+// The real socket.io-client v4 (npm), with its default options, against hype-signal: every
+// event of the gateway, the seed 001 namespace "/socket" and its mesh relay, refusals.
+// Environment: SIGNAL_URL, API_URL, TOKEN_A, TOKEN_B, USER_A, USER_B. Exits 1 on the first
+// failed check, printing what failed.
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+
+const { SIGNAL_URL, API_URL, TOKEN_A, TOKEN_B, USER_A, USER_B } = process.env;
+const GENERAL = "1";
+const VOICE = "3";
+
+function once(socket, event, where = () => true, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, handler);
+      reject(new Error(`no "${event}" within ${ms} ms`));
+    }, ms);
+    function handler(...args) {
+      if (!where(...args)) return;
+      clearTimeout(timer);
+      socket.off(event, handler);
+      resolve(args);
+    }
+    socket.on(event, handler);
+  });
+}
+
+function none(socket, event, ms = 400) {
+  return new Promise((resolve, reject) => {
+    const handler = (...args) => reject(new Error(`unexpected "${event}": ${JSON.stringify(args)}`));
+    socket.on(event, handler);
+    setTimeout(() => {
+      socket.off(event, handler);
+      resolve();
+    }, ms);
+  });
+}
+
+async function connect(path, token, opts = {}) {
+  const socket = io(SIGNAL_URL + path, { auth: { token }, reconnection: false, ...opts });
+  const ready = once(socket, "ready");
+  await once(socket, "connect");
+  const [data] = await ready;
+  return { socket, ready: data };
+}
+
+async function post(token, body) {
+  const r = await fetch(`${API_URL}/api/messages`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  return JSON.parse(text).data;
+}
+
+const step = async (name, fn) => {
+  try {
+    await fn();
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+    process.exit(1);
+  }
+};
+
+// Default options: long-polling first, then the upgrade to WebSocket.
+const a = await connect("/", TOKEN_A);
+const b = await connect("/", TOKEN_B, { transports: ["websocket"] });
+
+await step("socket.id is the session id; ready names the user", async () => {
+  assert.equal(a.socket.id, a.ready.sessionId);
+  assert.equal(b.socket.id, b.ready.sessionId);
+  assert.equal(a.ready.user.id, USER_A);
+  assert.ok(a.ready.servers.includes("1"));
+});
+
+await step("the default client upgrades from polling to websocket", async () => {
+  const engine = a.socket.io.engine;
+  if (engine.transport.name !== "websocket") await once(engine, "upgrade");
+  assert.equal(engine.transport.name, "websocket");
+});
+
+await step("user_joined subscribes, with an ack", async () => {
+  for (const c of [a, b]) {
+    const joined = once(c.socket, "user_joined", (d) => d.channelId === GENERAL && d.userId === c.ready.user.id);
+    const ack = await c.socket.timeout(5000).emitWithAck("user_joined", { channelId: GENERAL });
+    assert.deepEqual(ack, { ok: true });
+    await joined;
+  }
+});
+
+await step("a REST message arrives live", async () => {
+  const got = once(b.socket, "message", (m) => m.content === "rest to sio");
+  const sent = await post(TOKEN_A, { channelId: GENERAL, content: "rest to sio" });
+  const [m] = await got;
+  assert.equal(m.id, sent.id);
+  assert.equal(m.author.id, USER_A);
+});
+
+await step("typing reaches the other subscriber only", async () => {
+  const got = once(b.socket, "typing");
+  const quiet = none(a.socket, "typing");
+  a.socket.emit("typing", { channelId: GENERAL });
+  const [t] = await got;
+  assert.equal(t.userId, USER_A);
+  await quiet;
+});
+
+await step("a message emitted over Socket.IO is persisted and delivered", async () => {
+  const ack = once(a.socket, "message_ack", (d) => d.nonce === "sio-1");
+  const got = once(b.socket, "message", (m) => m.content === "from socket.io");
+  a.socket.emit("message", { channelId: GENERAL, content: "from socket.io", nonce: "sio-1" });
+  const [{ message }] = await ack;
+  const [m] = await got;
+  assert.equal(m.id, message.id);
+  const r = await fetch(`${API_URL}/api/messages/${m.id}`, { headers: { Authorization: `Bearer ${TOKEN_B}` } });
+  assert.equal(r.status, 200);
+});
+
+await step("voice_state is shared with the server", async () => {
+  const got = once(b.socket, "voice_state", (v) => v.userId === USER_A && v.channelId === VOICE);
+  a.socket.emit("voice_state", { channelId: VOICE, isMuted: false, isDeafened: true });
+  const [v] = await got;
+  assert.equal(v.isDeafened, true);
+  const left = once(b.socket, "voice_state", (v) => v.userId === USER_A && v.channelId === null);
+  a.socket.emit("voice_state", { channelId: null });
+  await left;
+});
+
+await step("errors come back as events", async () => {
+  const err = once(a.socket, "error", (e) => e.code === 404);
+  a.socket.emit("user_joined", { channelId: "123456789012" });
+  await err;
+});
+
+await step("a bad token is a connect_error Unauthorized", async () => {
+  const s = io(SIGNAL_URL, { auth: { token: "nope" }, reconnection: false });
+  const [err] = await once(s, "connect_error");
+  assert.equal(err.message, "Unauthorized");
+  s.close();
+});
+
+await step("seed 001's /socket namespace relays between room members", async () => {
+  const c1 = await connect("/socket", TOKEN_A);
+  const c2 = await connect("/socket", TOKEN_B, { transports: ["websocket"] });
+  const created1 = once(c1.socket, "created");
+  c1.socket.emit("join-room", "room-sio", TOKEN_A);
+  const [{ roomId, participants }] = await created1;
+  assert.equal(roomId, "room-sio");
+  assert.deepEqual(participants.map((p) => p.socketId), [c1.socket.id]);
+  const connected = once(c1.socket, "user-connected");
+  const created2 = once(c2.socket, "created");
+  c2.socket.emit("join-room", "room-sio", TOKEN_B);
+  await created2;
+  const [{ socketId, userData }] = await connected;
+  assert.equal(socketId, c2.socket.id);
+  assert.equal(userData.id, USER_B);
+  const sig = once(c2.socket, "signal");
+  c1.socket.emit("signal", { to: c2.socket.id, type: "offer", sdp: "v=0 sio" });
+  const [s] = await sig;
+  assert.deepEqual([s.from, s.type, s.sdp], [c1.socket.id, "offer", "v=0 sio"]);
+  const gone = once(c1.socket, "user-disconnected");
+  c2.socket.disconnect();
+  const [id] = await gone;
+  assert.equal(id, c2.socket.id ?? id);
+  c1.socket.disconnect();
+});
+
+a.socket.disconnect();
+b.socket.disconnect();
+console.log("all ok");
+process.exit(0);
