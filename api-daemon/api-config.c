@@ -53,6 +53,8 @@ const ConfigVar api_config_vars[] = {
      "length of a rate-limit window"},
     {"SIGNAL_SOCKET", CONFIG_STRING, 0, "/run/hype/signal.sock", 0, 107, F(signal_socket),
      "hype-signal's Unix socket, for live events (\"off\": do not connect)"},
+    {"TRUST_PROXY", CONFIG_STRING, 0, "", 0, 4096, F(trust_proxy),
+     "comma-separated addresses of reverse proxies whose X-Forwarded-For names the client"},
     {"CORS_ORIGIN", CONFIG_STRING, 0, "*", 1, 4096, F(cors_origin),
      "allowed browser origins: * or a comma-separated list (then credentials are allowed)"},
 };

@@ -33,6 +33,7 @@ typedef struct ApiConfig {
     uint64_t rate_limit_window_ms;
     char *cors_origin;
     char *signal_socket;
+    char *trust_proxy;
 } ApiConfig;
 
 extern const ConfigVar api_config_vars[];

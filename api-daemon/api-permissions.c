@@ -2,6 +2,8 @@
  * computes a member's permissions. */
 #include "api-permissions.h"
 
+#include <json-c/json.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,4 +97,17 @@ int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max) {
             return -EINVAL;
     }
     return (int)n;
+}
+
+int perm_from_json(struct json_object *v, uint64_t *ret) {
+    if (json_object_is_type(v, json_type_int)) {
+        int64_t p = json_object_get_int64(v);
+        if (p < 0 || ((uint64_t)p & ~PERM_ALL))
+            return -EINVAL;
+        *ret = (uint64_t)p;
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_string))
+        return -EINVAL;
+    return perm_parse(json_object_get_string(v), ret);
 }

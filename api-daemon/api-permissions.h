@@ -81,6 +81,9 @@ uint64_t perm_compute(const PermContext *ctx, const PermOverwrite *overwrites, s
 void perm_to_string(uint64_t perms, char buf[21]);
 /* Strict: decimal digits only, value within PERM_ALL's bits. -EINVAL otherwise. */
 int perm_parse(const char *s, uint64_t *ret);
+/* A JSON number or decimal string, as clients send bitfields; the same rules. */
+struct json_object;
+int perm_from_json(struct json_object *v, uint64_t *ret);
 
 /*
  * Parses overwrites as SQL aggregates them: "role:ID:ALLOW:DENY,member:ID:ALLOW:DENY" (NULL or ""

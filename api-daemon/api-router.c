@@ -318,7 +318,7 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
         return;
     }
     r->route = m.route;
-    if (!rate_check(r, arena_printf(arena, "ip:%s", http_request_peer_address(http))))
+    if (!rate_check(r, arena_printf(arena, "ip:%s", api_client_address(r))))
         return;
     if (!m.route) {
         reply_no_route(r, &m);
@@ -339,6 +339,45 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
 }
 
 #define QUERY_VALUE_MAX 1024
+
+/* Whether addr (n bytes) is one of the comma-separated TRUST_PROXY addresses. */
+static bool trusted_proxy(const char *list, const char *addr, size_t n) {
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end && *end != ',' && *end != ' ')
+            end++;
+        if ((size_t)(end - p) == n && n > 0 && strncmp(p, addr, n) == 0)
+            return true;
+        p = end;
+    }
+    return false;
+}
+
+const char *api_client_address(ApiRequest *r) {
+    const char *peer = http_request_peer_address(r->http);
+    const char *list = r->api->cfg->trust_proxy;
+    const char *xff = http_request_header(r->http, "X-Forwarded-For");
+    if (!list || !*list || !xff || !trusted_proxy(list, peer, strlen(peer)))
+        return peer;
+    /* Walk from the right: each hop appended the address it received from. */
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a && !trusted_proxy(list, a, (size_t)(b - a)))
+            return arena_strndup(r->arena, a, (size_t)(b - a));
+        end = start > xff ? start - 1 : xff;
+    }
+    return peer;
+}
 
 const char *api_query(ApiRequest *r, const char *name) {
     const char *q = http_request_query(r->http);

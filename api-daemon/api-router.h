@@ -102,6 +102,11 @@ int api_query_int(ApiRequest *r, const char *name, long long def, long long min,
                   long long *ret, json_object **details);
 /* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
 const char *api_query(ApiRequest *r, const char *name);
+/*
+ * The client's address: the peer's, or, when the peer is one of TRUST_PROXY, the last address in
+ * X-Forwarded-For that is not itself a trusted proxy (what rate limits and sessions record).
+ */
+const char *api_client_address(ApiRequest *r);
 
 /* An id as the decimal string SQL parameters and JSON use, in the request arena. */
 const char *api_id_str(ApiRequest *r, uint64_t id);

@@ -211,7 +211,7 @@ static void create_user(AuthFlow *f) {
         api_id_str(r, f->session_id),
         f->tokens.refresh_hash,
         user_agent(r),
-        http_request_peer_address(r->http),
+        api_client_address(r),
         ttl_seconds(r),
         f->guest ? "true" : "false",
     };
@@ -290,7 +290,7 @@ static void on_password_checked(int result, const char *encoded, void *userdata)
         api_id_str(r, f->user_id),
         f->tokens.refresh_hash,
         user_agent(r),
-        http_request_peer_address(r->http),
+        api_client_address(r),
         ttl_seconds(r),
     };
     api_db_query(r, &statements[S_LOGIN_SESSION], params, on_login_session, f, "opening a session");

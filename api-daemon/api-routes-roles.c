@@ -44,8 +44,13 @@ static const DbStatement statements[] = {
          "  INSERT INTO roles (id, server_id, name, color, permissions, position, is_hoisted,"
          "                     is_mentionable)"
          "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *"
-         ") SELECT " ROLE_COLUMNS " FROM r",
-         8},
+         "),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $9, $10, 'role.create', 'role', r.id,"
+         "   json_build_object('serverId', r.server_id::text, 'name', r.name,"
+         "   'permissions', r.permissions::text)::jsonb FROM r)"
+         " SELECT " ROLE_COLUMNS " FROM r",
+         10},
     /* Absent fields stay; @everyone keeps its name and its place at the bottom. */
     [S_UPDATE] =
         {"roles_update",
@@ -60,17 +65,40 @@ static const DbStatement statements[] = {
          "    is_mentionable = CASE WHEN $13::bool THEN $14::bool ELSE x.is_mentionable END,"
          "    updated_at = now()"
          "  WHERE x.server_id = $1 AND x.id = $2 RETURNING *"
-         ") SELECT " ROLE_COLUMNS " FROM r",
-         14},
-    [S_DELETE] = {"roles_delete", "DELETE FROM roles WHERE server_id = $1 AND id = $2", 2},
+         "),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $15, $16, 'role.update', 'role', r.id,"
+         "   json_build_object('serverId', r.server_id::text, 'name', r.name,"
+         "   'permissions', r.permissions::text)::jsonb FROM r)"
+         " SELECT " ROLE_COLUMNS " FROM r",
+         16},
+    [S_DELETE] =
+        {"roles_delete",
+         "WITH d AS (DELETE FROM roles WHERE server_id = $1 AND id = $2 RETURNING id, name),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $3, $4, 'role.delete', 'role', d.id,"
+         "   json_build_object('serverId', $1::text, 'name', d.name)::jsonb FROM d)"
+         " SELECT count(*) FROM d",
+         4},
     /* The member must exist (the foreign key says so); assigning twice is one assignment. */
-    [S_ASSIGN] = {"roles_assign",
-                  "INSERT INTO member_roles (server_id, user_id, role_id) VALUES ($1, $2, $3)"
-                  " ON CONFLICT DO NOTHING",
-                  3},
+    [S_ASSIGN] =
+        {"roles_assign",
+         "WITH a AS (INSERT INTO member_roles (server_id, user_id, role_id) VALUES ($1, $2, $3)"
+         "   ON CONFLICT DO NOTHING RETURNING user_id),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $4, $5, 'role.assign', 'user', a.user_id,"
+         "   json_build_object('serverId', $1::text, 'roleId', $3::text)::jsonb FROM a)"
+         " SELECT count(*) FROM a",
+         5},
     [S_UNASSIGN] =
         {"roles_unassign",
-         "DELETE FROM member_roles WHERE server_id = $1 AND user_id = $2 AND role_id = $3", 3},
+         "WITH a AS (DELETE FROM member_roles WHERE server_id = $1 AND user_id = $2"
+         "   AND role_id = $3 RETURNING user_id),"
+         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
+         "   details) SELECT $4, $5, 'role.unassign', 'user', a.user_id,"
+         "   json_build_object('serverId', $1::text, 'roleId', $3::text)::jsonb FROM a)"
+         " SELECT count(*) FROM a",
+         5},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
@@ -112,23 +140,13 @@ static bool parse_color(json_object *v, int *ret) {
     return true;
 }
 
-static bool parse_permissions(json_object *v, uint64_t *ret) {
-    if (json_object_is_type(v, json_type_int)) {
-        int64_t p = json_object_get_int64(v);
-        *ret = (uint64_t)p;
-        return p >= 0 && !((uint64_t)p & ~PERM_ALL);
-    }
-    return json_object_is_type(v, json_type_string) &&
-           perm_parse(json_object_get_string(v), ret) == 0;
-}
-
 /* Reads permissions, color and position; answers 400 on bad values. */
 static bool read_input(ApiRequest *r, RoleInput *in) {
     json_object *details = NULL, *v;
     *in = (RoleInput){0};
     if ((v = json_get(r->body, "permissions"))) {
         in->has_permissions = true;
-        if (!parse_permissions(v, &in->permissions))
+        if (perm_from_json(v, &in->permissions) < 0)
             validate_add_custom(&details, "permissions",
                                 "Expected a permission bitfield (number or decimal string)");
     }
@@ -219,7 +237,7 @@ static void on_create_access(ApiServerAccess *a) {
     }
     if (!may_set(a, &in))
         return;
-    const char *params[8] = {
+    const char *params[10] = {
         api_id_str(r, id_next(&r->api->ids)),
         api_id_str(r, a->server_id),
         validate_get_string(r->body, "name"),
@@ -228,6 +246,8 @@ static void on_create_access(ApiServerAccess *a) {
         arena_printf(r->arena, "%d", in.position),
         boolean(r, "isHoisted"),
         boolean(r, "isMentionable"),
+        api_id_str(r, id_next(&r->api->ids)), /* the audit entry */
+        api_id_str(r, r->auth.user_id),
     };
     api_db_query(r, &statements[S_CREATE], params, on_role, a, "creating a role");
 }
@@ -287,7 +307,7 @@ static void update_role(Target *t, const DbResult *role) {
     if (!read_input(r, &in) || !may_set(a, &in))
         return;
     static const char *const flags[] = {"isHoisted", "isMentionable"};
-    const char *params[14] = {
+    const char *params[16] = {
         api_id_str(r, a->server_id),
         api_id_str(r, t->role_id),
         validate_has(r->body, "name") ? "true" : "false",
@@ -303,6 +323,8 @@ static void update_role(Target *t, const DbResult *role) {
         params[10 + 2 * i] = validate_has(r->body, flags[i]) ? "true" : "false";
         params[11 + 2 * i] = boolean(r, flags[i]);
     }
+    params[14] = api_id_str(r, id_next(&r->api->ids)); /* the audit entry */
+    params[15] = api_id_str(r, r->auth.user_id);
     api_db_query(r, &statements[S_UPDATE], params, on_role, a, "updating a role");
 }
 
@@ -343,7 +365,8 @@ static void delete_role(Target *t, const DbResult *role) {
         api_reply_error(r, 400, "The @everyone role cannot be deleted");
         return;
     }
-    const char *params[2] = {api_id_str(r, t->a->server_id), api_id_str(r, t->role_id)};
+    const char *params[4] = {api_id_str(r, t->a->server_id), api_id_str(r, t->role_id),
+                             api_id_str(r, id_next(&r->api->ids)), api_id_str(r, r->auth.user_id)};
     api_db_query(r, &statements[S_DELETE], params, on_no_content, t, "deleting a role");
 }
 
@@ -385,8 +408,9 @@ static void change_assignment(Target *t, const DbResult *role) {
         return;
     }
     bool assign = r->route->method == HTTP_POST;
-    const char *params[3] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
-                             api_id_str(r, t->role_id)};
+    const char *params[5] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
+                             api_id_str(r, t->role_id), api_id_str(r, id_next(&r->api->ids)),
+                             api_id_str(r, r->auth.user_id)};
     int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
                      assign ? on_assigned : on_no_content, t);
     if (e < 0)

@@ -114,3 +114,26 @@ def test_moderation_actions_are_audited(api, admin, pg):
     assert ("message.delete", m["id"]) in actions
     assert ("message.delete", own["id"]) not in actions, "deleting your own message is no moderation"
     assert ("member.kick", member["user"]["id"]) in actions
+
+
+def test_role_changes_are_audited(api, admin):
+    owner, _ = register(api)
+    member, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    sid = s["id"]
+    api("POST", f"/api/serverMembers/{sid}/members", headers=auth(owner), json={"userId": member["user"]["id"]})
+    role = api("POST", f"/api/servers/{sid}/roles", headers=auth(owner),
+               json={"name": "mods", "permissions": "8192"}).json()["data"]
+    assert api("PATCH", f"/api/servers/{sid}/roles/{role['id']}", headers=auth(owner),
+               json={"name": "moderators"}).status_code == 200
+    url = f"/api/servers/{sid}/roles/members/{member['user']['id']}/roles/{role['id']}"
+    assert api("POST", url, headers=auth(owner)).status_code == 201
+    assert api("DELETE", url, headers=auth(owner)).status_code == 204
+    assert api("DELETE", f"/api/servers/{sid}/roles/{role['id']}", headers=auth(owner)).status_code == 204
+    logs = api("GET", "/api/admin/logs", headers=auth(admin), params={"limit": 100}).json()["data"]
+    mine = [(l["action"], l["targetId"]) for l in logs if l["actor"] and l["actor"]["id"] == owner["user"]["id"]]
+    for entry in [("role.create", role["id"]), ("role.update", role["id"]), ("role.delete", role["id"]),
+                  ("role.assign", member["user"]["id"]), ("role.unassign", member["user"]["id"])]:
+        assert entry in mine, entry
+    created = [l for l in logs if l["action"] == "role.create" and l["targetId"] == role["id"]][0]
+    assert created["details"] == {"serverId": sid, "name": "mods", "permissions": "8192"}

@@ -94,6 +94,58 @@ def test_private_channel(api, pg):
     assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 200
 
 
+def test_permission_overwrites_api(api):
+    """Private channels made over the API: overwrites for @everyone, a role and a member."""
+    owner, _ = register(api)
+    member, _ = register(api)
+    outsider, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    sid = s["id"]
+    base = f"/api/servers/{sid}/channels"
+    c = api("POST", base, headers=bearer(owner["accessToken"]), json={"name": "vault"}).json()["data"]
+    roles = api("GET", f"/api/servers/{sid}/roles", headers=bearer(owner["accessToken"])).json()["data"]
+    everyone = [r for r in roles if r["name"] == "@everyone"][0]["id"]
+    inv = api("POST", f"/api/invite/{sid}/invite", headers=bearer(owner["accessToken"]), json={}).json()["data"]
+    token = inv.get("token") or inv["invite"]["token"]
+    assert api("POST", f"/api/invite/invite/{token}/accept", headers=bearer(member["accessToken"])).status_code == 200
+    perms = f"{base}/{c['id']}/permissions"
+    # Deny view to @everyone: the channel disappears for the member.
+    r = api("PUT", f"{perms}/{everyone}", headers=bearer(owner["accessToken"]),
+            json={"type": "role", "allow": 0, "deny": "1024"})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"] == {"id": everyone, "type": "role", "allow": "0", "deny": "1024"}
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 403
+    assert api("GET", f"/api/channels/{c['id']}/access", headers=bearer(member["accessToken"])).status_code == 403
+    # A member overwrite lets that member in.
+    r = api("PUT", f"{perms}/{member['user']['id']}", headers=bearer(owner["accessToken"]),
+            json={"type": "member", "allow": 1024 | 2048})
+    assert r.status_code == 200
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 200
+    access = api("GET", f"/api/channels/{c['id']}/access", headers=bearer(member["accessToken"])).json()["data"]
+    assert access["serverId"] == sid and int(access["permissions"]) & 1024
+    listed = api("GET", perms, headers=bearer(member["accessToken"])).json()["data"]
+    assert {o["type"] for o in listed} == {"role", "member"}
+    # Who may not: a member without manage-roles, an outsider, bad input, foreign targets.
+    assert api("PUT", f"{perms}/{everyone}", headers=bearer(member["accessToken"]),
+               json={"type": "role", "deny": 0}).status_code == 403
+    assert api("GET", perms, headers=bearer(outsider["accessToken"])).status_code == 403
+    assert api("PUT", f"{perms}/{everyone}", headers=bearer(owner["accessToken"]),
+               json={"type": "team"}).status_code == 400
+    assert api("PUT", f"{perms}/{everyone}", headers=bearer(owner["accessToken"]),
+               json={"type": "role", "allow": 1024, "deny": 1024}).status_code == 400
+    assert api("PUT", f"{perms}/{everyone}", headers=bearer(owner["accessToken"]),
+               json={"type": "role", "allow": "lots"}).status_code == 400
+    assert api("PUT", f"{perms}/{outsider['user']['id']}", headers=bearer(owner["accessToken"]),
+               json={"type": "member", "allow": 1024}).status_code == 404
+    assert api("PUT", f"/api/servers/1/channels/{c['id']}/permissions/{everyone}",
+               headers=bearer(owner["accessToken"]), json={"type": "role"}).status_code == 404
+    # Removing the member overwrite shuts the member out again.
+    assert api("DELETE", f"{perms}/{member['user']['id']}?type=member",
+               headers=bearer(owner["accessToken"])).status_code == 204
+    assert api("DELETE", f"{perms}/{member['user']['id']}", headers=bearer(owner["accessToken"])).status_code == 404
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(member["accessToken"])).status_code == 403
+
+
 def test_flat_channel_routes_of_seed_000(api):
     owner, _ = register(api)
     d = default_server(api)

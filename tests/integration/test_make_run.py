@@ -1,5 +1,7 @@
 """make run: embedded PostgreSQL under a var dir, daemons in the foreground, Ctrl-C stops all of it."""
 
+import asyncio
+import json
 import os
 import shutil
 import signal
@@ -8,6 +10,7 @@ import tempfile
 import time
 
 import requests
+import websockets
 
 from hype import BIN_DIR, SOURCE_DIR
 
@@ -16,7 +19,7 @@ def test_make_run_serves_and_stops_on_ctrl_c():
     var = tempfile.mkdtemp(prefix="hype-var-")
     os.chmod(var, 0o755)  # PostgreSQL runs as "postgres" and must reach its data directory
     env = dict(os.environ, HYPE_VAR_DIR=var)
-    for k in ("DATABASE_URL", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "PORT"):
+    for k in ("DATABASE_URL", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "PORT", "WS_PORT", "SIGNAL_SOCKET"):
         env.pop(k, None)
     args = ["make", "-s", "-C", SOURCE_DIR, "run"]
     if os.path.basename(os.path.dirname(BIN_DIR)) == "build-san":
@@ -38,6 +41,26 @@ def test_make_run_serves_and_stops_on_ctrl_c():
         r = requests.post("http://127.0.0.1:3001/auth/register",
                           json={"username": "make_run_user", "password": "correct-horse-battery"}, timeout=10)
         assert r.status_code == 201, r.text
+        # hype-signal runs beside it, linked over its socket: a REST message reaches a WebSocket.
+        token = r.json()["data"]["accessToken"]
+        deadline = time.monotonic() + 30
+        while "hype_signal_link_up 1" not in requests.get("http://127.0.0.1:3001/metrics", timeout=5).text:
+            assert time.monotonic() < deadline, "hype-api never linked to hype-signal"
+            time.sleep(0.2)
+
+        async def live():
+            async with websockets.connect(f"ws://127.0.0.1:8080/ws?token={token}") as ws:
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "ready"
+                await ws.send(json.dumps({"type": "user_joined", "data": {"channelId": "1"}}))
+                while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "user_joined":
+                    pass
+                requests.post("http://127.0.0.1:3001/api/messages", json={"channelId": "1", "content": "live"},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=10)
+                while True:
+                    f = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if f["type"] == "message":
+                        return f["data"]["content"]
+        assert asyncio.run(live()) == "live"
         secrets = os.path.join(var, "secrets.env")
         assert os.stat(secrets).st_mode & 0o077 == 0, "generated secrets must be private"
 
@@ -48,6 +71,11 @@ def test_make_run_serves_and_stops_on_ctrl_c():
         try:
             requests.get("http://127.0.0.1:3001/health", timeout=2)
             raise AssertionError("hype-api still answers after Ctrl-C")
+        except requests.ConnectionError:
+            pass
+        try:
+            requests.get("http://127.0.0.1:8080/health", timeout=2)
+            raise AssertionError("hype-signal still answers after Ctrl-C")
         except requests.ConnectionError:
             pass
     finally:

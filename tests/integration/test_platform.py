@@ -59,3 +59,29 @@ def test_cors(api, limited):
     assert {"GET", "PUT", "DELETE", "OPTIONS"} <= methods
     assert "Authorization" in r.headers["Access-Control-Allow-Headers"]
     assert api("OPTIONS", "/api/nothing").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def proxied(pg):
+    daemon = ApiDaemon(pg.dsn, RATE_LIMIT="4", RATE_LIMIT_WINDOW="60s", TRUST_PROXY="127.0.0.1, ::1")
+    daemon.wait_ready()
+    yield daemon
+    assert daemon.stop() == 0
+
+
+def test_limits_follow_the_client_behind_a_trusted_proxy(proxied):
+    """Behind a trusted proxy each client (its X-Forwarded-For) has its own budget; addresses
+    the client itself prepends cannot shift it to another bucket."""
+    def hits(xff, n):
+        return [proxied("GET", "/api/servers", headers={"X-Forwarded-For": xff}).status_code for _ in range(n)]
+    assert hits("203.0.113.7", 6) == [200] * 4 + [429] * 2
+    assert hits("198.51.100.9", 1) == [200], "another client is not held back"
+    # A spoofed first hop changes nothing: the proxy appended the real address last.
+    assert hits("10.9.9.9, 203.0.113.7", 1) == [429]
+
+
+def test_limit_per_user_across_addresses(proxied):
+    u, _ = register(proxied)
+    codes = [proxied("GET", "/api/servers", headers={**bearer(u["accessToken"]), "X-Forwarded-For": f"192.0.2.{i}"}).status_code
+             for i in range(6)]
+    assert codes[:4] == [200] * 4 and codes[4:] == [429, 429], "one user, many addresses: one budget"

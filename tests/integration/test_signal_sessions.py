@@ -240,8 +240,9 @@ def test_permission_change_takes_effect_on_live_sessions(stack, pg):
             json={"name": "staff", "permissions": "3072"})
     role = r.json()["data"]
     everyone = pg.psql("hype", f"SELECT id FROM roles WHERE server_id = {sid} AND is_everyone")
-    pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({staff['id']}, 'role', {everyone}, 0, 1024)")
-    pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({staff['id']}, 'role', {role['id']}, 1024, 0)")
+    perms = f"/api/servers/{sid}/channels/{staff['id']}/permissions"
+    for target, body in ((everyone, {"type": "role", "deny": 1024}), (role["id"], {"type": "role", "allow": 1024})):
+        assert api("PUT", f"{perms}/{target}", headers=bearer(owner["accessToken"]), json=body).status_code == 200
     inv = api("POST", f"/api/invite/{sid}/invite", headers=bearer(owner["accessToken"]), json={}).json()["data"]
     token = inv["token"] if "token" in inv else inv["invite"]["token"]
 
@@ -582,4 +583,14 @@ def test_real_socket_io_client(stack):
                TOKEN_B=b["accessToken"], USER_A=a["user"]["id"], USER_B=b["user"]["id"])
     r = subprocess.run(["node", "sio-scenario.mjs"], cwd=NODE_DIR, env=env, capture_output=True, text=True,
                        timeout=120)
+    assert r.returncode == 0 and "all ok" in r.stdout, r.stdout + r.stderr
+
+
+def test_node_ws_client(stack):
+    """The npm ws client: auth frame, a live REST message, resume after a dropped connection."""
+    api, sig = stack
+    a = user(api)
+    env = dict(os.environ, SIGNAL_WS=sig.ws_url, API_URL=api.url, TOKEN=a["accessToken"])
+    r = subprocess.run(["node", "ws-scenario.mjs"], cwd=NODE_DIR, env=env, capture_output=True, text=True,
+                       timeout=60)
     assert r.returncode == 0 and "all ok" in r.stdout, r.stdout + r.stderr
