@@ -5,6 +5,7 @@
 #   make test          deps + build + unit, fuzz-regression and integration tests
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 30)
+#   make bench         benchmarks (bench-http: hype-api vs pgbench vs Express; about 10 min)
 #   make install       DESTDIR=... PREFIX=... (binaries, units, migrations, example env)
 #   make SANITIZE=1 …  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make clean
@@ -78,7 +79,8 @@ FUZZ_SECONDS ?= 30
 # The generated sources are not intermediates to delete after the build.
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 
-.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz install clean format-check
+.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http install clean \
+        format-check
 all: $(BINS)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
@@ -162,6 +164,14 @@ fuzz: deps
 	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
 	done
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# Benchmarks are not tests: nothing here is on the make test path. BENCH_SECONDS, BENCH_REPS,
+# BENCH_CONNS, BENCH_POOL: see bench/http/run.
+bench: bench-http
+
+bench-http: deps
+	@$(MAKE) --no-print-directory all
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin bench/http/run
 
 install: all
 	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)/hype/sql $(DESTDIR)$(UNITDIR) \

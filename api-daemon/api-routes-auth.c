@@ -286,12 +286,9 @@ static void on_password_checked(int result, const char *encoded, void *userdata)
     if (!issue_tokens(f))
         return;
     const char *params[6] = {
-        api_id_str(r, f->session_id),
-        api_id_str(r, f->user_id),
-        f->tokens.refresh_hash,
-        user_agent(r),
-        api_client_address(r),
-        ttl_seconds(r),
+        api_id_str(r, f->session_id), api_id_str(r, f->user_id),
+        f->tokens.refresh_hash,       user_agent(r),
+        api_client_address(r),        ttl_seconds(r),
     };
     api_db_query(r, &statements[S_LOGIN_SESSION], params, on_login_session, f, "opening a session");
 }
