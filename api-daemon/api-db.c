@@ -28,7 +28,7 @@
 typedef enum ConnState {
     CONN_DOWN,       /* no PGconn; the timer is the reconnect backoff */
     CONN_CONNECTING, /* PQconnectPoll in progress; the timer is the attempt deadline */
-    CONN_SETUP,      /* SET statement_timeout, then PQsendPrepare each statement; same timer */
+    CONN_SETUP,      /* session settings, then PQsendPrepare each statement; same timer */
     CONN_IDLE,       /* ready, nothing in flight; the timer is off */
     CONN_BUSY,       /* one query in flight; the timer is the in-flight watchdog */
 } ConnState;
@@ -59,7 +59,7 @@ typedef struct DbConn {
     bool flushing;   /* PQflush left data behind: EV_WRITE is watched until it drains */
     struct event *timer;
     uint32_t backoff_ms;
-    size_t setup_step; /* 0 = SET statement_timeout; i > 0 = prepare statement i - 1 */
+    size_t setup_step; /* 0 = session settings; i > 0 = prepare statement i - 1 */
     PGresult *res;     /* result of the command in flight, kept until PQgetResult says NULL */
     DbQuery *query;    /* in flight while CONN_BUSY */
 } DbConn;
@@ -358,8 +358,13 @@ static void conn_setup_send(DbConn *c) {
     DbPool *pool = c->pool;
     int ok;
     if (c->setup_step == 0) {
-        char sql[64];
-        snprintf(sql, sizeof(sql), "SET statement_timeout = %" PRIu32,
+        /* One statement (one result) for both settings. Generic plans: our statements are
+         * prepared once and their parameters (ids, LIMIT, OFFSET) do not change the best plan,
+         * yet PostgreSQL would re-plan the paged ones on every call (half their cost). */
+        char sql[160];
+        snprintf(sql, sizeof(sql),
+                 "SELECT set_config('statement_timeout', '%" PRIu32 "', false),"
+                 " set_config('plan_cache_mode', 'force_generic_plan', false)",
                  pool->opts.statement_timeout_ms);
         ok = PQsendQuery(c->pg, sql);
     } else {
@@ -416,7 +421,8 @@ static void conn_statement_failed(DbConn *c, const PGresult *res) {
 }
 
 static void conn_setup_result(DbConn *c, PGresult *res) {
-    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    ExecStatusType want = c->setup_step == 0 ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
+    bool ok = PQresultStatus(res) == want;
     if (!ok && c->setup_step > 0)
         conn_statement_failed(c, res);
     else if (!ok)

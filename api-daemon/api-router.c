@@ -200,21 +200,23 @@ static bool authenticate(ApiRequest *r) {
 
 /* ---- rate limits ---- */
 
-static void set_rate_headers(ApiRequest *r, const RateDecision *d, const char *bucket,
-                             int64_t now_ms) {
-    int64_t after_ms = d->reset_ms > now_ms ? d->reset_ms - now_ms : 0;
-    http_response_header(r->http, "X-RateLimit-Limit", arena_printf(r->arena, "%u", d->limit));
+void api_router_rate_headers(ApiRequest *r) {
+    if (!r->rate.set)
+        return;
+    int64_t after_ms = r->rate.reset_ms > r->rate.now_ms ? r->rate.reset_ms - r->rate.now_ms : 0;
+    http_response_header(r->http, "X-RateLimit-Limit", arena_printf(r->arena, "%u", r->rate.limit));
     http_response_header(r->http, "X-RateLimit-Remaining",
-                         arena_printf(r->arena, "%u", d->remaining));
-    http_response_header(r->http, "X-RateLimit-Reset",
-                         arena_printf(r->arena, "%lld", (long long)((d->reset_ms + 999) / 1000)));
+                         arena_printf(r->arena, "%u", r->rate.remaining));
+    http_response_header(
+        r->http, "X-RateLimit-Reset",
+        arena_printf(r->arena, "%lld", (long long)((r->rate.reset_ms + 999) / 1000)));
     http_response_header(r->http, "X-RateLimit-Reset-After",
                          arena_printf(r->arena, "%.3f", (double)after_ms / 1000.0));
-    http_response_header(r->http, "X-RateLimit-Bucket", bucket);
+    http_response_header(r->http, "X-RateLimit-Bucket", r->rate.bucket);
 }
 
 /* Counts the request against the caller's key; answers 429 when over. Per address before
- * authentication, per user after it. Headers report the decision (only the last one counts). */
+ * authentication, per user after it; the headers report the tighter of the two. */
 static bool rate_check(ApiRequest *r, const char *key) {
     const ApiConfig *cfg = r->api->cfg;
     if (r->route && (r->route->flags & ROUTE_NO_LIMIT))
@@ -225,7 +227,15 @@ static bool rate_check(ApiRequest *r, const char *key) {
     RateDecision d = ratelimit_hit(r->api->limiter, bucket, key,
                                    (uint32_t)(auth ? cfg->rate_limit_auth : cfg->rate_limit),
                                    (uint32_t)cfg->rate_limit_window_ms, now);
-    set_rate_headers(r, &d, bucket, now);
+    if (!r->rate.set || !d.allowed || d.remaining < r->rate.remaining) {
+        r->rate.set = true;
+        r->rate.allowed = d.allowed;
+        r->rate.limit = d.limit;
+        r->rate.remaining = d.remaining;
+        r->rate.reset_ms = d.reset_ms;
+        r->rate.now_ms = now;
+        r->rate.bucket = bucket;
+    }
     if (d.allowed)
         return true;
     long long retry = (d.reset_ms - now + 999) / 1000;

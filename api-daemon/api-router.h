@@ -37,6 +37,15 @@ typedef struct ApiRequest {
     const char *params[API_MAX_PARAMS]; /* ":name" segments, percent-decoded, in order */
     json_object *body;                  /* validated JSON body, or NULL (owned by the arena) */
     ApiAuth auth;
+    /* The most restrictive rate-limit decision so far (per address, per user); reported once,
+     * in the X-RateLimit-* headers of whatever reply goes out. */
+    struct {
+        bool set;
+        bool allowed;
+        uint32_t limit, remaining;
+        int64_t reset_ms, now_ms;
+        const char *bucket;
+    } rate;
 } ApiRequest;
 
 typedef void (*api_handler)(ApiRequest *r);
@@ -102,6 +111,8 @@ int api_query_int(ApiRequest *r, const char *name, long long def, long long min,
                   long long *ret, json_object **details);
 /* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
 const char *api_query(ApiRequest *r, const char *name);
+/* Adds the X-RateLimit-* headers of r's decision (api_reply_text does, for every reply). */
+void api_router_rate_headers(ApiRequest *r);
 /*
  * The client's address: the peer's, or, when the peer is one of TRUST_PROXY, the last address in
  * X-Forwarded-For that is not itself a trusted proxy (what rate limits and sessions record).

@@ -85,3 +85,13 @@ def test_limit_per_user_across_addresses(proxied):
     codes = [proxied("GET", "/api/servers", headers={**bearer(u["accessToken"]), "X-Forwarded-For": f"192.0.2.{i}"}).status_code
              for i in range(6)]
     assert codes[:4] == [200] * 4 and codes[4:] == [429, 429], "one user, many addresses: one budget"
+
+
+def test_signed_in_responses_report_one_decision(api):
+    """Address and user are both counted, but the headers appear once: the tighter budget."""
+    u, _ = register(api)
+    r = api("GET", "/api/servers", headers=bearer(u["accessToken"]))
+    for h in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Bucket"):
+        assert "," not in r.headers[h], f"{h} sent twice: {r.headers[h]}"
+    r2 = api("GET", "/api/servers", headers=bearer(u["accessToken"]))
+    assert int(r2.headers["X-RateLimit-Remaining"]) < int(r.headers["X-RateLimit-Remaining"])
