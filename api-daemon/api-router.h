@@ -55,7 +55,12 @@ enum {
     ROUTE_AUTH_OPTIONAL = 1u << 1, /* r->auth filled when a valid token is sent */
     ROUTE_LIMIT_AUTH = 1u << 2,    /* the stricter rate limit of credential routes */
     ROUTE_NO_LIMIT = 1u << 3,      /* not rate-limited (health probes) */
+    ROUTE_LOCAL = 1u << 4,         /* only for hype-signal over signal.sock (paths under
+                                      API_LOCAL_PREFIX): 404 over the network, absent from /api
+                                      and /api-docs */
 };
+
+#define API_LOCAL_PREFIX "/internal/"
 
 struct ApiRoute {
     HttpMethod method;

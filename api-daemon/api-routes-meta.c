@@ -62,6 +62,8 @@ static void handle_info(ApiRequest *r) {
     for (size_t i = 0; i < api_modules_count; i++)
         for (size_t j = 0; j < api_modules[i]->n_routes; j++) {
             const ApiRoute *rt = &api_modules[i]->routes[j];
+            if (rt->flags & ROUTE_LOCAL)
+                continue;
             json_object *e = json_object_new_object();
             json_object_object_add(e, "method",
                                    json_object_new_string(http_method_name(rt->method)));
@@ -217,6 +219,8 @@ static json_object *openapi_document(void) {
     for (size_t i = 0; i < api_modules_count; i++)
         for (size_t j = 0; j < api_modules[i]->n_routes; j++) {
             const ApiRoute *rt = &api_modules[i]->routes[j];
+            if (rt->flags & ROUTE_LOCAL) /* not part of the public API */
+                continue;
             json_object *params = json_object_new_array();
             char *path = openapi_path(rt->path, params);
             json_object *item = json_get(paths, path);

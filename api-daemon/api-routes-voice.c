@@ -1,5 +1,6 @@
 /* api-routes-voice: voice states (who is in which voice channel, muted, deafened), persisted so
- * REST counts match what clients see live; hype-signal relays the WebSocket voice_state op here. */
+ * REST counts match what clients see live; hype-signal relays the WebSocket voice_state op here,
+ * and resets the connection-bound state (voice, presence) when it starts. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 enum {
     S_JOIN,
     S_LEAVE,
+    S_RESET,
     S__COUNT,
 };
 
@@ -38,6 +40,14 @@ static const DbStatement statements[] = {
                  " SELECT $1::int8, NULL::int8, false, false, d.channel_id, c.server_id"
                  " FROM d JOIN channels c ON c.id = d.channel_id",
                  1},
+    /* Voice states and "online" exist only while a session does: after a hype-signal that
+     * died without closing its sessions, nobody is connected. One row: what was cleared. */
+    [S_RESET] = {"realtime_reset",
+                 "WITH v AS (DELETE FROM voice_states RETURNING 1),"
+                 " u AS (UPDATE users SET status = 'offline', is_online = false, updated_at = now()"
+                 "       WHERE is_online RETURNING 1)"
+                 " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM u)",
+                 0},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_");
 
@@ -120,6 +130,20 @@ static void handle_state(ApiRequest *r) {
     api_db_query(r, &statements[S_LEAVE], params, on_left, r, "leaving a voice channel");
 }
 
+static void on_reset(const DbResult *res, void *userdata) {
+    ApiRequest *r = userdata;
+    if (api_reply_db_failed(r, res, "resetting realtime state"))
+        return;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "voiceStates", json_object_new_int64(atoll(db_value(res, 0, 0))));
+    json_object_object_add(data, "usersOffline", json_object_new_int64(atoll(db_value(res, 0, 1))));
+    api_reply_data(r, 200, data);
+}
+
+static void handle_reset(ApiRequest *r) {
+    api_db_query(r, &statements[S_RESET], NULL, on_reset, r, "resetting realtime state");
+}
+
 /* clang-format off */
 static const ValidateField state_fields[] = {
     {"channelId", VALIDATE_STRING, VALIDATE_NULLABLE, 1, 20, VALIDATE_ID, NULL, NULL},
@@ -133,6 +157,8 @@ static const ApiRoute routes[] = {
     {HTTP_PUT, "/api/voice/state", handle_state, ROUTE_AUTH, &state_schema,
      "Join a voice channel {channelId, isMuted, isDeafened}, change mute/deafen, or leave "
      "{channelId: null}"},
+    {HTTP_POST, API_LOCAL_PREFIX "realtime-reset", handle_reset, ROUTE_LOCAL, NULL,
+     "hype-signal started with no session: nobody is in voice or online"},
 };
 
 const ApiModule api_module_voice = {

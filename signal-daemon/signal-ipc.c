@@ -24,6 +24,7 @@ struct SignalIpc {
     IpcPeer *peers[PEERS_MAX];
     IpcPeer *api; /* the hype-api peer calls go to (the latest to say Hello) */
     ipc_event_cb on_event;
+    void (*on_api_ready)(void *userdata);
     void *userdata;
     struct event *deferred; /* failures answered from the loop, not from the caller's stack */
     struct PendingFailure *failures;
@@ -58,6 +59,8 @@ static void on_hello(IpcPeer *peer, const Hype__Hello *hello, void *userdata) {
     if (hello->role == HYPE__ROLE__ROLE_API) {
         ipc->api = peer;
         log_info("hype-api (pid %u) connected on %s", hello->pid, ipc->path);
+        if (ipc->on_api_ready)
+            ipc->on_api_ready(ipc->userdata);
     }
 }
 
@@ -102,14 +105,15 @@ static void on_deferred(evutil_socket_t fd, short what, void *userdata) {
     }
 }
 
-int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_event, void *userdata,
-                   SignalIpc **ret) {
+int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_event,
+                   void (*on_api_ready)(void *userdata), void *userdata, SignalIpc **ret) {
     SignalIpc *ipc = calloc(1, sizeof(*ipc));
     if (!ipc)
         return -ENOMEM;
     ipc->base = base;
     ipc->path = strdup(path);
     ipc->on_event = on_event;
+    ipc->on_api_ready = on_api_ready;
     ipc->userdata = userdata;
     ipc->deferred = event_new(base, -1, 0, on_deferred, ipc);
     if (!ipc->path || !ipc->deferred) {

@@ -15,8 +15,9 @@ typedef void (*ipc_event_cb)(const Hype__Event *ev, void *userdata);
  * did not answer in time. body is borrowed for the call. */
 typedef void (*api_result_cb)(int status, const char *body, void *userdata);
 
-int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_event, void *userdata,
-                   SignalIpc **ret);
+/* on_api_ready (may be NULL) runs each time a hype-api connection says Hello. */
+int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_event,
+                   void (*on_api_ready)(void *userdata), void *userdata, SignalIpc **ret);
 /* Binds the Unix socket (a stale file from a previous run is replaced), mode 0660. */
 int signal_ipc_listen(SignalIpc *ipc);
 SignalIpc *signal_ipc_free(SignalIpc *ipc);

@@ -154,6 +154,26 @@ static void on_signal(evutil_socket_t signo, short what, void *userdata) {
     on_drain_timer(-1, 0, sig);
 }
 
+static void on_reset_done(int status, const char *body, void *userdata) {
+    Signal *sig = userdata;
+    if (status == 200) {
+        sig->realtime_reset = true;
+        log_info("cleared voice states and presence left by an earlier run: %s", body);
+    } else
+        log_warning("could not clear stale voice states and presence (HTTP %d); will retry when "
+                    "hype-api reconnects",
+                    status);
+}
+
+/* A hype-signal that starts has no sessions, whatever the database says of voice channels and
+ * online users (a previous run may have been killed): clear that once, at the first link. */
+static void on_api_ready(void *userdata) {
+    Signal *sig = userdata;
+    if (!sig->realtime_reset && !sig->sessions)
+        signal_ipc_api_call(sig->ipc, "POST", "/internal/realtime-reset", NULL, NULL, "",
+                            on_reset_done, sig);
+}
+
 int signal_new(const SignalConfig *cfg, Signal **ret) {
     Signal *sig = calloc(1, sizeof(*sig));
     if (!sig)
@@ -178,7 +198,8 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
     if (r == 0)
         r = bus_new(&sig->bus);
     if (r == 0)
-        r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, sig, &sig->ipc);
+        r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, on_api_ready, sig,
+                           &sig->ipc);
     if (r == 0)
         r = sio_server_new(sig, cfg->conformance, &sig->sio);
     if (r == 0 && cfg->conformance)

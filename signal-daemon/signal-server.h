@@ -38,6 +38,7 @@ typedef struct Signal {
     Session **scratch; /* fan-out copy of a topic's subscribers */
     size_t scratch_cap;
     bool stopping;
+    bool realtime_reset; /* stale voice/presence state cleared since start */
     int exit_code;
     struct event *sig_term, *sig_int, *drain_timer;
     uint64_t stop_deadline_ms;

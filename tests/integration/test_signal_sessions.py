@@ -538,8 +538,13 @@ def test_signal_killed_and_restarted(pg):
     try:
         async def before():
             c = await Client.connect(sig, a["accessToken"])
+            await c.send("voice_state", {"channelId": VOICE, "isMuted": False, "isDeafened": False})
+            await c.expect("voice_state")
             return c.ready["data"]["sessionId"]
+        voice_before = voice_count(api, a["accessToken"], VOICE)
         old_session = run(before())
+        assert voice_count(api, a["accessToken"], VOICE) == voice_before + 1
+        assert api("GET", f"/api/users/{a['user']['id']}").json()["data"]["status"] == "online"
         sig.proc.send_signal(signal.SIGKILL)
         sig.proc.wait(10)
         # Meanwhile REST keeps working and persisting.
@@ -550,6 +555,13 @@ def test_signal_killed_and_restarted(pg):
         Daemon.__init__(sig2, sig.env)
         sig2.wait_ready()
         wait_linked(sig2)  # hype-api reconnects by itself
+        # The killed daemon could not end its sessions: the new one clears what they left.
+        deadline = time.monotonic() + 10
+        while voice_count(api, a["accessToken"], VOICE) != voice_before:
+            assert time.monotonic() < deadline, "a voice state of the killed daemon's session remains"
+            time.sleep(0.1)
+        assert api("GET", f"/api/users/{a['user']['id']}").json()["data"]["status"] == "offline"
+        assert api("POST", "/internal/realtime-reset").status_code == 404, "not for the network"
 
         async def after():
             c = await Client.connect(sig2, a["accessToken"], f"&sessionId={old_session}&seq=1", expect_ready=False)
