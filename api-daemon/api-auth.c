@@ -2,6 +2,8 @@
  */
 #include "api-auth.h"
 
+#include "api-events.h"
+
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,5 +143,25 @@ const char *api_auth_error_message(int error) {
     case JWT_EXPIRED: return "Token expired";
     case -EKEYREVOKED: return "Session has been revoked";
     default: return "Invalid token";
+    }
+}
+
+void api_auth_revoke(Api *api, uint64_t user_id, uint64_t session_id) {
+    int64_t now = api_now_ms();
+    revocations_add(api->revoked, session_id, now + (int64_t)api->cfg->access_token_ttl_ms, now);
+    char sid[ID_STRING_MAX];
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "sessionId",
+                           json_object_new_string(id_to_string(session_id, sid)));
+    api_publish(api, "session_revoked", HYPE__EVENT__TARGET_KIND__TARGET_USER, &user_id, 1, data,
+                false);
+    json_object_put(data);
+}
+
+void api_auth_revoke_list(Api *api, uint64_t user_id, const char *ids) {
+    for (const char *p = ids; p && *p;) {
+        api_auth_revoke(api, user_id, strtoull(p, NULL, 10));
+        p += strcspn(p, ",");
+        p += *p == ',';
     }
 }

@@ -45,5 +45,12 @@ void api_token_hash(const char *token, char out[TOKEN_HASH_HEX]);
  * (absent or not Bearer), a JWT_* error, or -EKEYREVOKED (session revoked).
  */
 int api_auth_verify_bearer(Api *api, const char *header, ApiAuth *ret);
+/*
+ * Ends login sessions now: their access tokens are refused from this moment (the database row is
+ * the caller's business), and hype-signal closes the live connections of those sessions (4001).
+ * ids is a comma-separated list of session ids ("" or NULL: none).
+ */
+void api_auth_revoke(Api *api, uint64_t user_id, uint64_t session_id);
+void api_auth_revoke_list(Api *api, uint64_t user_id, const char *ids);
 /* The 401 message for an error of api_auth_verify_bearer. */
 const char *api_auth_error_message(int error);

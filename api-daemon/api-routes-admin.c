@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-auth.h"
 #include "api-reply.h"
 #include "api-server.h"
 #include "api-user.h"
@@ -214,12 +215,9 @@ static bool filter(Admin *ad, const char *name, const char *const *allowed, cons
 }
 
 static void revoke_sessions(ApiRequest *r, const char *ids) {
-    int64_t now = api_now_ms(), until = now + (int64_t)r->api->cfg->access_token_ttl_ms;
-    for (const char *p = ids; p && *p;) {
-        revocations_add(r->api->revoked, strtoull(p, NULL, 10), until, now);
-        p += strcspn(p, ",");
-        p += *p == ',';
-    }
+    uint64_t user = 0;
+    id_parse(api_param(r, 0), &user);
+    api_auth_revoke_list(r->api, user, ids);
 }
 
 /* ---- stats ---- */

@@ -344,9 +344,7 @@ static void on_refreshed(const DbResult *res, void *userdata) {
         return;
     bool reused = db_ntuples(res) == 1 && db_value(res, 0, 0)[0] == 't';
     if (reused) {
-        int64_t now = api_now_ms();
-        revocations_add(r->api->revoked, f->session_id,
-                        now + (int64_t)r->api->cfg->access_token_ttl_ms, now);
+        api_auth_revoke(r->api, f->user_id, f->session_id);
         log_warning("refresh token reuse for session %" PRIu64 " of user %" PRIu64
                     ": session revoked",
                     f->session_id, f->user_id);
@@ -428,9 +426,7 @@ static void on_logout(const DbResult *res, void *userdata) {
 
 static void handle_logout(ApiRequest *r) {
     /* Refuse this session's access tokens at once, before the database has answered. */
-    int64_t now = api_now_ms();
-    revocations_add(r->api->revoked, r->auth.session_id,
-                    now + (int64_t)r->api->cfg->access_token_ttl_ms, now);
+    api_auth_revoke(r->api, r->auth.user_id, r->auth.session_id);
     const char *params[2] = {api_id_str(r, r->auth.session_id), api_id_str(r, r->auth.user_id)};
     api_db_query(r, &statements[S_LOGOUT], params, on_logout, r, "revoking a session");
 }

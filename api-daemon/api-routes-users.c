@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-auth.h"
 #include "api-events.h"
 #include "api-reply.h"
 #include "api-server.h"
@@ -245,10 +246,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
         api_reply_error(r, 404, "User not found");
         return;
     }
-    int64_t now = api_now_ms(), until = now + (int64_t)r->api->cfg->access_token_ttl_ms;
-    for (const char *p = db_value(res, 0, 2); p && *p;
-         p += strcspn(p, ",") + (p[strcspn(p, ",")] != 0))
-        revocations_add(r->api->revoked, strtoull(p, NULL, 10), until, now);
+    api_auth_revoke_list(r->api, r->auth.user_id, db_value(res, 0, 2));
     json_object *body = json_object_new_object();
     json_object_object_add(body, "success", json_object_new_boolean(1));
     json_object_object_add(body, "message", json_object_new_string("User deleted successfully"));

@@ -67,8 +67,39 @@ static void broadcast(Signal *sig, OutEvent *out) {
         session_send(s, out);
 }
 
+/* A login session ended (logout, blocked or deleted account, refresh token reuse): its live
+ * connections end too, with 4001 as for a bad token. */
+static void close_revoked(Signal *sig, uint64_t user_id, const char *json) {
+    json_object *data = NULL;
+    uint64_t sid = 0;
+    if (json_parse_strict(json, strlen(json), 4, &data, NULL) == 0)
+        id_parse(json_object_get_string(json_get(data, "sessionId")), &sid);
+    json_object_put(data);
+    char key[BUS_KEY_MAX];
+    size_t n;
+    Sub *const *subs = bus_subscribers(sig->bus, bus_key(key, sizeof(key), 'u', user_id), &n);
+    Session *victims[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < 64; i++) {
+        Session *s = subs[i]->owner;
+        if (s->who.session_id == sid)
+            victims[k++] = s; /* closing unsubscribes: collect first */
+    }
+    for (size_t i = 0; i < k; i++) {
+        victims[i]->no_resume = true;
+        if (victims[i]->conn)
+            victims[i]->transport->close(victims[i], 4001, "Session revoked");
+        else
+            session_connection_lost(victims[i], true); /* detached: no resume either */
+    }
+}
+
 void events_dispatch(const Hype__Event *ev, void *userdata) {
     Signal *sig = userdata;
+    if (strcmp(ev->type, "session_revoked") == 0) {
+        close_revoked(sig, ev->target_id, ev->json);
+        return;
+    }
     OutEvent *out = out_event_new(ev->type, ev->json);
     if (!out)
         return;

@@ -230,7 +230,7 @@ Session *session_new(Signal *sig, const SessionTransport *transport, void *conn,
 
 void session_connection_lost(Session *s, bool clean) {
     s->conn = NULL;
-    if (s->state == SESSION_READY && !clean) {
+    if (s->state == SESSION_READY && !clean && !s->no_resume) {
         /* Resumable for a while: events keep going into the ring. */
         s->state = SESSION_DETACHED;
         evtimer_del(s->timer);
@@ -358,7 +358,10 @@ static void on_servers(Session *s, int status, const char *body, void *userdata)
         list = json_get(root, "data");
     if (!list || !json_object_is_type(list, json_type_array)) {
         json_object_put(root);
-        s->transport->close(s, 1013, "Try again later: the API is unavailable");
+        if (status == 401) /* the login session ended since the token was issued */
+            s->transport->close(s, WS_CLOSE_UNAUTHORIZED, "Session revoked");
+        else
+            s->transport->close(s, 1013, "Try again later: the API is unavailable");
         return;
     }
     json_object *ids = json_object_new_array();

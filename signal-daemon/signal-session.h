@@ -62,7 +62,8 @@ struct Session {
         size_t cap, start, count;
         bool overflowed; /* events were dropped from it while detached: no resume */
     } ring;
-    uint32_t mark; /* fan-out dedup */
+    uint32_t mark;  /* fan-out dedup */
+    bool no_resume; /* ended on purpose (revoked): a lost connection ends the session */
     uint64_t last_typing_ms;
     struct event *timer; /* auth timeout, or detach expiry */
     char *room;          /* the mesh relay room the session is in (one at a time), or NULL */

@@ -169,6 +169,30 @@ def test_ops_before_auth_are_refused(stack):
     run(go())
 
 
+def test_logout_closes_the_sessions_live_connections(stack):
+    api, sig = stack
+    u = user(api)
+    other_login = api("POST", "/auth/login", json={"username": u["user"]["username"],
+                                                   "password": "correct-horse-battery"}).json()["data"]
+
+    async def go():
+        c = await Client.connect(sig, u["accessToken"])
+        keep = await Client.connect(sig, other_login["accessToken"])
+        assert api("POST", "/auth/logout", headers=bearer(u["accessToken"])).status_code == 200
+        with pytest.raises(websockets.ConnectionClosed) as e:
+            while True:
+                await c.recv()
+        assert e.value.rcvd.code == 4001 and e.value.rcvd.reason == "Session revoked"
+        # Not resumable, and the user's other login is untouched.
+        r = await Client.connect(sig, other_login["accessToken"],
+                                 f"&sessionId={c.ready['data']['sessionId']}&seq=0", expect_ready=False)
+        assert (await r.recv())["type"] == "invalid_session"
+        await keep.join(GENERAL)
+        await keep.close()
+        await r.close()
+    run(go())
+
+
 # ---- channels, live events ----
 
 def test_rest_message_reaches_subscribers_live(stack):
