@@ -211,6 +211,7 @@ int api_new(const ApiConfig *cfg, Api **ret) {
 }
 
 int api_run(Api *api) {
+    notify_raise_fd_limit();
     api->sig_term = evsignal_new(api->base, SIGTERM, on_signal, api);
     api->sig_int = evsignal_new(api->base, SIGINT, on_signal, api);
     if (!api->sig_term || !api->sig_int || evsignal_add(api->sig_term, NULL) < 0 ||

@@ -27,3 +27,10 @@ void notify_watchdog_stop(void);
  * The environment is left in place so later calls can look up other names.
  */
 int notify_listen_fd(const char *name);
+
+/*
+ * Raises the soft RLIMIT_NOFILE to the hard one: every connection is a descriptor, and systemd
+ * (LimitNOFILE=) leaves the soft limit low (1024) for the sake of select(), which epoll-based
+ * services do not use, expecting them to raise it themselves.
+ */
+void notify_raise_fd_limit(void);

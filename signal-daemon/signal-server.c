@@ -217,6 +217,7 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
 }
 
 int signal_run(Signal *sig) {
+    notify_raise_fd_limit();
     sig->sig_term = evsignal_new(sig->base, SIGTERM, on_signal, sig);
     sig->sig_int = evsignal_new(sig->base, SIGINT, on_signal, sig);
     if (!sig->sig_term || !sig->sig_int || evsignal_add(sig->sig_term, NULL) < 0 ||

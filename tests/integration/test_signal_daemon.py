@@ -99,3 +99,30 @@ def test_socket_activation_under_systemd_socket_activate():
         out = proc.communicate(timeout=20)[0].decode()
         notify.close()
     assert proc.returncode == 0, out
+
+
+def test_takes_the_descriptor_limit_it_is_allowed():
+    """A soft limit of 64 descriptors (the hard one higher, as systemd's LimitNOFILE= leaves it
+    to the service) does not cap the daemon at 64 connections."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    port = free_port()
+    notify = NotifySocket()
+    env = signal_env(port, "/tmp/hype-fd-signal.sock", WS_ECHO=1, NOTIFY_SOCKET=notify.path)
+    proc = subprocess.Popen([HYPE_SIGNAL], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard)))
+    conns = []
+    try:
+        assert notify.wait_for("READY=1", 10, proc) is not None
+        for _ in range(150):
+            ws = RawWebSocket(port)
+            assert ws.status == 101
+            conns.append(ws)
+        conns[-1].send(0x1, b"still answering")
+        assert conns[-1].recv_frame().payload == b"still answering"
+    finally:
+        for ws in conns:
+            ws.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        notify.close()
