@@ -78,6 +78,8 @@ static void reply_health(Signal *sig, HttpRequest *req) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "status", json_object_new_string(sig->stopping ? "stopping" : "ok"));
     json_object_object_add(o, "connections", json_object_new_int64((int64_t)ws_conn_count()));
+    /* Up without hype-api means sessions cannot authenticate: say so to whoever probes. */
+    json_object_object_add(o, "api", json_object_new_boolean(signal_ipc_api_connected(sig->ipc)));
     size_t len;
     const char *text = json_serialize(o, &len);
     http_reply(req, sig->stopping ? 503 : 200, "application/json", text, len);

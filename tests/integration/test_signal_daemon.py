@@ -61,7 +61,8 @@ def test_ready_watchdog_and_stopping():
     msg = d.wait_ready()
     assert "STATUS=" in msg
     assert d.notify.wait_for("WATCHDOG=1", 5) is not None
-    assert requests.get(d.url + "/health", timeout=5).json()["status"] == "ok"
+    health = requests.get(d.url + "/health", timeout=5).json()
+    assert health["status"] == "ok" and health["api"] is False  # no hype-api here
     d.proc.send_signal(signal.SIGTERM)
     assert d.notify.wait_for("STOPPING=1", 10) is not None
     assert d.proc.wait(20) == 0

@@ -39,6 +39,7 @@ def wait_linked(sig, timeout=10):
     while sig.metric("hype_signal_api_connected") != 1:
         assert time.monotonic() < deadline, "hype-api never connected to signal.sock"
         time.sleep(0.05)
+    assert sig.health()["api"] is True
 
 
 def run(coro):
