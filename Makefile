@@ -78,7 +78,8 @@ FUZZ_SECONDS ?= 30
 # The generated sources are not intermediates to delete after the build.
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 
-.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz install clean format-check
+.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz install clean format-check \
+        bench bench-ws
 all: $(BINS)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
@@ -133,6 +134,20 @@ $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB)
 deps:
 	@tools/install-deps
 
+# Benchmarks: not part of "make test" (minutes of load on every core); each runs in its own
+# network namespace and prints a table.
+BENCH_WS_LOADGEN := $(BUILD)/bench/ws-loadgen
+
+$(BENCH_WS_LOADGEN): bench/ws/loadgen.c $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+bench: bench-ws
+
+bench-ws: deps
+	@$(MAKE) --no-print-directory all $(BENCH_WS_LOADGEN)
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin WS_LOADGEN=$(CURDIR)/$(BENCH_WS_LOADGEN) bench/ws/run
+
 unit-test: $(UNITS)
 	@tools/run-unit-tests $(UNITS)
 
@@ -176,7 +191,7 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch]
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
