@@ -5,7 +5,8 @@
 #   make test          deps + build + unit, fuzz-regression and integration tests
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 30)
-#   make bench         benchmarks (bench-http: hype-api vs pgbench vs Express; about 10 min)
+#   make bench         benchmarks: bench-http (hype-api vs pgbench vs Express, ~10 min) and
+#                      bench-ws (hype-signal vs socket.io vs ws fan-out, ~5 min)
 #   make install       DESTDIR=... PREFIX=... (binaries, units, migrations, example env)
 #   make SANITIZE=1 …  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make clean
@@ -79,8 +80,8 @@ FUZZ_SECONDS ?= 30
 # The generated sources are not intermediates to delete after the build.
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 
-.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http install clean \
-        format-check
+.PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http bench-ws \
+        install clean format-check
 all: $(BINS)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
@@ -135,6 +136,18 @@ $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB)
 deps:
 	@tools/install-deps
 
+# Benchmarks: not part of "make test" (minutes of load on every core); each runs in its own
+# network namespace and prints a table.
+BENCH_WS_LOADGEN := $(BUILD)/bench/ws-loadgen
+
+$(BENCH_WS_LOADGEN): bench/ws/loadgen.c $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+bench-ws: deps
+	@$(MAKE) --no-print-directory all $(BENCH_WS_LOADGEN)
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin WS_LOADGEN=$(CURDIR)/$(BENCH_WS_LOADGEN) bench/ws/run
+
 unit-test: $(UNITS)
 	@tools/run-unit-tests $(UNITS)
 
@@ -166,8 +179,9 @@ fuzz: deps
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Benchmarks are not tests: nothing here is on the make test path. BENCH_SECONDS, BENCH_REPS,
-# BENCH_CONNS, BENCH_POOL: see bench/http/run.
-bench: bench-http
+# BENCH_CONNS, BENCH_POOL: see bench/http/run; BENCH_IDLE_N, BENCH_FANOUT_N, BENCH_RATE, ...:
+# see bench/ws/run.
+bench: bench-http bench-ws
 
 bench-http: deps
 	@$(MAKE) --no-print-directory all
@@ -186,7 +200,7 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch]
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
