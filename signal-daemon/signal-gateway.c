@@ -60,6 +60,24 @@ static OutEvent *user_channel_event(Session *s, const char *type, uint64_t chann
 
 /* ---- channel subscriptions ---- */
 
+/*
+ * user_joined / user_left to the channel's subscribers, the session itself included (its
+ * confirmation). In a large channel only the session hears it: telling everyone would make N
+ * joins cost N^2 deliveries, as Discord stops sending member presence in large guilds.
+ */
+static void announce(Session *s, const char *type, uint64_t channel_id, const char *key) {
+    OutEvent *ev = user_channel_event(s, type, channel_id, NULL);
+    if (!ev)
+        return;
+    size_t n;
+    bus_subscribers(s->sig->bus, key, &n);
+    if ((long long)n > s->sig->cfg->channel_broadcast_max)
+        session_send(s, ev);
+    else
+        sessions_publish_one(s->sig, key, ev, NULL);
+    out_event_unref(ev);
+}
+
 typedef struct JoinCtx {
     uint64_t channel_id;
 } JoinCtx;
@@ -85,10 +103,7 @@ static void on_channel_checked(Session *s, int status, const char *body, void *u
     if (sub && server)
         id_parse(server, &sub->server_id);
     json_object_put(root);
-    OutEvent *ev = user_channel_event(s, "user_joined", channel_id, NULL);
-    if (ev)
-        sessions_publish_one(s->sig, key, ev, NULL); /* the joiner sees it too: confirmation */
-    out_event_unref(ev);
+    announce(s, "user_joined", channel_id, key);
 }
 
 static void op_join_channel(Session *s, json_object *data) {
@@ -118,10 +133,7 @@ static void op_leave_channel(Session *s, json_object *data) {
     Sub *sub = bus_find(s->subs, bus_key(key, sizeof(key), 'c', channel_id));
     if (!sub)
         return;
-    OutEvent *ev = user_channel_event(s, "user_left", channel_id, NULL);
-    if (ev)
-        sessions_publish_one(s->sig, key, ev, NULL);
-    out_event_unref(ev);
+    announce(s, "user_left", channel_id, key);
     bus_unsubscribe(s->sig->bus, sub, &s->subs);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "hype-utf8.h"
@@ -21,9 +22,19 @@ typedef enum WsState {
     WS_FINISHING, /* close frame queued: flush it, shut our side, discard input until EOF */
 } WsState;
 
+/*
+ * Output does not go through the bufferevent: it would arm and disarm write readiness (two
+ * epoll_ctl calls) for every message. A frame is written at once when nothing waits before it;
+ * only what the kernel does not take waits in out, with write_ev armed until it drains. Both
+ * are created on first need, so idle connections do not carry them.
+ */
 struct WsConn {
     WsConn *prev, *next; /* every connection, open or finishing */
     struct bufferevent *bev;
+    evutil_socket_t fd; /* -1 for a socketless bufferevent (the fuzz target's pairs) */
+    struct evbuffer *out;
+    struct event *write_ev;
+    bool broken; /* a write failed: ends like EOF, from the loop */
     struct event *timer;
     WsConnOptions opts;
     WsConnCallbacks cbs;
@@ -63,6 +74,67 @@ static void arm_timer(WsConn *ws, uint32_t ms) {
     evtimer_add(ws->timer, &tv);
 }
 
+static void on_writable(evutil_socket_t fd, short what, void *arg);
+
+static size_t out_pending(const WsConn *ws) {
+    if (ws->fd < 0)
+        return evbuffer_get_length(bufferevent_get_output(ws->bev));
+    return ws->out ? evbuffer_get_length(ws->out) : 0;
+}
+
+/* The connection cannot be written to any more: it ends like EOF, from the timer (never under
+ * a caller's feet). */
+static void mark_broken(WsConn *ws) {
+    ws->broken = true;
+    evtimer_del(ws->timer);
+    struct timeval now = {0, 0};
+    evtimer_add(ws->timer, &now);
+}
+
+/* Writes iov[0..n) now when nothing waits before it; keeps what the kernel did not take. */
+static void out_write(WsConn *ws, const struct iovec *iov, int n) {
+    if (ws->broken)
+        return;
+    if (ws->fd < 0) {
+        for (int i = 0; i < n; i++)
+            evbuffer_add(bufferevent_get_output(ws->bev), iov[i].iov_base, iov[i].iov_len);
+        return;
+    }
+    size_t done = 0;
+    if (out_pending(ws) == 0) {
+        ssize_t w = writev(ws->fd, iov, n);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            mark_broken(ws);
+            return;
+        }
+        done = w > 0 ? (size_t)w : 0;
+    }
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    if (done == total)
+        return;
+    if (!ws->out) {
+        ws->out = evbuffer_new();
+        ws->write_ev = event_new(bufferevent_get_base(ws->bev), ws->fd, EV_WRITE | EV_PERSIST,
+                                 on_writable, ws);
+        if (!ws->out || !ws->write_ev) {
+            mark_broken(ws);
+            return;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = iov[i].iov_len;
+        if (done >= len) {
+            done -= len;
+            continue;
+        }
+        evbuffer_add(ws->out, (const char *)iov[i].iov_base + done, len - done);
+        done = 0;
+    }
+    event_add(ws->write_ev, NULL);
+}
+
 static void conn_free(WsConn *ws) {
     if (ws->prev)
         ws->prev->next = ws->next;
@@ -70,6 +142,10 @@ static void conn_free(WsConn *ws) {
         conns = ws->next;
     if (ws->next)
         ws->next->prev = ws->prev;
+    if (ws->write_ev) /* before the descriptor closes with the bufferevent */
+        event_free(ws->write_ev);
+    if (ws->out)
+        evbuffer_free(ws->out);
     bufferevent_free(ws->bev);
     event_free(ws->timer);
     free(ws->msg);
@@ -80,18 +156,16 @@ static void conn_free(WsConn *ws) {
 /* Control frames and our own messages: the header and payload straight into the output. */
 static void queue_frame(WsConn *ws, uint8_t opcode, const void *data, size_t len) {
     uint8_t hdr[WS_HEADER_MAX];
-    size_t n = ws_frame_header_encode(hdr, opcode, true, len, NULL);
-    struct evbuffer *out = bufferevent_get_output(ws->bev);
-    evbuffer_add(out, hdr, n);
-    if (len)
-        evbuffer_add(out, data, len);
+    struct iovec iov[2] = {{hdr, ws_frame_header_encode(hdr, opcode, true, len, NULL)},
+                           {(void *)data, len}};
+    out_write(ws, iov, 2);
 }
 
 /* Once our close frame is out, a FIN tells the peer; its EOF (or the linger timer) ends it. */
 static void shut_when_flushed(WsConn *ws) {
-    if (!ws->shut_wr && evbuffer_get_length(bufferevent_get_output(ws->bev)) == 0) {
+    if (!ws->shut_wr && out_pending(ws) == 0) {
         ws->shut_wr = true;
-        shutdown(bufferevent_getfd(ws->bev), SHUT_WR);
+        shutdown(ws->fd, SHUT_WR);
     }
 }
 
@@ -119,7 +193,6 @@ static void finish(WsConn *ws, uint16_t code, const char *reason, bool send_clos
     /* The timer now bounds the whole shutdown, also against a peer that never reads. */
     evtimer_del(ws->timer);
     arm_timer(ws, LINGER_MS);
-    bufferevent_enable(ws->bev, EV_WRITE);
     shut_when_flushed(ws);
     count_close(code);
     if (ws->cbs.on_close)
@@ -277,16 +350,8 @@ static void on_read(struct bufferevent *bev, void *arg) {
     evbuffer_drain(in, evbuffer_get_length(in));
 }
 
-static void on_write(struct bufferevent *bev, void *arg) {
-    WsConn *ws = arg;
-    if (ws->state == WS_FINISHING)
-        shut_when_flushed(ws);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg) {
-    WsConn *ws = arg;
-    if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-        return;
+/* EOF, a socket error or a failed write: the peer is gone. */
+static void conn_lost(WsConn *ws) {
     if (ws->state == WS_OPEN) {
         ws->state = WS_FINISHING; /* dropped without a close frame: nothing to send */
         count_close(WS_CLOSE_ABNORMAL);
@@ -296,8 +361,38 @@ static void on_event(struct bufferevent *bev, short what, void *arg) {
     conn_free(ws);
 }
 
+static void on_event(struct bufferevent *bev, short what, void *arg) {
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        conn_lost(arg);
+}
+
+/* For socketless bufferevents, whose output the bufferevent writes. */
+static void on_bev_write(struct bufferevent *bev, void *arg) {
+    WsConn *ws = arg;
+    if (ws->state == WS_FINISHING)
+        shut_when_flushed(ws);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg) {
+    WsConn *ws = arg;
+    if (evbuffer_write(ws->out, fd) < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+        errno != EINTR) {
+        conn_lost(ws);
+        return;
+    }
+    if (evbuffer_get_length(ws->out) > 0)
+        return;
+    event_del(ws->write_ev);
+    if (ws->state == WS_FINISHING)
+        shut_when_flushed(ws);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg) {
     WsConn *ws = arg;
+    if (ws->broken) {
+        conn_lost(ws);
+        return;
+    }
     if (ws->state == WS_FINISHING) {
         conn_free(ws); /* linger over: the peer neither read nor closed in time */
         return;
@@ -337,8 +432,21 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
     ws->last_rx_ms = now_ms();
     /* Let a whole frame of the largest allowed size in, and no more, before it is handled. */
     bufferevent_setwatermark(bev, EV_READ, 0, ws->opts.max_message + 2 * WS_HEADER_MAX);
-    bufferevent_setcb(bev, on_read, on_write, on_event, ws);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    ws->fd = bufferevent_getfd(bev);
+    bufferevent_setcb(bev, on_read, ws->fd < 0 ? on_bev_write : NULL, on_event, ws);
+    if (ws->fd >= 0) {
+        /* What the HTTP server queued (the 101) goes first, through the same path. */
+        bufferevent_disable(bev, EV_WRITE);
+        struct evbuffer *pending = bufferevent_get_output(bev);
+        size_t len = evbuffer_get_length(pending);
+        if (len) {
+            struct iovec iov = {evbuffer_pullup(pending, -1), len};
+            out_write(ws, &iov, 1);
+            evbuffer_drain(pending, len);
+        }
+        bufferevent_enable(bev, EV_READ);
+    } else
+        bufferevent_enable(bev, EV_READ | EV_WRITE);
     if (ws->opts.ping_interval_ms)
         arm_timer(ws, ws->opts.ping_interval_ms);
     *ret = ws;
@@ -367,12 +475,13 @@ int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void 
         return -ENOBUFS;
     }
     uint8_t hdr[WS_HEADER_MAX];
-    size_t n =
-        ws_frame_header_encode(hdr, text ? WS_OP_TEXT : WS_OP_BINARY, true, alen + blen, NULL);
-    struct evbuffer *out = bufferevent_get_output(ws->bev);
-    evbuffer_add(out, hdr, n);
-    evbuffer_add(out, a, alen);
-    evbuffer_add(out, b, blen);
+    struct iovec iov[3] = {
+        {hdr,
+         ws_frame_header_encode(hdr, text ? WS_OP_TEXT : WS_OP_BINARY, true, alen + blen, NULL)},
+        {(void *)a, alen},
+        {(void *)b, blen},
+    };
+    out_write(ws, iov, 3);
     stats.messages_out++;
     return 0;
 }
@@ -390,7 +499,7 @@ bool ws_conn_is_open(const WsConn *ws) {
 }
 
 size_t ws_conn_output_pending(const WsConn *ws) {
-    return evbuffer_get_length(bufferevent_get_output(ws->bev));
+    return out_pending(ws);
 }
 
 size_t ws_conn_count(void) {

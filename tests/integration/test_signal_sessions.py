@@ -24,7 +24,7 @@ VOICE = "3"    # and its "General Voice"
 @pytest.fixture(scope="module")
 def stack(pg):
     sig = SignalDaemon(WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW="30s", WS_PING_INTERVAL="5s",
-                       WS_OUTPUT_LIMIT="64K")
+                       WS_OUTPUT_LIMIT="64K", CHANNEL_BROADCAST_MAX=2)
     sig.wait_ready()
     api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
     api.wait_ready()
@@ -231,6 +231,40 @@ def test_rest_message_reaches_subscribers_live(stack):
         await cb.quiet("message", 0.5)
         await ca.close()
         await cb.close()
+    run(go())
+
+
+def test_joins_are_broadcast_only_in_small_channels(stack):
+    """user_joined reaches the channel while it is small (CHANNEL_BROADCAST_MAX=2 here); past
+    that only the joiner hears its own, so N joins never cost N^2 deliveries."""
+    api, sig = stack
+    owner = user(api)
+    server = create_server(api, owner["accessToken"])
+    inv = api("POST", f"/api/invite/{server['id']}/invite", headers=bearer(owner["accessToken"]), json={}).json()["data"]
+    token = inv.get("token") or inv["invite"]["token"]
+    channel = api("GET", f"/api/servers/{server['id']}/channels",
+                  headers=bearer(owner["accessToken"])).json()["data"][0]["id"]
+    members = [owner]
+    for _ in range(2):
+        m = user(api)
+        assert api("POST", f"/api/invite/invite/{token}/accept", headers=bearer(m["accessToken"])).status_code == 200
+        members.append(m)
+
+    async def go():
+        cs = [await Client.connect(sig, m["accessToken"]) for m in members]
+        await cs[0].join(channel)
+        await cs[1].join(channel)
+        second = cs[1].ready["data"]["user"]["id"]
+        await cs[0].expect("user_joined", where=lambda d: d["userId"] == second)
+        await cs[2].join(channel)  # the third subscriber: over the limit
+        third = cs[2].ready["data"]["user"]["id"]
+        await cs[0].quiet("user_joined", 0.4, where=lambda d: d["userId"] == third)
+        # Messages still reach everyone.
+        sent = post_message(api, owner, channel, "to all three")
+        for c in cs:
+            await c.expect("message", where=lambda d: d["id"] == sent["id"])
+        for c in cs:
+            await c.close()
     run(go())
 
 
