@@ -6,7 +6,7 @@
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 30)
 #   make bench         benchmarks: bench-http (hype-api vs pgbench vs Express, ~10 min) and
-#                      bench-ws (hype-signal vs socket.io vs ws fan-out, ~5 min)
+#                      bench-ws (hype-signal vs socket.io, ws and the write-per-delivery limit, ~7 min)
 #   make install       DESTDIR=... PREFIX=... (binaries, units, migrations, example env)
 #   make SANITIZE=1 …  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make clean
@@ -139,14 +139,16 @@ deps:
 # Benchmarks: not part of "make test" (minutes of load on every core); each runs in its own
 # network namespace and prints a table.
 BENCH_WS_LOADGEN := $(BUILD)/bench/ws-loadgen
+BENCH_WS_FLOOR   := $(BUILD)/bench/ws-floor
 
-$(BENCH_WS_LOADGEN): bench/ws/loadgen.c $(COMMON_LIB) | $(PROTO_H)
+$(BUILD)/bench/ws-%: bench/ws/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
 
 bench-ws: deps
-	@$(MAKE) --no-print-directory all $(BENCH_WS_LOADGEN)
-	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin WS_LOADGEN=$(CURDIR)/$(BENCH_WS_LOADGEN) bench/ws/run
+	@$(MAKE) --no-print-directory all $(BENCH_WS_LOADGEN) $(BENCH_WS_FLOOR)
+	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin WS_LOADGEN=$(CURDIR)/$(BENCH_WS_LOADGEN) \
+	  WS_FLOOR=$(CURDIR)/$(BENCH_WS_FLOOR) bench/ws/run
 
 unit-test: $(UNITS)
 	@tools/run-unit-tests $(UNITS)

@@ -27,6 +27,9 @@ void metrics_reply(Signal *sig, HttpRequest *req) {
            "WebSocket messages received from clients", ws->messages_in);
     metric(b, "hype_signal_ws_messages_sent_total", "counter", "WebSocket messages sent to clients",
            ws->messages_out);
+    metric(b, "hype_signal_ws_writes_total", "counter",
+           "Socket writes carrying WebSocket frames (several frames per write under load)",
+           ws->writes);
     evbuffer_add_printf(b, "# HELP hype_signal_ws_closed_total WebSocket connections closed, by "
                            "close code (1006: dropped without a close frame)\n"
                            "# TYPE hype_signal_ws_closed_total counter\n");

@@ -24,9 +24,10 @@ typedef enum WsState {
 
 /*
  * Output does not go through the bufferevent: it would arm and disarm write readiness (two
- * epoll_ctl calls) for every message. A frame is written at once when nothing waits before it;
- * only what the kernel does not take waits in out, with write_ev armed until it drains. Both
- * are created on first need, so idle connections do not carry them.
+ * epoll_ctl calls) for every message. Frames are staged instead (see "staging" below) and every
+ * connection that got some is written once, with one writev, after this loop iteration's
+ * callbacks have run; only what the kernel does not take waits in out, with write_ev armed until
+ * it drains. Both are created on first need, so idle connections do not carry them.
  */
 struct WsConn {
     WsConn *prev, *next; /* every connection, open or finishing */
@@ -34,7 +35,10 @@ struct WsConn {
     evutil_socket_t fd; /* -1 for a socketless bufferevent (the fuzz target's pairs) */
     struct evbuffer *out;
     struct event *write_ev;
-    bool broken; /* a write failed: ends like EOF, from the loop */
+    int32_t stage_first, stage_last; /* this connection's staged segments, -1: none */
+    uint32_t stage_slot;             /* its place in stage.dirty while it has some */
+    size_t staged;                   /* bytes staged */
+    bool broken;                     /* a write failed: ends like EOF, from the loop */
     struct event *timer;
     WsConnOptions opts;
     WsConnCallbacks cbs;
@@ -79,7 +83,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg);
 static size_t out_pending(const WsConn *ws) {
     if (ws->fd < 0)
         return evbuffer_get_length(bufferevent_get_output(ws->bev));
-    return ws->out ? evbuffer_get_length(ws->out) : 0;
+    return ws->staged + (ws->out ? evbuffer_get_length(ws->out) : 0);
 }
 
 /* The connection cannot be written to any more: it ends like EOF, from the timer (never under
@@ -91,29 +95,49 @@ static void mark_broken(WsConn *ws) {
     evtimer_add(ws->timer, &now);
 }
 
-/* Writes iov[0..n) now when nothing waits before it; keeps what the kernel did not take. */
-static void out_write(WsConn *ws, const struct iovec *iov, int n) {
-    if (ws->broken)
-        return;
-    if (ws->fd < 0) {
-        for (int i = 0; i < n; i++)
-            evbuffer_add(bufferevent_get_output(ws->bev), iov[i].iov_base, iov[i].iov_len);
-        return;
-    }
-    size_t done = 0;
-    if (out_pending(ws) == 0) {
-        ssize_t w = writev(ws->fd, iov, n);
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            mark_broken(ws);
-            return;
-        }
-        done = w > 0 ? (size_t)w : 0;
-    }
-    size_t total = 0;
-    for (int i = 0; i < n; i++)
-        total += iov[i].iov_len;
-    if (done == total)
-        return;
+/* ---- staging ----
+ *
+ * One event fanned out to N connections costs N writes whether it is written at once or staged;
+ * k events that arrive together (the loop fell behind: a burst of IPC frames, many clients
+ * speaking at once) cost N writes instead of kN, so a busy gateway gets cheaper per delivery
+ * instead of slower. The staged bytes of every connection share one buffer, so staging allocates
+ * nothing per frame once the buffer has grown, and idle connections carry nothing for it.
+ */
+#define STAGE_FLUSH_AT (8u << 20) /* staged bytes that force a flush before the loop's turn */
+#define STAGE_KEEP (1u << 20)     /* buffer capacity kept between flushes */
+#define STAGE_IOV 64              /* segments per writev */
+
+typedef struct StageSeg {
+    uint32_t off, len;
+    int32_t next; /* the connection's next segment, -1: last */
+} StageSeg;
+
+static struct {
+    struct event *flush_ev;
+    uint8_t *buf;
+    size_t len, cap;
+    StageSeg *segs;
+    size_t nsegs, segs_cap;
+    WsConn **dirty; /* connections with staged segments; NULL where one was freed */
+    size_t ndirty, dirty_cap;
+} stage;
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
+/* Moves what the kernel did not take into out and waits for writability. */
+static void keep_unsent(WsConn *ws, const struct iovec *iov, int n, size_t done) {
     if (!ws->out) {
         ws->out = evbuffer_new();
         ws->write_ev = event_new(bufferevent_get_base(ws->bev), ws->fd, EV_WRITE | EV_PERSIST,
@@ -135,6 +159,115 @@ static void out_write(WsConn *ws, const struct iovec *iov, int n) {
     event_add(ws->write_ev, NULL);
 }
 
+static void shut_when_flushed(WsConn *ws);
+
+/* Writes a connection's staged segments, STAGE_IOV at a time, until done or the kernel
+ * refuses; the rest goes to out. Never frees the connection (a failed write marks it). */
+static void stage_write(WsConn *ws) {
+    int32_t seg = ws->stage_first;
+    ws->stage_first = ws->stage_last = -1;
+    ws->staged = 0;
+    while (seg >= 0 && !ws->broken) {
+        struct iovec iov[STAGE_IOV];
+        int n = 0;
+        size_t total = 0;
+        for (; seg >= 0 && n < STAGE_IOV; seg = stage.segs[seg].next, n++) {
+            iov[n] = (struct iovec){stage.buf + stage.segs[seg].off, stage.segs[seg].len};
+            total += iov[n].iov_len;
+        }
+        ssize_t w = writev(ws->fd, iov, n);
+        stats.writes++;
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            mark_broken(ws);
+            return;
+        }
+        size_t done = w > 0 ? (size_t)w : 0;
+        if (done < total) {
+            keep_unsent(ws, iov, n, done);
+            for (; seg >= 0 && !ws->broken; seg = stage.segs[seg].next) {
+                struct iovec rest = {stage.buf + stage.segs[seg].off, stage.segs[seg].len};
+                keep_unsent(ws, &rest, 1, 0);
+            }
+            return;
+        }
+    }
+    if (ws->state == WS_FINISHING)
+        shut_when_flushed(ws);
+}
+
+static void stage_flush(void) {
+    for (size_t i = 0; i < stage.ndirty; i++)
+        if (stage.dirty[i])
+            stage_write(stage.dirty[i]);
+    stage.ndirty = stage.nsegs = stage.len = 0;
+    if (stage.cap > STAGE_KEEP) { /* a burst's buffers are not kept */
+        free(stage.buf);
+        stage.buf = NULL;
+        stage.cap = 0;
+    }
+    if (stage.segs_cap * sizeof(StageSeg) > STAGE_KEEP) {
+        free(stage.segs);
+        stage.segs = NULL;
+        stage.segs_cap = 0;
+    }
+}
+
+static void on_stage_flush(evutil_socket_t fd, short what, void *arg) {
+    stage_flush();
+}
+
+/* Copies iov[0..n) into the stage as one segment of ws; the loop writes it after this turn. */
+static void stage_append(WsConn *ws, const struct iovec *iov, int n, size_t total) {
+    if (!stage.flush_ev)
+        stage.flush_ev = event_new(bufferevent_get_base(ws->bev), -1, 0, on_stage_flush, NULL);
+    if (!stage.flush_ev || total > UINT32_MAX ||
+        !grow((void **)&stage.buf, &stage.cap, stage.len + total, 1) ||
+        !grow((void **)&stage.segs, &stage.segs_cap, stage.nsegs + 1, sizeof(StageSeg)) ||
+        !grow((void **)&stage.dirty, &stage.dirty_cap, stage.ndirty + 1, sizeof(WsConn *))) {
+        mark_broken(ws);
+        return;
+    }
+    int32_t seg = (int32_t)stage.nsegs++;
+    stage.segs[seg] = (StageSeg){(uint32_t)stage.len, (uint32_t)total, -1};
+    for (int i = 0; i < n; i++) {
+        if (!iov[i].iov_len) /* an empty payload may have no pointer */
+            continue;
+        memcpy(stage.buf + stage.len, iov[i].iov_base, iov[i].iov_len);
+        stage.len += iov[i].iov_len;
+    }
+    if (ws->stage_first < 0) {
+        ws->stage_first = seg;
+        ws->stage_slot = (uint32_t)stage.ndirty;
+        stage.dirty[stage.ndirty++] = ws;
+        event_active(stage.flush_ev, EV_TIMEOUT, 1);
+    } else
+        stage.segs[ws->stage_last].next = seg;
+    ws->stage_last = seg;
+    ws->staged += total;
+}
+
+/* Queues iov[0..n) behind whatever waits: staged, or in out while the kernel is full. */
+static void out_write(WsConn *ws, const struct iovec *iov, int n) {
+    if (ws->broken)
+        return;
+    if (ws->fd < 0) {
+        for (int i = 0; i < n; i++)
+            evbuffer_add(bufferevent_get_output(ws->bev), iov[i].iov_base, iov[i].iov_len);
+        return;
+    }
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += iov[i].iov_len;
+    if (stage.len + total > STAGE_FLUSH_AT)
+        stage_flush(); /* may leave ws with unsent bytes in out, or broken */
+    if (ws->broken)
+        return;
+    if (ws->out && evbuffer_get_length(ws->out) > 0)
+        keep_unsent(ws, iov, n, 0);
+    else
+        stage_append(ws, iov, n, total);
+}
+
 static void conn_free(WsConn *ws) {
     if (ws->prev)
         ws->prev->next = ws->next;
@@ -142,6 +275,8 @@ static void conn_free(WsConn *ws) {
         conns = ws->next;
     if (ws->next)
         ws->next->prev = ws->prev;
+    if (ws->stage_first >= 0)
+        stage.dirty[ws->stage_slot] = NULL;
     if (ws->write_ev) /* before the descriptor closes with the bufferevent */
         event_free(ws->write_ev);
     if (ws->out)
@@ -422,6 +557,7 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
         conns->prev = ws;
     conns = ws;
     ws->bev = bev;
+    ws->stage_first = ws->stage_last = -1;
     ws->opts = *opts;
     if (!ws->opts.max_message)
         ws->opts.max_message = 1u << 20;
@@ -514,6 +650,12 @@ void ws_conn_close_all(uint16_t code, const char *reason) {
 void ws_conn_free_all(void) {
     while (conns)
         conn_free(conns);
+    if (stage.flush_ev)
+        event_free(stage.flush_ev);
+    free(stage.buf);
+    free(stage.segs);
+    free(stage.dirty);
+    memset(&stage, 0, sizeof(stage));
 }
 
 const WsStats *ws_conn_stats(void) {

@@ -64,6 +64,7 @@ void ws_conn_free_all(void);
 extern const uint16_t ws_stats_codes[WS_STATS_CODES];
 typedef struct WsStats {
     uint64_t messages_in, messages_out;
+    uint64_t writes; /* writev calls for staged frames: messages_out / writes is the batching */
     uint64_t closed[WS_STATS_CODES];
     uint64_t closed_other;
 } WsStats;

@@ -57,7 +57,8 @@ static struct {
     unsigned connect_rate; /* new connections per second */
     unsigned max_pending;  /* connections opened but not yet ready */
     unsigned join_batch;
-    double rate; /* messages per second */
+    unsigned broadcast_max; /* hype's CHANNEL_BROADCAST_MAX: larger channels echo joins only */
+    double rate;            /* messages per second */
     double duration, drain, settle, pause;
     unsigned rounds;
     unsigned size; /* content length */
@@ -74,6 +75,7 @@ static struct {
     .connect_rate = 2000,
     .max_pending = 256,
     .join_batch = 500,
+    .broadcast_max = 1000,
     .rate = 20,
     .duration = 10,
     .drain = 10,
@@ -271,6 +273,7 @@ static struct {
     unsigned round;
     bool open;
     uint64_t delivered, first_post_real, last_rx_real;
+    uint64_t frame_bytes; /* of the delivered messages' frames, WebSocket headers included */
     Hist hist, post_rtt;
     MsgTimes *msgs;
     size_t nmsgs;
@@ -409,6 +412,7 @@ static void on_bench_message(const uint8_t *p, size_t n, uint64_t now_real) {
         return;
     }
     rnd.delivered++;
+    rnd.frame_bytes += n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
     rnd.last_rx_real = now_real;
     hist_add(&rnd.hist, now_real > sent ? now_real - sent : 0);
     MsgTimes *t = &rnd.msgs[k];
@@ -913,15 +917,15 @@ static void report_round(void) {
             hist_add(&spread, t->last_rx - t->first_rx);
         }
     print_common();
-    printf(" round=%u joined=%u rate=%.1f duration=%.1f size=%u posted=%" PRIu64
-           " post_failed=%" PRIu64 " post_stalled=%" PRIu64 " expected=%" PRIu64
-           " delivered=%" PRIu64 " missing=%" PRId64 " stray=%" PRIu64
-           " window_s=%.3f deliveries_per_s=%.0f p50_us=%" PRIu64 " p99_us=%" PRIu64
-           " max_us=%" PRIu64,
-           rnd.round, run.joined_at_round, opt.rate, opt.duration, opt.size, post.ok, post.failed,
-           post.stalled, run.expected, rnd.delivered,
-           (int64_t)run.expected - (int64_t)rnd.delivered, st.stray, window, dps,
-           hist_quantile(&rnd.hist, 0.50), hist_quantile(&rnd.hist, 0.99), rnd.hist.max);
+    printf(
+        " round=%u joined=%u rate=%.1f duration=%.1f size=%u posted=%" PRIu64
+        " post_failed=%" PRIu64 " post_stalled=%" PRIu64 " expected=%" PRIu64 " delivered=%" PRIu64
+        " missing=%" PRId64 " stray=%" PRIu64 " window_s=%.3f deliveries_per_s=%.0f p50_us=%" PRIu64
+        " p99_us=%" PRIu64 " max_us=%" PRIu64 " frame_b=%.0f",
+        rnd.round, run.joined_at_round, opt.rate, opt.duration, opt.size, post.ok, post.failed,
+        post.stalled, run.expected, rnd.delivered, (int64_t)run.expected - (int64_t)rnd.delivered,
+        st.stray, window, dps, hist_quantile(&rnd.hist, 0.50), hist_quantile(&rnd.hist, 0.99),
+        rnd.hist.max, rnd.delivered ? (double)rnd.frame_bytes / (double)rnd.delivered : 0.0);
     printf(" post_p50_us=%" PRIu64 " post_p99_us=%" PRIu64 " first_p50_us=%" PRIu64
            " spread_p50_us=%" PRIu64 " spread_p99_us=%" PRIu64,
            hist_quantile(&rnd.post_rtt, 0.5), hist_quantile(&rnd.post_rtt, 0.99),
@@ -959,7 +963,7 @@ static void round_start(void) {
         die("out of memory");
     rnd.round++;
     rnd.open = true;
-    rnd.delivered = rnd.first_post_real = rnd.last_rx_real = 0;
+    rnd.delivered = rnd.first_post_real = rnd.last_rx_real = rnd.frame_bytes = 0;
     memset(&post, 0, sizeof(post));
     run.posts_due = 0;
     run.joined_at_round = st.joined;
@@ -1000,11 +1004,20 @@ static void tick_connect(uint64_t now) {
     set_phase(opt.scenario == S_IDLE ? P_SETTLE : P_JOIN);
 }
 
-/* Joins go in batches; hype's user_joined storm (every subscriber sees every join, O(N^2)) is
- * drained before the next batch so that neither side buffers more than a batch's worth. */
+/* user_joined frames that j joins produce on hype: the k-th joiner's reaches all k subscribers
+ * while k <= broadcast_max, then only the joiner (its confirmation). */
+static uint64_t storm_expected(uint64_t j) {
+    uint64_t m = opt.broadcast_max ? opt.broadcast_max : j;
+    uint64_t full = j < m ? j : m;
+    return full * (full + 1) / 2 + (j - full);
+}
+
+/* Joins go in batches; hype's user_joined storm (every subscriber sees every join, O(N^2), up
+ * to broadcast_max) is drained before the next batch so that neither side buffers more than a
+ * batch's worth. */
 static void tick_join(uint64_t now) {
     uint64_t j = st.join_sent;
-    bool storm_drained = opt.dialect != D_HYPE || st.user_joined >= j * (j + 1) / 2 ||
+    bool storm_drained = opt.dialect != D_HYPE || st.user_joined >= storm_expected(j) ||
                          now - run.progress_us > 5000000;
     bool batch_done = st.joined + st.dropped + st.errors >= st.join_sent;
     if (st.joined + st.user_joined > run.last_progress_count) {
@@ -1024,9 +1037,9 @@ static void tick_join(uint64_t now) {
             run.progress_us = now;
             return;
         }
-        if (opt.dialect == D_HYPE && st.user_joined != j * (j + 1) / 2)
+        if (opt.dialect == D_HYPE && st.user_joined != storm_expected(j))
             note("user_joined frames: %" PRIu64 " received, %" PRIu64 " expected", st.user_joined,
-                 j * (j + 1) / 2);
+                 storm_expected(j));
         run.join_done_us = now;
         note("%u joined in %.2f s", st.joined, (double)(now - run.connect_done_us) / 1e6);
         report_join();
@@ -1133,6 +1146,8 @@ static void usage(void) {
           "  --max-pending K          connections opened but not yet ready at once (256)\n"
           "  --channel C              channel or room to join (1)\n"
           "  --join-batch B           joins asked at once (500)\n"
+          "  --broadcast-max M        hype's CHANNEL_BROADCAST_MAX (1000; 0: every join is "
+          "broadcast)\n"
           "  --post-port P            HTTP port messages are posted to (the WebSocket port)\n"
           "  --post-path P            /api/messages (hype) or /publish\n"
           "  --post-token T           Authorization: Bearer for posts\n"
@@ -1153,19 +1168,15 @@ static void usage(void) {
 
 static void parse_args(int argc, char **argv) {
     static const struct option lo[] = {
-        {"dialect", 1, 0, 'd'},     {"scenario", 1, 0, 's'},
-        {"connections", 1, 0, 'n'}, {"host", 1, 0, 'H'},
-        {"port", 1, 0, 'p'},        {"path", 1, 0, 'P'},
-        {"token", 1, 0, 't'},       {"connect-rate", 1, 0, 'c'},
-        {"max-pending", 1, 0, 'm'}, {"channel", 1, 0, 'C'},
-        {"join-batch", 1, 0, 'b'},  {"post-port", 1, 0, 'q'},
-        {"post-path", 1, 0, 'Q'},   {"post-token", 1, 0, 'T'},
-        {"rate", 1, 0, 'r'},        {"duration", 1, 0, 'D'},
-        {"rounds", 1, 0, 'R'},      {"drain", 1, 0, 'x'},
-        {"size", 1, 0, 'z'},        {"posters", 1, 0, 'k'},
-        {"settle", 1, 0, 'S'},      {"pid", 1, 0, 'i'},
-        {"label", 1, 0, 'l'},       {"timeout", 1, 0, 'o'},
-        {"help", 0, 0, 'h'},        {0, 0, 0, 0},
+        {"dialect", 1, 0, 'd'},       {"scenario", 1, 0, 's'},     {"connections", 1, 0, 'n'},
+        {"host", 1, 0, 'H'},          {"port", 1, 0, 'p'},         {"path", 1, 0, 'P'},
+        {"token", 1, 0, 't'},         {"connect-rate", 1, 0, 'c'}, {"max-pending", 1, 0, 'm'},
+        {"channel", 1, 0, 'C'},       {"join-batch", 1, 0, 'b'},   {"post-port", 1, 0, 'q'},
+        {"post-path", 1, 0, 'Q'},     {"post-token", 1, 0, 'T'},   {"rate", 1, 0, 'r'},
+        {"duration", 1, 0, 'D'},      {"rounds", 1, 0, 'R'},       {"drain", 1, 0, 'x'},
+        {"size", 1, 0, 'z'},          {"posters", 1, 0, 'k'},      {"settle", 1, 0, 'S'},
+        {"pid", 1, 0, 'i'},           {"label", 1, 0, 'l'},        {"timeout", 1, 0, 'o'},
+        {"broadcast-max", 1, 0, 'B'}, {"help", 0, 0, 'h'},         {0, 0, 0, 0},
     };
     const char *host = "127.0.0.1", *port = NULL, *post_port = NULL;
     int ch;
@@ -1198,6 +1209,7 @@ static void parse_args(int argc, char **argv) {
         case 'm': opt.max_pending = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'C': opt.channel = optarg; break;
         case 'b': opt.join_batch = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'B': opt.broadcast_max = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': post_port = optarg; break;
         case 'Q': opt.post_path = optarg; break;
         case 'T': opt.post_token = optarg; break;

@@ -131,6 +131,21 @@ def test_1_many_frames_in_one_write(echo):
     ws.close()
 
 
+def test_1_replies_to_one_read_leave_in_one_write(echo):
+    """Frames produced while handling one read go out together: 50 echoes cost one socket write
+    (hype_signal_ws_writes_total), not 50, and arrive complete and in order."""
+    ws = connect(echo)
+    roundtrip(ws, TEXT, b"warm")  # the 101 and this echo are behind us
+    writes, sent = echo.metric("hype_signal_ws_writes_total"), echo.metric("hype_signal_ws_messages_sent_total")
+    assert writes > 0  # the 101 and the echo were written
+    ws.send_raw(b"".join(build_frame(TEXT, f"burst {i}".encode()) for i in range(50)))
+    for i in range(50):
+        assert ws.recv_frame().payload == f"burst {i}".encode()
+    assert echo.metric("hype_signal_ws_messages_sent_total") - sent == 50
+    assert echo.metric("hype_signal_ws_writes_total") - writes <= 2  # one, or two if TCP split it
+    ws.close()
+
+
 # ---- 2. ping / pong ----
 
 @pytest.mark.parametrize("payload", [b"", b"hello", os.urandom(125), bytes(range(125))])
