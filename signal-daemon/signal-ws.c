@@ -227,23 +227,30 @@ static void stage_append(WsConn *ws, const struct iovec *iov, int n, size_t tota
         mark_broken(ws);
         return;
     }
-    int32_t seg = (int32_t)stage.nsegs++;
-    stage.segs[seg] = (StageSeg){(uint32_t)stage.len, (uint32_t)total, -1};
+    int32_t last = ws->stage_last;
+    bool extend = last >= 0 && stage.segs[last].off + stage.segs[last].len == stage.len &&
+                  stage.segs[last].len + total <= UINT32_MAX;
     for (int i = 0; i < n; i++) {
         if (!iov[i].iov_len) /* an empty payload may have no pointer */
             continue;
         memcpy(stage.buf + stage.len, iov[i].iov_base, iov[i].iov_len);
         stage.len += iov[i].iov_len;
     }
+    ws->staged += total;
+    if (extend) { /* the same connection again (a burst to one client): one longer segment */
+        stage.segs[last].len += (uint32_t)total;
+        return;
+    }
+    int32_t seg = (int32_t)stage.nsegs++;
+    stage.segs[seg] = (StageSeg){(uint32_t)(stage.len - total), (uint32_t)total, -1};
     if (ws->stage_first < 0) {
         ws->stage_first = seg;
         ws->stage_slot = (uint32_t)stage.ndirty;
         stage.dirty[stage.ndirty++] = ws;
         event_active(stage.flush_ev, EV_TIMEOUT, 1);
     } else
-        stage.segs[ws->stage_last].next = seg;
+        stage.segs[last].next = seg;
     ws->stage_last = seg;
-    ws->staged += total;
 }
 
 /* Queues iov[0..n) behind whatever waits: staged, or in out while the kernel is full. */
