@@ -6,7 +6,7 @@
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
 #   make fuzz          libFuzzer targets, FUZZ_SECONDS each (default 30)
 #   make bench         benchmarks: bench-http (hype-api vs pgbench vs Express, ~10 min) and
-#                      bench-ws (hype-signal vs socket.io, ws and the write-per-delivery limit, ~7 min)
+#                      bench-ws (hype-signal vs socket.io, ws and the write-per-delivery limit, ~10 min)
 #   make install       DESTDIR=... PREFIX=... (binaries, units, migrations, example env)
 #   make SANITIZE=1 …  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make clean

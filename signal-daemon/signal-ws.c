@@ -216,7 +216,8 @@ static void on_stage_flush(evutil_socket_t fd, short what, void *arg) {
     stage_flush();
 }
 
-/* Copies iov[0..n) into the stage as one segment of ws; the loop writes it after this turn. */
+/* Copies iov[0..n) into the stage as a segment of ws (or onto the end of its last one); the
+ * loop writes it after this turn. */
 static void stage_append(WsConn *ws, const struct iovec *iov, int n, size_t total) {
     if (!stage.flush_ev)
         stage.flush_ev = event_new(bufferevent_get_base(ws->bev), -1, 0, on_stage_flush, NULL);
