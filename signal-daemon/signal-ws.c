@@ -122,13 +122,14 @@ static struct {
     size_t ndirty, dirty_cap;
 } stage;
 
+/* Makes *p hold at least need elements of elem bytes, doubling from 64. */
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap)
         return true;
     size_t c = *cap ? *cap : 64;
     while (c < need)
         c *= 2;
-    void *q = realloc(*p, c * elem);
+    void *q = reallocarray(*p, c, elem);
     if (!q)
         return false;
     *p = q;
@@ -370,16 +371,8 @@ static void handle_close_frame(WsConn *ws, const uint8_t *p, size_t len) {
 }
 
 static int append_fragment(WsConn *ws, const uint8_t *p, size_t len) {
-    if (ws->msg_len + len + 1 > ws->msg_cap) {
-        size_t cap = ws->msg_cap ? ws->msg_cap : 256;
-        while (cap < ws->msg_len + len + 1)
-            cap *= 2;
-        uint8_t *m = realloc(ws->msg, cap);
-        if (!m)
-            return -ENOMEM;
-        ws->msg = m;
-        ws->msg_cap = cap;
-    }
+    if (!grow((void **)&ws->msg, &ws->msg_cap, ws->msg_len + len + 1, 1))
+        return -ENOMEM;
     memcpy(ws->msg + ws->msg_len, p, len);
     ws->msg_len += len;
     ws->msg[ws->msg_len] = '\0';
