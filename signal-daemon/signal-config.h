@@ -16,6 +16,8 @@ typedef struct SignalConfig {
     char *allowed_origins;
     size_t max_message;
     size_t output_limit;
+    size_t auth_output_limit;
+    long long pending_ops;
     uint64_t ping_interval_ms;
     uint64_t ping_timeout_ms;
     uint64_t auth_timeout_ms;

@@ -34,10 +34,12 @@ struct EioSocket {
     WsConn *probe;       /* a WebSocket being probed for the upgrade */
     bool upgrading;      /* probe answered: polls get noop until the client sends "5" */
     EioBuf queue;        /* long-polling: packets waiting for a GET */
+    size_t output_limit; /* unsent bytes allowed, in queue or in the WebSocket's output */
     HttpRequest *poll;   /* the GET parked until there is something to send */
     struct event *timer; /* next ping, or the pong deadline */
     bool awaiting_pong;
     bool closed;
+    const char *closing; /* why it will close from the timer (never under a sender's feet) */
     void *userdata;
     EioSocket *next_dead;
 };
@@ -80,8 +82,19 @@ static void flush_poll(EioSocket *e) {
     e->queue.len = 0;
 }
 
+/* Closes e from the loop, soon: a send that finds the client over its budget, or the WebSocket
+ * that went away while a message was being handled, must not free what the caller is using. */
+static void close_later(EioSocket *e, const char *reason) {
+    if (e->closed || e->closing)
+        return;
+    e->closing = reason;
+    evtimer_del(e->timer);
+    struct timeval now = {0, 0};
+    evtimer_add(e->timer, &now);
+}
+
 static int send_packet(EioSocket *e, EioType type, bool binary, const char *data, size_t len) {
-    if (e->closed)
+    if (e->closed || e->closing)
         return -EPIPE;
     if (e->websocket) {
         if (binary)
@@ -90,8 +103,8 @@ static int send_packet(EioSocket *e, EioType type, bool binary, const char *data
         return ws_conn_send2(e->ws, true, &t, 1, data, len);
     }
     /* Long-polling: a client that stops polling cannot make the queue grow without bound. */
-    if (e->queue.len > e->srv->sig->cfg->output_limit) {
-        socket_close(e, "client too slow: output limit reached", '1');
+    if (e->queue.len > e->output_limit) {
+        close_later(e, "client too slow: output limit reached");
         return -ENOBUFS;
     }
     if (eio_buf_append_packet(&e->queue, type, binary, data, len) < 0)
@@ -107,12 +120,18 @@ int eio_send(EioSocket *e, bool binary, const char *data, size_t len) {
 /* ---- heartbeat ---- */
 
 static void arm(EioSocket *e, uint32_t ms) {
+    if (e->closing)
+        return; /* the timer is due now, to close it */
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     evtimer_add(e->timer, &tv);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *userdata) {
     EioSocket *e = userdata;
+    if (e->closing) {
+        socket_close(e, e->closing, '1');
+        return;
+    }
     if (e->awaiting_pong) {
         socket_close(e, "ping timeout", '1');
         return;
@@ -186,6 +205,7 @@ static EioSocket *socket_new(EioServer *srv, const char *peer) {
     }
     base64url_encode(e->sid, rnd, sizeof(rnd));
     e->srv = srv;
+    e->output_limit = srv->sig->cfg->output_limit;
     snprintf(e->peer, sizeof(e->peer), "%s", peer);
     e->timer = evtimer_new(srv->sig->base, on_timer, e);
     if (!e->timer || strmap_put(srv->sockets, e->sid, e) < 0) {
@@ -226,7 +246,7 @@ static int handle_packet(EioSocket *e, const EioPacket *p) {
         socket_close(e, "protocol error", '1');
         break;
     }
-    return e->closed ? -ECONNRESET : 0;
+    return e->closed || e->closing ? -ECONNRESET : 0;
 }
 
 /* ---- WebSocket transport and upgrade ---- */
@@ -240,8 +260,8 @@ static int replay_queued(const EioPacket *p, void *userdata) {
 
 static void on_ws_message(WsConn *ws, bool text, const char *data, size_t len, void *userdata) {
     EioSocket *e = userdata;
-    if (!e)
-        return; /* the socket closed; this connection is finishing */
+    if (!e || e->closing)
+        return; /* the socket closed or is closing; this connection is finishing */
     if (ws == e->probe) {
         if (text && len == 6 && memcmp(data, "2probe", 6) == 0) {
             ws_conn_send(ws, true, "3probe", 6);
@@ -292,7 +312,7 @@ static void on_ws_close(WsConn *ws, uint16_t code, void *userdata) {
         return;
     }
     e->ws = NULL;
-    socket_close(e, "transport close", '1');
+    close_later(e, "transport close");
 }
 
 static const WsConnCallbacks ws_cbs = {on_ws_message, on_ws_close};
@@ -330,8 +350,10 @@ static void probe_websocket(EioServer *srv, EioSocket *e, HttpRequest *req) {
         return;
     }
     WsConn *ws = signal_accept_websocket(srv->sig, req, &ws_cbs, e);
-    if (ws)
+    if (ws) {
+        ws_conn_set_output_limit(ws, e->output_limit);
         e->probe = ws;
+    }
 }
 
 /* ---- long-polling transport ---- */
@@ -488,6 +510,14 @@ EioServer *eio_server_free(EioServer *srv) {
 
 size_t eio_server_sockets(const EioServer *srv) {
     return strmap_size(srv->sockets);
+}
+
+void eio_set_output_limit(EioSocket *e, size_t limit) {
+    e->output_limit = limit;
+    if (e->ws)
+        ws_conn_set_output_limit(e->ws, limit);
+    if (e->probe)
+        ws_conn_set_output_limit(e->probe, limit);
 }
 
 void eio_set_userdata(EioSocket *e, void *userdata) {

@@ -37,6 +37,9 @@ size_t eio_server_sockets(const EioServer *srv);
 int eio_send(EioSocket *e, bool binary, const char *data, size_t len);
 /* Closes the socket from the server side (on_close runs). */
 void eio_close(EioSocket *e, const char *reason);
+/* Unsent bytes allowed from now on, polling queue or WebSocket (default WS_OUTPUT_LIMIT); a
+ * client over it is closed. */
+void eio_set_output_limit(EioSocket *e, size_t limit);
 void eio_set_userdata(EioSocket *e, void *userdata);
 void *eio_userdata(const EioSocket *e);
 const char *eio_sid(const EioSocket *e);

@@ -68,7 +68,7 @@ static void broadcast(Signal *sig, OutEvent *out) {
 }
 
 /* A login session ended (logout, blocked or deleted account, refresh token reuse): its live
- * connections end too, with 4001 as for a bad token. */
+ * connections end too, with 4001 as for a bad token, and so do those still being checked. */
 static void close_revoked(Signal *sig, uint64_t user_id, const char *json) {
     json_object *data = NULL;
     uint64_t sid = 0;
@@ -76,21 +76,24 @@ static void close_revoked(Signal *sig, uint64_t user_id, const char *json) {
         id_parse(json_object_get_string(json_get(data, "sessionId")), &sid);
     json_object_put(data);
     char key[BUS_KEY_MAX];
-    size_t n;
-    Sub *const *subs = bus_subscribers(sig->bus, bus_key(key, sizeof(key), 'u', user_id), &n);
-    Session *victims[64];
-    size_t k = 0;
-    for (size_t i = 0; i < n && k < 64; i++) {
-        Session *s = subs[i]->owner;
-        if (s->who.session_id == sid)
-            victims[k++] = s; /* closing unsubscribes: collect first */
-    }
-    for (size_t i = 0; i < k; i++) {
-        victims[i]->no_resume = true;
-        if (victims[i]->conn)
-            victims[i]->transport->close(victims[i], 4001, "Session revoked");
+    bus_key(key, sizeof(key), 'u', user_id);
+    /* Closing unsubscribes the victim: look again after each, however many there are. */
+    for (;;) {
+        size_t n;
+        Sub *const *subs = bus_subscribers(sig->bus, key, &n);
+        Session *victim = NULL;
+        for (size_t i = 0; i < n && !victim; i++) {
+            Session *s = subs[i]->owner;
+            if (s->who.session_id == sid && !s->no_resume)
+                victim = s;
+        }
+        if (!victim)
+            return;
+        victim->no_resume = true;
+        if (victim->conn)
+            victim->transport->close(victim, 4001, "Session revoked");
         else
-            session_connection_lost(victims[i], true); /* detached: no resume either */
+            session_connection_lost(victim, true); /* detached: no resume either */
     }
 }
 

@@ -9,13 +9,6 @@
 #include "hype-id.h"
 #include "hype-json.h"
 
-static void send_error(Session *s, const char *message) {
-    json_object *d = json_object_new_object();
-    json_object_object_add(d, "message", json_object_new_string(message));
-    session_send_now(s, "error", json_serialize(d, NULL));
-    json_object_put(d);
-}
-
 static json_object *participant_json(const Session *s) {
     json_object *p = json_object_new_object(), *u = json_object_new_object();
     char uid[ID_STRING_MAX];
@@ -49,26 +42,24 @@ static const char *room_key(char *buf, size_t size, const char *room) {
     return buf;
 }
 
-void rooms_join(Signal *sig, Session *s, json_object *data) {
+int rooms_join(Session *s, json_object *data, const char **error) {
+    Signal *sig = s->sig;
     const char *room = json_object_is_type(data, json_type_string)
                            ? json_object_get_string(data)
                            : json_object_get_string(json_get(data, "roomId"));
     if (!room || !*room || strlen(room) > ROOM_ID_MAX) {
-        send_error(s, "join-room needs a room id (1-128 characters)");
-        return;
+        *error = "join-room needs a room id (1-128 characters)";
+        return 400;
     }
-    if (s->room && strcmp(s->room, room) == 0)
-        rooms_leave(sig, s); /* joining again: start over, as a fresh join would */
-    else if (s->room)
-        rooms_leave(sig, s);
+    rooms_leave(s); /* one room at a time; joining again starts over, as a fresh join would */
     char key[ROOM_ID_MAX + 8];
     room_key(key, sizeof(key), room);
     s->room = strdup(room);
     if (!s->room || !bus_subscribe(sig->bus, key, s, &s->subs)) {
         free(s->room);
         s->room = NULL;
-        send_error(s, "Cannot join the room now");
-        return;
+        *error = "Cannot join the room now";
+        return 503;
     }
     json_object *created = json_object_new_object(), *list = json_object_new_array();
     size_t n;
@@ -83,9 +74,11 @@ void rooms_join(Signal *sig, Session *s, json_object *data) {
     json_object_object_del(joined, "micToggle");
     publish(sig, key, "user-connected", joined, s);
     json_object_put(joined);
+    return 0;
 }
 
-void rooms_leave(Signal *sig, Session *s) {
+void rooms_leave(Session *s) {
+    Signal *sig = s->sig;
     if (!s->room)
         return;
     char key[ROOM_ID_MAX + 8];
@@ -100,16 +93,17 @@ void rooms_leave(Signal *sig, Session *s) {
     json_object_put(gone);
 }
 
-void rooms_signal(Signal *sig, Session *s, json_object *data) {
+int rooms_signal(Session *s, json_object *data, const char **error) {
+    Signal *sig = s->sig;
     const char *to = json_object_get_string(json_get(data, "to"));
     const char *type = json_object_get_string(json_get(data, "type"));
     if (!to || !type) {
-        send_error(s, "signal needs {to, type}");
-        return;
+        *error = "signal needs {to, type}";
+        return 400;
     }
     if (!s->room) {
-        send_error(s, "Join a room before signaling");
-        return;
+        *error = "Join a room before signaling";
+        return 409;
     }
     char key[ROOM_ID_MAX + 8];
     size_t n;
@@ -121,8 +115,8 @@ void rooms_signal(Signal *sig, Session *s, json_object *data) {
             target = o;
     }
     if (!target) {
-        send_error(s, "Signal target is not in your room");
-        return;
+        *error = "Signal target is not in your room";
+        return 404;
     }
     json_object *out = json_object_new_object();
     json_object_object_add(out, "from", json_object_new_string(s->id));
@@ -131,4 +125,5 @@ void rooms_signal(Signal *sig, Session *s, json_object *data) {
     json_object_object_add(out, "candidate", json_object_get(json_get(data, "candidate")));
     send_to(target, "signal", out);
     json_object_put(out);
+    return 0;
 }

@@ -200,6 +200,8 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
     if (r == 0)
         r = bus_new(&sig->bus);
     if (r == 0)
+        r = gateway_init(sig);
+    if (r == 0)
         r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, on_api_ready, sig,
                            &sig->ipc);
     if (r == 0)

@@ -23,6 +23,8 @@ typedef struct SessionCounters {
     uint64_t resumed, resume_failed, auth_failed, delivered;
 } SessionCounters;
 
+#define SESSION_END_HOOKS_MAX 8
+
 typedef struct Signal {
     struct event_base *base;
     const SignalConfig *cfg;
@@ -33,6 +35,8 @@ typedef struct Signal {
     SioServer *sio;      /* /socket.io/ */
     EioServer *eio_echo; /* /engine.io/, conformance mode only */
     Session *sessions;   /* every session, any state */
+    void (*session_end_hooks[SESSION_END_HOOKS_MAX])(Session *s); /* features' (sessions_on_end) */
+    size_t n_session_end_hooks;
     SessionCounters session_counts;
     uint32_t mark_gen; /* fan-out dedup generation */
     Session **scratch; /* fan-out copy of a topic's subscribers */

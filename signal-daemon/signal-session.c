@@ -16,10 +16,10 @@
 #include "hype-log.h"
 #include "hype-ws.h"
 #include "signal-ipc.h"
-#include "signal-rooms.h"
 
 #define RING_MIN 8
-#define SERVERS_PATH "/api/servers?limit=100"
+/* hype-api's route for hype-signal alone: is the login session alive, and the user's servers. */
+#define GATEWAY_SESSION_PATH "/internal/gateway-session"
 
 static int64_t wall_ms(void) {
     struct timespec ts;
@@ -157,11 +157,18 @@ static void arm(Session *s, uint64_t ms) {
     evtimer_add(s->timer, &tv);
 }
 
+/* The user's sessions that count for presence: ready or detached (not those still being
+ * checked, which subscribe to the user's key before they are accepted). */
 static size_t user_sessions(Session *s) {
     char key[BUS_KEY_MAX];
-    size_t n;
-    bus_subscribers(s->sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), &n);
-    return n;
+    size_t n, count = 0;
+    Sub *const *subs =
+        bus_subscribers(s->sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), &n);
+    for (size_t i = 0; i < n; i++) {
+        const Session *o = subs[i]->owner;
+        count += o->state == SESSION_READY || o->state == SESSION_DETACHED;
+    }
+    return count;
 }
 
 static void set_status(Session *s, const char *status) {
@@ -171,15 +178,23 @@ static void set_status(Session *s, const char *status) {
     session_api_call(s, "PUT", target, body, NULL, NULL);
 }
 
-/* The end of a session: its topics, its room, and if it was the user's last, presence and voice.
- */
+int sessions_on_end(Signal *sig, session_end_hook hook) {
+    if (sig->n_session_end_hooks == SESSION_END_HOOKS_MAX)
+        return -E2BIG;
+    sig->session_end_hooks[sig->n_session_end_hooks++] = hook;
+    return 0;
+}
+
+/* The end of a session: what features hold for it (their hooks), its topics, and if it was the
+ * user's last, presence and voice. */
 static void session_end(Session *s) {
     if (s->state == SESSION_CLOSED)
         return;
     bool was_ready = s->state == SESSION_READY || s->state == SESSION_DETACHED;
     s->state = SESSION_CLOSED;
     evtimer_del(s->timer);
-    rooms_leave(s->sig, s);
+    for (size_t i = 0; i < s->sig->n_session_end_hooks; i++)
+        s->sig->session_end_hooks[i](s);
     bus_unsubscribe_all(s->sig->bus, &s->subs);
     ring_clear(s);
     if (was_ready && user_sessions(s) == 0) {
@@ -206,7 +221,7 @@ Session *session_new(Signal *sig, const SessionTransport *transport, void *conn,
     if (!s)
         return NULL;
     s->timer = evtimer_new(sig->base, on_timer, s);
-    uint8_t rnd[12];
+    uint8_t rnd[SESSION_ID_LEN / 2];
     if (!s->timer || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
         if (s->timer)
             event_free(s->timer);
@@ -307,7 +322,7 @@ typedef struct CallCtx {
 
 static void on_api_result(int status, const char *body, void *userdata) {
     CallCtx *ctx = userdata;
-    if (ctx->cb && ctx->s->state != SESSION_CLOSED)
+    if (ctx->cb)
         ctx->cb(ctx->s, status, body, ctx->userdata);
     session_unref(ctx->s);
     free(ctx);
@@ -348,36 +363,22 @@ static void send_ready(Session *s, json_object *servers) {
     json_object_put(d);
 }
 
-/* The user's servers arrived: subscribe to each, then the session is ready. */
-static void on_servers(Session *s, int status, const char *body, void *userdata) {
-    if (s->state != SESSION_AUTHENTICATING || !s->conn)
-        return;
-    json_object *root = NULL;
-    json_object *list = NULL;
-    if (status == 200 && json_parse_strict(body, strlen(body), 16, &root, NULL) == 0)
-        list = json_get(root, "data");
-    if (!list || !json_object_is_type(list, json_type_array)) {
-        json_object_put(root);
-        if (status == 401) /* the login session ended since the token was issued */
-            s->transport->close(s, WS_CLOSE_UNAUTHORIZED, "Session revoked");
-        else
-            s->transport->close(s, 1013, "Try again later: the API is unavailable");
-        return;
-    }
+/* hype-api accepted the session: subscribe to each of the user's servers, then it is ready. */
+static void become_ready(Session *s, json_object *servers) {
     json_object *ids = json_object_new_array();
     char key[BUS_KEY_MAX];
-    for (size_t i = 0; i < json_object_array_length(list); i++) {
-        const char *sid =
-            json_object_get_string(json_get(json_object_array_get_idx(list, i), "id"));
+    for (size_t i = 0; i < json_object_array_length(servers); i++) {
+        const char *sid = json_object_get_string(json_object_array_get_idx(servers, i));
         uint64_t id;
         if (sid && id_parse(sid, &id) == 0) {
             bus_subscribe(s->sig->bus, bus_key(key, sizeof(key), 's', id), s, &s->subs);
             json_object_array_add(ids, json_object_new_string(sid));
         }
     }
-    json_object_put(root);
     s->state = SESSION_READY;
     evtimer_del(s->timer);
+    if (s->transport->authenticated)
+        s->transport->authenticated(s);
     send_ready(s, ids);
     if (user_sessions(s) == 1)
         set_status(s, "online");
@@ -391,15 +392,18 @@ static Session *find_detached(Signal *sig, const char *id, uint64_t user_id) {
 }
 
 /* Moves the connection of fresh (which never got ready) onto old, and replays. */
-static Session *resume(Session *fresh, Session *old, uint64_t last_seq) {
+static void resume(Session *fresh, Session *old, uint64_t last_seq) {
     old->transport = fresh->transport;
     old->conn = fresh->conn;
+    old->who = fresh->who; /* the same user; relayed calls now carry the token just checked */
     snprintf(old->peer, sizeof(old->peer), "%s", fresh->peer);
     old->transport->rebind(old);
     fresh->conn = NULL;
     session_end(fresh);
     old->state = SESSION_READY;
     evtimer_del(old->timer);
+    if (old->transport->authenticated)
+        old->transport->authenticated(old);
     size_t replayed = 0;
     for (size_t i = 0; i < old->ring.count && old->conn; i++) {
         size_t at = (old->ring.start + i) % old->ring.cap;
@@ -413,39 +417,87 @@ static Session *resume(Session *fresh, Session *old, uint64_t last_seq) {
              old->id, old->seq, replayed);
     session_send_now(old, "resumed", data);
     old->sig->session_counts.resumed++;
-    return old;
 }
 
-Session *session_authenticate(Session *s, const char *token, const char *resume_id,
-                              uint64_t last_seq) {
-    Signal *sig = s->sig;
-    if (s->state != SESSION_AUTHENTICATING) {
-        session_send_now(s, "error", "{\"message\":\"Already authenticated\"}");
-        return s;
+/* What the client asked for besides authenticating, kept while hype-api checks the session. */
+typedef struct AuthCtx {
+    char resume_id[SESSION_ID_LEN + 1]; /* "" for a fresh session */
+    uint64_t last_seq;
+} AuthCtx;
+
+/* Refuses the session: 4001 when hype-api says the login session is over, else 1013. */
+static void refuse(Session *s, int status, const char *body) {
+    s->sig->session_counts.auth_failed++;
+    if (status != 401) {
+        s->transport->close(s, 1013, "Try again later: the API is unavailable");
+        return;
     }
-    int r = token && *token
-                ? auth_verify_access(sig->cfg->jwt_access_secret, token, wall_ms() / 1000, &s->who)
-                : -ENOKEY;
-    if (r < 0) {
-        sig->session_counts.auth_failed++;
-        s->transport->close(s, WS_CLOSE_UNAUTHORIZED, auth_error_message(r));
-        return s;
+    json_object *root = NULL;
+    json_parse_strict(body, strlen(body), 4, &root, NULL);
+    const char *why = json_object_get_string(json_get(root, "error"));
+    s->transport->close(s, WS_CLOSE_UNAUTHORIZED, why ? why : "Session revoked");
+    json_object_put(root);
+}
+
+static void on_session_checked(Session *s, int status, const char *body, void *userdata) {
+    AuthCtx ctx = *(AuthCtx *)userdata;
+    free(userdata);
+    s->auth_pending = false;
+    if (s->state != SESSION_AUTHENTICATING || !s->conn)
+        return; /* closed meanwhile (auth timeout, revocation, the client left) */
+    json_object *root = NULL, *servers = NULL;
+    if (status == 200 && json_parse_strict(body, strlen(body), 16, &root, NULL) == 0)
+        servers = json_get(json_get(root, "data"), "servers");
+    if (!servers || !json_object_is_type(servers, json_type_array)) {
+        refuse(s, status == 200 ? 503 : status, body);
+        json_object_put(root);
+        return;
     }
-    if (resume_id && *resume_id) {
-        Session *old = find_detached(sig, resume_id, s->who.user_id);
-        if (old && ring_covers(old, last_seq))
-            return resume(s, old, last_seq);
-        sig->session_counts.resume_failed++;
+    if (ctx.resume_id[0]) {
+        Session *old = find_detached(s->sig, ctx.resume_id, s->who.user_id);
+        if (old && ring_covers(old, ctx.last_seq)) {
+            resume(s, old, ctx.last_seq);
+            json_object_put(root);
+            return;
+        }
+        s->sig->session_counts.resume_failed++;
         session_send_now(s, "invalid_session",
                          "{\"resumable\":false,\"message\":\"Session cannot be resumed: "
                          "fetch what you missed over REST\"}");
         if (old)
             session_end(old); /* the new session takes over its user's presence */
     }
+    become_ready(s, servers);
+    json_object_put(root);
+}
+
+void session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq) {
+    Signal *sig = s->sig;
+    if (s->state != SESSION_AUTHENTICATING || s->auth_pending) {
+        session_send_now(s, "error",
+                         s->auth_pending
+                             ? "{\"code\":409,\"message\":\"Authentication in progress\"}"
+                             : "{\"code\":409,\"message\":\"Already authenticated\"}");
+        return;
+    }
+    int r = token && *token
+                ? auth_verify_access(sig->cfg->jwt_access_secret, token, wall_ms() / 1000, &s->who)
+                : -ENOKEY;
+    AuthCtx *ctx = r == 0 ? calloc(1, sizeof(*ctx)) : NULL;
+    if (!ctx) {
+        sig->session_counts.auth_failed++;
+        s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013,
+                            r < 0 ? auth_error_message(r) : "Try again later: out of memory");
+        return;
+    }
+    if (resume_id)
+        snprintf(ctx->resume_id, sizeof(ctx->resume_id), "%s", resume_id);
+    ctx->last_seq = last_seq;
+    /* Subscribed before asking, so a revocation that crosses the answer still closes it. */
     char key[BUS_KEY_MAX];
     bus_subscribe(sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
-    session_api_call(s, "GET", SERVERS_PATH, NULL, on_servers, NULL);
-    return s;
+    s->auth_pending = true;
+    session_api_call(s, "GET", GATEWAY_SESSION_PATH, NULL, on_session_checked, ctx);
 }
 
 SessionStats sessions_stats(const Signal *sig) {

@@ -33,6 +33,8 @@ typedef enum SessionState {
     SESSION_CLOSED,         /* gone; freed once nothing references it */
 } SessionState;
 
+#define SESSION_ID_LEN 24 /* 12 random bytes in hex */
+
 typedef struct Session Session;
 
 /* How a session's frames reach its client (the raw protocol, or Socket.IO). */
@@ -42,6 +44,9 @@ typedef struct SessionTransport {
     void (*close)(Session *s, uint16_t code, const char *reason);
     /* s took over the connection in s->conn (a resume): point the connection at s. */
     void (*rebind)(Session *s);
+    /* hype-api accepted the session, just before "ready" or "resumed": lift the small output
+     * budget of unauthenticated connections (and, for Socket.IO, answer CONNECT). */
+    void (*authenticated)(Session *s);
 } SessionTransport;
 
 struct Session {
@@ -49,7 +54,7 @@ struct Session {
     Session *prev, *next; /* sig's list */
     unsigned refs;        /* pending API calls hold one each */
     SessionState state;
-    char id[24]; /* the resume handle clients present */
+    char id[SESSION_ID_LEN + 1]; /* the resume handle clients present (hex) */
     Identity who;
     char peer[48]; /* client address */
     const SessionTransport *transport;
@@ -62,23 +67,34 @@ struct Session {
         size_t cap, start, count;
         bool overflowed; /* events were dropped from it while detached: no resume */
     } ring;
-    uint32_t mark;  /* fan-out dedup */
-    bool no_resume; /* ended on purpose (revoked): a lost connection ends the session */
+    uint32_t mark;        /* fan-out dedup */
+    bool no_resume;       /* ended on purpose (revoked): a lost connection ends the session */
+    bool auth_pending;    /* hype-api is checking the token's login session */
+    unsigned pending_ops; /* client ops waiting for hype-api (at most WS_PENDING_OPS) */
     uint64_t last_typing_ms;
     struct event *timer; /* auth timeout, or detach expiry */
     char *room;          /* the mesh relay room the session is in (one at a time), or NULL */
 };
 
+/* What a feature does when any session ends (a clean close, a revocation, or a dropped
+ * connection whose resume window passed): runs while the session still has its subscriptions,
+ * but receives nothing any more. */
+typedef void (*session_end_hook)(Session *s);
+/* Registers a hook (at most SESSION_END_HOOKS_MAX, at start). */
+int sessions_on_end(Signal *sig, session_end_hook hook);
+
 /* Creates a session for a new connection; it must authenticate within WS_AUTH_TIMEOUT. */
 Session *session_new(Signal *sig, const SessionTransport *transport, void *conn, const char *peer);
 /*
  * Authenticates with an access token; resume_id/last_seq (resume_id NULL: none) ask to resume a
- * detached session. On success the client gets "ready" (or "resumed" and what it missed, or
- * "invalid_session" then "ready" when it cannot be resumed). A bad token closes with 4001.
- * May replace s: returns the session that now owns the connection.
+ * detached session. The token's signature and expiry are checked here, then hype-api is asked
+ * whether its login session is still alive (logout, refresh-token reuse, a blocked or deleted
+ * account end it) and for every server the user is in. On success the client gets "ready" (or
+ * "resumed" and what it missed, or "invalid_session" then "ready" when it cannot be resumed);
+ * a resume moves the connection onto the detached session (the transport's rebind). A bad or
+ * revoked token closes with 4001; hype-api unreachable closes with 1013.
  */
-Session *session_authenticate(Session *s, const char *token, const char *resume_id,
-                              uint64_t last_seq);
+void session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq);
 /* The transport lost its connection (clean: the client closed it on purpose). */
 void session_connection_lost(Session *s, bool clean);
 /* Sends one event to this session (numbered, buffered for resume). */
@@ -90,7 +106,9 @@ Session *session_ref(Session *s);
 void session_unref(Session *s);
 bool session_is_live(const Session *s); /* READY with a connection */
 
-/* Relays method target body to hype-api as this session's user; cb runs once. */
+/* Relays method target body to hype-api as this session's user; cb runs exactly once, also when
+ * the session has closed meanwhile (then s->state is SESSION_CLOSED: free what userdata holds
+ * and do nothing else). */
 typedef void (*session_api_cb)(Session *s, int status, const char *body, void *userdata);
 void session_api_call(Session *s, const char *method, const char *target, const char *body,
                       session_api_cb cb, void *userdata);

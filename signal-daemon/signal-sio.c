@@ -32,6 +32,7 @@ typedef struct SioNsp {
     char nsp[SIO_NSP_MAX];
     char sid[32];
     Session *session; /* production: the session behind it */
+    bool connected;   /* CONNECT answered */
     /* conformance: the "auth" event, sent a moment after the CONNECT reply (see there) */
     char *auth_event;
     struct event *auth_timer;
@@ -40,6 +41,7 @@ typedef struct SioNsp {
 struct SioClient {
     SioServer *srv;
     EioSocket *eio;
+    bool closing; /* the Engine.IO socket is going: its namespaces are being removed */
     SioNsp *nsps[NSP_CONNS_MAX];
     struct event *connect_timer; /* closes a client that connects to no namespace in time */
     /* A binary packet waiting for its attachments. */
@@ -101,9 +103,15 @@ static void sio_close(Session *s, uint16_t code, const char *reason) {
     SioNsp *n = s->conn;
     if (!n)
         return;
-    if (code == 4001) { /* refused authentication: CONNECT_ERROR, as Socket.IO clients expect */
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "message", json_object_new_string("Unauthorized"));
+    if (!n->connected) {
+        /* Refused before CONNECT was answered: CONNECT_ERROR, as Socket.IO clients expect
+         * (connect_error "Unauthorized" for a bad or revoked token). */
+        json_object *e = json_object_new_object(), *data = json_object_new_object();
+        json_object_object_add(data, "code", json_object_new_int(code));
+        json_object_object_add(data, "reason", json_object_new_string(reason));
+        json_object_object_add(e, "message",
+                               json_object_new_string(code == 4001 ? "Unauthorized" : reason));
+        json_object_object_add(e, "data", data);
         send_packet(n->client, SIO_CONNECT_ERROR, 0, n->nsp, -1, json_serialize(e, NULL));
         json_object_put(e);
     } else
@@ -115,7 +123,19 @@ static void sio_rebind(Session *s) {
     ((SioNsp *)s->conn)->session = s;
 }
 
-static const SessionTransport sio_transport = {sio_send_event, sio_close, sio_rebind};
+static void reply_connected(SioClient *c, SioNsp *n);
+
+/* hype-api accepted the session: now the client hears CONNECT (a refusal is a CONNECT_ERROR,
+ * never a connection that closes right after), and the Engine.IO socket gets the output budget
+ * of an authenticated one. */
+static void sio_authenticated(Session *s) {
+    SioNsp *n = s->conn;
+    eio_set_output_limit(n->client->eio, s->sig->cfg->output_limit);
+    reply_connected(n->client, n);
+}
+
+static const SessionTransport sio_transport = {sio_send_event, sio_close, sio_rebind,
+                                               sio_authenticated};
 
 /* ---- namespaces ---- */
 
@@ -126,11 +146,20 @@ static SioNsp *nsp_find(SioClient *c, const char *nsp) {
     return NULL;
 }
 
+static void arm_connect_timer(SioClient *c);
+
 static void nsp_remove(SioNsp *n, bool clean) {
     SioClient *c = n->client;
-    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
+    bool connected = false;
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++) {
         if (c->nsps[i] == n)
             c->nsps[i] = NULL;
+        connected |= c->nsps[i] != NULL;
+    }
+    /* A client left with no namespace (a refused CONNECT, a DISCONNECT) has the connect timeout
+     * again: it cannot hold a socket open without authenticating. */
+    if (!connected && !c->closing)
+        arm_connect_timer(c);
     if (n->auth_timer)
         event_free(n->auth_timer);
     free(n->auth_event);
@@ -159,6 +188,7 @@ static void random_sid(char *out) {
 }
 
 static void reply_connected(SioClient *c, SioNsp *n) {
+    n->connected = true;
     char json[64];
     snprintf(json, sizeof(json), "{\"sid\":\"%s\"}", n->sid);
     send_packet(c, SIO_CONNECT, 0, n->nsp, -1, json);
@@ -226,8 +256,7 @@ static void handle_connect(SioClient *c, SioPacket *p) {
     }
     n->session = s;
     snprintf(n->sid, sizeof(n->sid), "%s", s->id);
-    reply_connected(c, n);
-    session_authenticate(s, token, NULL, 0);
+    session_authenticate(s, token, NULL, 0); /* CONNECT is answered once hype-api agrees */
 }
 
 /* ---- events ---- */
@@ -249,6 +278,32 @@ static void conformance_event(SioClient *c, SioPacket *p) {
     }
 }
 
+/* An event the client wants acknowledged: where the ack goes once the outcome is known. */
+typedef struct AckTo {
+    int64_t id;
+    char nsp[SIO_NSP_MAX];
+} AckTo;
+
+/* The ack carries the op's outcome: [{"ok":true,"data":...}] or
+ * [{"ok":false,"error":{"code":403,"message":"...",...}}]. */
+static void on_op_done(Session *s, const OpOutcome *o, void *userdata) {
+    AckTo *to = userdata;
+    SioNsp *n = s->transport == &sio_transport ? s->conn : NULL;
+    if (n && strcmp(n->nsp, to->nsp) == 0) {
+        json_object *ack = json_object_new_object(), *args = json_object_new_array();
+        json_object_object_add(ack, "ok", json_object_new_boolean(o->code == 0));
+        if (o->code == 0) {
+            json_object_object_add(ack, "data", json_object_get(o->data));
+        } else {
+            json_object_object_add(ack, "error", gateway_error_json(o));
+        }
+        json_object_array_add(args, ack);
+        send_packet(n->client, SIO_ACK, 0, n->nsp, to->id, json_serialize(args, NULL));
+        json_object_put(args);
+    }
+    free(to);
+}
+
 static void handle_event(SioClient *c, SioPacket *p) {
     SioNsp *n = nsp_find(c, p->nsp);
     if (!n)
@@ -261,10 +316,15 @@ static void handle_event(SioClient *c, SioPacket *p) {
         return;
     const char *name = json_object_get_string(json_object_array_get_idx(p->payload, 0));
     json_object *data = json_object_array_get_idx(p->payload, 1);
-    Session *s = n->session;
-    gateway_handle(&s, name, data);
-    if (p->has_ack)
-        send_packet(c, SIO_ACK, 0, p->nsp, (int64_t)p->ack_id, "[{\"ok\":true}]");
+    AckTo *to = p->has_ack ? malloc(sizeof(*to)) : NULL;
+    if (to) {
+        to->id = (int64_t)p->ack_id;
+        snprintf(to->nsp, sizeof(to->nsp), "%s", p->nsp);
+    }
+    /* Held for the call: an op may end the session (a refused auth) before done runs. */
+    Session *s = session_ref(n->session);
+    gateway_handle(s, name, data, to ? on_op_done : NULL, to);
+    session_unref(s);
 }
 
 static void clear_pending(SioClient *c) {
@@ -303,6 +363,13 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *userdata) {
     eio_close(c->eio, "no namespace connected in time");
 }
 
+static void arm_connect_timer(SioClient *c) {
+    uint64_t ms =
+        c->srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : c->srv->sig->cfg->auth_timeout_ms;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    evtimer_add(c->connect_timer, &tv);
+}
+
 static void on_open(EioSocket *e, void *userdata) {
     SioServer *srv = userdata;
     SioClient *c = calloc(1, sizeof(*c));
@@ -319,10 +386,10 @@ static void on_open(EioSocket *e, void *userdata) {
         return;
     }
     eio_set_userdata(e, c);
-    uint64_t ms =
-        srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : srv->sig->cfg->auth_timeout_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    evtimer_add(c->connect_timer, &tv);
+    /* Until a namespace session is authenticated, what it may queue for the client is small. */
+    if (!srv->conformance)
+        eio_set_output_limit(e, srv->sig->cfg->auth_output_limit);
+    arm_connect_timer(c);
 }
 
 static void on_message(EioSocket *e, bool binary, const char *data, size_t len, void *userdata) {
@@ -370,6 +437,7 @@ static void on_close(EioSocket *e, const char *reason, void *userdata) {
     if (!c)
         return;
     eio_set_userdata(e, NULL);
+    c->closing = true;
     for (size_t i = 0; i < NSP_CONNS_MAX; i++)
         if (c->nsps[i])
             nsp_remove(c->nsps[i], false);

@@ -45,6 +45,7 @@ struct WsConn {
     void *userdata;
     WsState state;
     bool shut_wr;
+    bool peer_closed; /* the close handshake was the peer's (a valid close frame came first) */
     uint64_t last_rx_ms;
     /* A fragmented message being reassembled. */
     bool in_message;
@@ -347,6 +348,20 @@ static void fail(WsConn *ws, uint16_t code, const char *reason) {
     finish(ws, code, reason, true);
 }
 
+/*
+ * Every byte queued for the peer counts against its output limit, control frames included (a
+ * client that pings and never reads would otherwise grow our memory with pongs). Judged on what
+ * is already waiting, so one message larger than the limit still goes to a client that keeps up;
+ * memory stays under the limit plus one message, plus our close frame. Over it, the connection
+ * stops being read and closes with 1008.
+ */
+static bool over_limit(WsConn *ws) {
+    if (out_pending(ws) <= ws->opts.output_limit)
+        return false;
+    fail(ws, WS_CLOSE_POLICY_VIOLATION, "client too slow: output limit reached");
+    return true;
+}
+
 static void deliver(WsConn *ws, bool text, uint8_t *data, size_t len) {
     stats.messages_in++;
     if (ws->cbs.on_message)
@@ -355,6 +370,7 @@ static void deliver(WsConn *ws, bool text, uint8_t *data, size_t len) {
 
 static void handle_close_frame(WsConn *ws, const uint8_t *p, size_t len) {
     if (len == 0) {
+        ws->peer_closed = true;
         finish(ws, WS_CLOSE_NO_STATUS, NULL, true);
         return;
     }
@@ -367,6 +383,7 @@ static void handle_close_frame(WsConn *ws, const uint8_t *p, size_t len) {
         fail(ws, WS_CLOSE_INVALID_PAYLOAD, "close reason is not UTF-8");
         return;
     }
+    ws->peer_closed = true;
     finish(ws, code, NULL, true); /* echo the code, as RFC 6455 §5.5.1 suggests */
 }
 
@@ -467,9 +484,10 @@ static void process_input(WsConn *ws) {
         ws_mask_apply(p, len, h.mask, 0);
         if (h.opcode == WS_OP_CLOSE)
             handle_close_frame(ws, p, len);
-        else if (h.opcode == WS_OP_PING)
-            queue_frame(ws, WS_OP_PONG, p, len);
-        else if (h.opcode != WS_OP_PONG)
+        else if (h.opcode == WS_OP_PING) {
+            if (!over_limit(ws))
+                queue_frame(ws, WS_OP_PONG, p, len);
+        } else if (h.opcode != WS_OP_PONG)
             handle_data_frame(ws, &h, p, len, in_place);
         evbuffer_drain(in, frame_len);
     }
@@ -538,6 +556,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
         fail(ws, WS_CLOSE_GOING_AWAY, "ping timeout");
         return;
     }
+    if (over_limit(ws))
+        return;
     queue_frame(ws, WS_OP_PING, NULL, 0);
     arm_timer(ws, ws->opts.ping_interval_ms);
 }
@@ -593,12 +613,8 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
 int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len) {
     if (ws->state != WS_OPEN)
         return -EPIPE;
-    /* Judged on what is already waiting, so one message larger than the limit still goes to a
-     * client that keeps up; memory stays under the limit plus one message. */
-    if (ws_conn_output_pending(ws) > ws->opts.output_limit) {
-        fail(ws, WS_CLOSE_POLICY_VIOLATION, "client too slow: output limit reached");
+    if (over_limit(ws))
         return -ENOBUFS;
-    }
     queue_frame(ws, text ? WS_OP_TEXT : WS_OP_BINARY, data, len);
     stats.messages_out++;
     return 0;
@@ -607,10 +623,8 @@ int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len) {
 int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void *b, size_t blen) {
     if (ws->state != WS_OPEN)
         return -EPIPE;
-    if (ws_conn_output_pending(ws) > ws->opts.output_limit) {
-        fail(ws, WS_CLOSE_POLICY_VIOLATION, "client too slow: output limit reached");
+    if (over_limit(ws))
         return -ENOBUFS;
-    }
     uint8_t hdr[WS_HEADER_MAX];
     struct iovec iov[3] = {
         {hdr,
@@ -629,6 +643,14 @@ void ws_conn_close(WsConn *ws, uint16_t code, const char *reason) {
 
 void ws_conn_set_userdata(WsConn *ws, void *userdata) {
     ws->userdata = userdata;
+}
+
+void ws_conn_set_output_limit(WsConn *ws, size_t limit) {
+    ws->opts.output_limit = limit ? limit : 1u << 20;
+}
+
+bool ws_conn_closed_by_peer(const WsConn *ws) {
+    return ws->peer_closed;
 }
 
 bool ws_conn_is_open(const WsConn *ws) {

@@ -41,7 +41,8 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
 /*
  * Queues one unfragmented message. -EPIPE once the connection is closing; -ENOBUFS when more than
  * the output limit is still unsent, after which the connection closes with 1008 (on_close runs
- * first).
+ * first). Pongs and pings count against the same limit: a peer that pings without reading is
+ * closed the same way.
  */
 int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len);
 /* The same for a message made of two pieces (a per-recipient head and a shared body). */
@@ -50,6 +51,11 @@ int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void 
 void ws_conn_close(WsConn *ws, uint16_t code, const char *reason);
 
 void ws_conn_set_userdata(WsConn *ws, void *userdata);
+/* Changes the output limit from now on (an unauthenticated connection gets a small one). */
+void ws_conn_set_output_limit(WsConn *ws, size_t limit);
+/* Whether the peer started the close handshake (its close frame came before ours): a client
+ * that says goodbye, not one that vanished or that we closed. */
+bool ws_conn_closed_by_peer(const WsConn *ws);
 bool ws_conn_is_open(const WsConn *ws);
 size_t ws_conn_output_pending(const WsConn *ws);
 /* Connections that exist (open or finishing their close), for metrics and leak checks. */

@@ -649,9 +649,11 @@ def test_real_socket_io_client(stack):
     """socket.io-client v4 from npm, default options (polling, then the upgrade) and
     websocket-only, through every gateway event and seed 001's /socket namespace."""
     api, sig = stack
-    a, b = user(api), user(api)
+    a, b, gone = user(api), user(api), user(api)
+    assert api("POST", "/auth/logout", headers=bearer(gone["accessToken"])).status_code == 200
     env = dict(os.environ, SIGNAL_URL=sig.url, API_URL=api.url, TOKEN_A=a["accessToken"],
-               TOKEN_B=b["accessToken"], USER_A=a["user"]["id"], USER_B=b["user"]["id"])
+               TOKEN_B=b["accessToken"], USER_A=a["user"]["id"], USER_B=b["user"]["id"],
+               TOKEN_REVOKED=gone["accessToken"])
     r = subprocess.run(["node", "sio-scenario.mjs"], cwd=NODE_DIR, env=env, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "all ok" in r.stdout, r.stdout + r.stderr

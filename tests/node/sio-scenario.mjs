@@ -86,9 +86,30 @@ await step("user_joined subscribes, with an ack", async () => {
   for (const c of [a, b]) {
     const joined = once(c.socket, "user_joined", (d) => d.channelId === GENERAL && d.userId === c.ready.user.id);
     const ack = await c.socket.timeout(5000).emitWithAck("user_joined", { channelId: GENERAL });
-    assert.deepEqual(ack, { ok: true });
+    assert.equal(ack.ok, true);
+    assert.equal(ack.data.channelId, GENERAL);
+    assert.equal(ack.data.serverId, "1");
     await joined;
   }
+});
+
+await step("an ack carries the outcome once it is known, failures included", async () => {
+  // The API refuses: the ack says so (and no separate error event is needed to learn it).
+  const bad = await a.socket.timeout(5000).emitWithAck("message", { content: "no channel" });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.error.code, 400);
+  assert.ok(bad.error.message.length > 0);
+  assert.ok(Array.isArray(bad.error.details) && bad.error.details.some((d) => d.path.includes("channelId")));
+  const denied = await a.socket.timeout(5000).emitWithAck("user_joined", { channelId: "123456789012" });
+  assert.deepEqual([denied.ok, denied.error.code, denied.error.channelId], [false, 404, "123456789012"]);
+  const unknown = await a.socket.timeout(5000).emitWithAck("no-such-op", {});
+  assert.deepEqual([unknown.ok, unknown.error.code], [false, 400]);
+  // Success carries what was made: the persisted message, after it was persisted.
+  const ok = await a.socket.timeout(5000).emitWithAck("message", { channelId: GENERAL, content: "acked" });
+  assert.equal(ok.ok, true);
+  assert.equal(ok.data.content, "acked");
+  const r = await fetch(`${API_URL}/api/messages/${ok.data.id}`, { headers: { Authorization: `Bearer ${TOKEN_A}` } });
+  assert.equal(r.status, 200);
 });
 
 await step("a REST message arrives live", async () => {
@@ -140,6 +161,19 @@ await step("a bad token is a connect_error Unauthorized", async () => {
   const [err] = await once(s, "connect_error");
   assert.equal(err.message, "Unauthorized");
   s.close();
+});
+
+await step("a revoked token is a connect_error Unauthorized, never a connect", async () => {
+  for (const transports of [["polling"], ["websocket"]]) {
+    const s = io(SIGNAL_URL, { auth: { token: process.env.TOKEN_REVOKED }, reconnection: false, transports });
+    const quiet = none(s, "ready", 600);
+    const connected = none(s, "connect", 600);
+    const [err] = await once(s, "connect_error");
+    assert.equal(err.message, "Unauthorized");
+    await quiet;
+    await connected;
+    s.close();
+  }
 });
 
 await step("seed 001's /socket namespace relays between room members", async () => {

@@ -1,0 +1,71 @@
+/* api-routes-gateway: what hype-signal asks when a client opens a realtime session: whether its
+ * login session is still alive, and every server its user is a member of. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-reply.h"
+#include "api-server.h"
+#include "hype-json.h"
+
+enum {
+    S_SESSION,
+    S__COUNT,
+};
+
+/* One row only when the login session exists, is neither revoked nor expired, and its user is
+ * not blocked: the database is asked too, so a revocation this process has not heard of (made by
+ * another hype-api node) still counts. Every membership, without a page limit. */
+static const DbStatement statements[] = {
+    [S_SESSION] = {"gateway_session",
+                   "SELECT u.username,"
+                   "  (SELECT string_agg(m.server_id::text, ',' ORDER BY m.server_id)"
+                   "   FROM server_members m WHERE m.user_id = u.id)"
+                   " FROM users u JOIN sessions x ON x.user_id = u.id"
+                   " WHERE u.id = $1 AND x.id = $2 AND x.revoked_at IS NULL"
+                   "   AND x.expires_at > now() AND NOT u.is_blocked",
+                   2},
+};
+_Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
+
+static void on_session(const DbResult *res, void *userdata) {
+    ApiRequest *r = userdata;
+    if (api_reply_db_failed(r, res, "checking a realtime session"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, 401, "Session has been revoked");
+        return;
+    }
+    json_object *data = json_object_new_object(), *user = json_object_new_object(),
+                *servers = json_object_new_array();
+    json_object_object_add(user, "id", json_object_new_string(api_id_str(r, r->auth.user_id)));
+    json_object_object_add(user, "username", json_new_string_or_null(db_value(res, 0, 0)));
+    for (const char *p = db_value(res, 0, 1); p && *p;) {
+        size_t n = strcspn(p, ",");
+        json_object_array_add(servers, json_object_new_string_len(p, (int)n));
+        p += n + (p[n] == ',');
+    }
+    json_object_object_add(data, "sessionId",
+                           json_object_new_string(api_id_str(r, r->auth.session_id)));
+    json_object_object_add(data, "user", user);
+    json_object_object_add(data, "servers", servers);
+    api_reply_data(r, 200, data);
+}
+
+static void handle_session(ApiRequest *r) {
+    const char *params[2] = {api_id_str(r, r->auth.user_id), api_id_str(r, r->auth.session_id)};
+    api_db_query(r, &statements[S_SESSION], params, on_session, r, "checking a realtime session");
+}
+
+static const ApiRoute routes[] = {
+    {HTTP_GET, API_LOCAL_PREFIX "gateway-session", handle_session, ROUTE_AUTH | ROUTE_LOCAL, NULL,
+     "hype-signal opens a realtime session: 401 unless its login session is alive; the user's "
+     "servers, all of them"},
+};
+
+const ApiModule api_module_gateway = {
+    "gateway",
+    routes,
+    sizeof(routes) / sizeof(routes[0]),
+    statements,
+    sizeof(statements) / sizeof(statements[0]),
+};
