@@ -9,15 +9,18 @@
 #include "api-permissions.h"
 #include "api-router.h"
 
-#define ACCESS_ROLES_MAX 64
-#define ACCESS_OVERWRITES_MAX 128
+/* What users may create, enforced by the database where the rows are written (the triggers of
+ * sql/005_limits.sql hold the same numbers; here they are for the messages). Nothing below has
+ * a limit of its own: the caller's roles and a channel's overwrites are sized by what the
+ * database returns. */
+#define ACCESS_SERVER_ROLES_MAX 250       /* roles per server, @everyone not counted */
+#define ACCESS_CHANNEL_OVERWRITES_MAX 500 /* permission overwrites per channel */
 
 typedef struct ApiServerAccess {
     ApiRequest *r;
     uint64_t server_id, owner_id;
     bool is_member, is_default;
-    PermContext ctx; /* role arrays point into the fields below */
-    uint64_t role_ids[ACCESS_ROLES_MAX], role_perms[ACCESS_ROLES_MAX];
+    PermContext ctx;      /* its role arrays are in the request's arena */
     uint64_t permissions; /* in the server, before channel overwrites */
     int top_position;     /* of the caller's highest role; 0 with none */
     /* Loaded by channel or message id: */

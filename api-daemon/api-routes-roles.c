@@ -214,6 +214,13 @@ static void handle_list(ApiRequest *r) {
 
 static void on_role(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
+    if (res->error == -EIO && res->constraint &&
+        strcmp(res->constraint, "roles_per_server_max") == 0) { /* sql/005_limits.sql */
+        api_reply_error(a->r, 400,
+                        arena_printf(a->r->arena, "A server can have at most %d roles",
+                                     ACCESS_SERVER_ROLES_MAX));
+        return;
+    }
     if (api_reply_db_failed(a->r, res, "writing a role"))
         return;
     if (db_ntuples(res) != 1) {
@@ -445,7 +452,7 @@ static const ApiRoute routes[] = {
     {HTTP_GET, "/api/servers/:serverId/roles", handle_list, ROUTE_AUTH, NULL,
      "A server's roles, highest first (members only)"},
     {HTTP_POST, "/api/servers/:serverId/roles", handle_create, ROUTE_AUTH, &create_schema,
-     "Create a role below yours (manage-roles; only permissions you hold)"},
+     "Create a role below yours (manage-roles; only permissions you hold; at most 250 a server)"},
     {HTTP_PATCH, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
      "Update a role below yours (manage-roles)"},
     {HTTP_PUT, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
