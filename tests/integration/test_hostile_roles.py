@@ -1,5 +1,5 @@
-"""What a hostile member tries with roles and sheer numbers: the limits on roles per server and
-overwrites per channel."""
+"""What a hostile member tries with roles and sheer numbers: role delegation, and the limits on
+roles per server and overwrites per channel."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -8,9 +8,12 @@ import requests
 from hype import bearer, register
 from test_servers import create_server
 
+KICK = 1 << 1
+ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
 VIEW = 1 << 10
 SEND = 1 << 11
+MANAGE_ROLES = 1 << 28
 
 ROLES_MAX = 250  # per server, @everyone not counted
 OVERWRITES_MAX = 500  # per channel
@@ -54,6 +57,55 @@ def assign_url(sid, user_id, role_id):
 def give(who, sid, target, role_id):
     r = who("POST", assign_url(sid, target.id, role_id))
     assert r.status_code == 201, r.text
+
+
+# ---- 3. delegation: assigning or removing a role takes every permission it carries ----
+
+def test_manage_roles_cannot_assign_itself_administrator(api):
+    owner, (mod, user), sid = server_with(api, 2)
+    admin = make_role(owner, sid, "Admin", ADMINISTRATOR, position=1)
+    managers = make_role(owner, sid, "Managers", MANAGE_ROLES, position=2)
+    give(owner, sid, mod, managers)
+    # The Administrator role sits below the manager's own, but carries what it does not hold.
+    r = mod("POST", assign_url(sid, mod.id, admin))
+    assert r.status_code == 403, r.text
+    assert r.json() == {"success": False, "error": "You cannot manage a role with permissions you do not have"}
+    assert mod("POST", assign_url(sid, user.id, admin)).status_code == 403
+    assert mod("DELETE", f"/api/servers/{sid}").status_code == 403
+    assert owner("GET", f"/api/servers/{sid}").status_code == 200, "the owner's server survives"
+    # Nor can it take the role from someone who holds it (the owner gave it).
+    give(owner, sid, user, admin)
+    assert mod("DELETE", assign_url(sid, user.id, admin)).status_code == 403
+    # With the delegation satisfied the same routes work, on itself and on others.
+    kickers = make_role(owner, sid, "Kickers", KICK, position=1)
+    assert mod("POST", assign_url(sid, mod.id, kickers)).status_code == 403
+    r = owner("PATCH", f"/api/servers/{sid}/roles/{managers}", json={"permissions": MANAGE_ROLES | KICK})
+    assert r.status_code == 200, r.text
+    assert mod("POST", assign_url(sid, mod.id, kickers)).status_code == 201
+    assert owner("DELETE", assign_url(sid, user.id, admin)).status_code == 204
+    assert mod("POST", assign_url(sid, user.id, kickers)).status_code == 201
+    assert mod("DELETE", assign_url(sid, user.id, kickers)).status_code == 204
+    # An administrator (not the owner) holds every permission and may hand out the role.
+    assert owner("POST", assign_url(sid, user.id, admin)).status_code == 201
+    assert owner("PATCH", f"/api/servers/{sid}/roles/{admin}", json={"position": 5}).status_code == 200
+    assert user("POST", assign_url(sid, mod.id, admin)).status_code == 403, "not below its own highest role"
+    assert user("POST", assign_url(sid, mod.id, kickers)).status_code == 201
+
+
+def test_editing_or_deleting_a_role_takes_its_permissions_too(api):
+    owner, (mod,), sid = server_with(api, 1)
+    admin = make_role(owner, sid, "Admin", ADMINISTRATOR, position=1)
+    managers = make_role(owner, sid, "Managers", MANAGE_ROLES, position=2)
+    give(owner, sid, mod, managers)
+    r = mod("PATCH", f"/api/servers/{sid}/roles/{admin}", json={"permissions": 0})
+    assert r.status_code == 403, "taking Administrator away from a role is managing it"
+    assert mod("DELETE", f"/api/servers/{sid}/roles/{admin}").status_code == 403
+    roles = {x["id"]: x for x in owner("GET", f"/api/servers/{sid}/roles").json()["data"]}
+    assert roles[admin]["permissions"] == str(ADMINISTRATOR)
+    plain = make_role(owner, sid, "Plain", 0, position=1)
+    assert mod("PATCH", f"/api/servers/{sid}/roles/{plain}", json={"permissions": ADMINISTRATOR}).status_code == 403
+    assert mod("PATCH", f"/api/servers/{sid}/roles/{plain}", json={"name": "Plainer"}).status_code == 200
+    assert mod("DELETE", f"/api/servers/{sid}/roles/{plain}").status_code == 204
 
 
 # ---- 5. limits where the data is written, and a computation that copes with all of it ----
