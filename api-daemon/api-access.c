@@ -17,6 +17,7 @@ enum {
     S_SERVER,
     S_CHANNEL,
     S_MESSAGE,
+    S_RANK,
     S__COUNT,
 };
 
@@ -50,6 +51,14 @@ static const DbStatement statements[] = {
                                   " JOIN servers s ON s.id = c.server_id" ACCESS_JOINS
                                   " WHERE x.id = $1 AND x.deleted_at IS NULL",
                    2},
+    /* Another member's highest role position (0 with none); no row for a non-member. */
+    [S_RANK] = {"access_member_rank",
+                "SELECT COALESCE(max(r.position), 0) FROM server_members m"
+                " LEFT JOIN member_roles mr"
+                "   ON mr.server_id = m.server_id AND mr.user_id = m.user_id"
+                " LEFT JOIN roles r ON r.id = mr.role_id"
+                " WHERE m.server_id = $1 AND m.user_id = $2 GROUP BY m.user_id",
+                2},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
@@ -208,4 +217,48 @@ bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need) {
     api_reply_error(a->r, a->r->auth.user_id ? 403 : 401,
                     a->r->auth.user_id ? "Missing permissions" : "Not authenticated");
     return false;
+}
+
+typedef struct Rank {
+    ApiServerAccess *a;
+    void (*cb)(void *userdata);
+    void *userdata;
+} Rank;
+
+static void on_rank(const DbResult *res, void *userdata) {
+    Rank *k = userdata;
+    ApiServerAccess *a = k->a;
+    if (api_reply_db_failed(a->r, res, "loading a member's rank"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(a->r, 404, "Member not found");
+        return;
+    }
+    /* The owner's top position is INT_MAX: above every role. */
+    if (api_access_top_position(a) <= atoi(db_value(res, 0, 0))) {
+        api_reply_error(a->r, 403, "You can only act on members whose highest role is below yours");
+        return;
+    }
+    k->cb(k->userdata);
+}
+
+void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(void *userdata),
+                              void *userdata) {
+    ApiRequest *r = a->r;
+    if (user_id == r->auth.user_id) {
+        cb(userdata);
+        return;
+    }
+    if (user_id == a->owner_id) {
+        api_reply_error(r, 403, "You cannot act on the server owner");
+        return;
+    }
+    Rank *k = arena_alloc(r->arena, sizeof(*k));
+    if (!k) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    *k = (Rank){a, cb, userdata};
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, user_id)};
+    api_db_query(r, &statements[S_RANK], params, on_rank, k, "loading a member's rank");
 }

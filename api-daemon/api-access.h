@@ -62,6 +62,16 @@ int api_access_top_position(const ApiServerAccess *a);
  * api-permissions' text form. */
 uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites);
 
+/*
+ * Discord's hierarchy for acting on another member (kick, nickname, role changes): calls
+ * cb(userdata) when user_id is the caller itself, or when the caller outranks that member: the
+ * owner outranks everyone and nobody outranks the owner; otherwise the caller's highest role
+ * must be strictly above the member's (loaded here, one query). Answers by itself otherwise:
+ * 404 "Member not found" for a user who is not a member, 403, and database failures.
+ */
+void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(void *userdata),
+                              void *userdata);
+
 /* Answers 403 "Missing permissions" unless perms holds every bit of need. */
 bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need);
 

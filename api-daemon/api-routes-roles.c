@@ -416,6 +416,20 @@ static void on_assigned(const DbResult *res, void *userdata) {
     api_reply_json(r, 201, body);
 }
 
+static void write_assignment(void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    bool assign = r->route->method == HTTP_POST;
+    const char *params[5] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
+                             api_id_str(r, t->role_id), api_id_str(r, id_next(&r->api->ids)),
+                             api_id_str(r, r->auth.user_id)};
+    int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
+                     assign ? on_assigned : on_no_content, t);
+    if (e < 0)
+        api_reply_busy(r, e, "assigning a role");
+}
+
+/* The role may be managed (load_target); the member must be below the caller, or the caller. */
 static void change_assignment(Target *t, const DbResult *role) {
     ApiRequest *r = t->a->r;
     if (db_value(role, 0, 7)[0] == 't') {
@@ -426,14 +440,7 @@ static void change_assignment(Target *t, const DbResult *role) {
         api_reply_error(r, 404, "Member not found");
         return;
     }
-    bool assign = r->route->method == HTTP_POST;
-    const char *params[5] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
-                             api_id_str(r, t->role_id), api_id_str(r, id_next(&r->api->ids)),
-                             api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
-                     assign ? on_assigned : on_no_content, t);
-    if (e < 0)
-        api_reply_busy(r, e, "assigning a role");
+    api_access_require_above(t->a, t->member_id, write_assignment, t);
 }
 
 static void on_assign_access(ApiServerAccess *a) {
@@ -473,10 +480,12 @@ static const ApiRoute routes[] = {
      "Delete a role below yours (manage-roles; only permissions you hold; not @everyone); 204"},
     {HTTP_POST, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
      ROUTE_AUTH, NULL,
-     "Give a member a role below yours (manage-roles; only permissions you hold); 201"},
+     "Give yourself or a member below you a role below yours (manage-roles; only permissions "
+     "you hold); 201"},
     {HTTP_DELETE, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
      ROUTE_AUTH, NULL,
-     "Take a role below yours from a member (manage-roles; only permissions you hold); 204"},
+     "Take a role below yours from yourself or a member below you (manage-roles; only "
+     "permissions you hold); 204"},
 };
 
 const ApiModule api_module_roles = {

@@ -1,5 +1,5 @@
-"""What a hostile member tries with roles and sheer numbers: role delegation, and the limits on
-roles per server and overwrites per channel."""
+"""What a hostile member tries with roles, kicks, nicknames and sheer numbers: role delegation,
+the hierarchy between members, and the limits on roles per server and overwrites per channel."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +13,7 @@ ADMINISTRATOR = 1 << 3
 MANAGE_CHANNELS = 1 << 4
 VIEW = 1 << 10
 SEND = 1 << 11
+MANAGE_NICKNAMES = 1 << 27
 MANAGE_ROLES = 1 << 28
 
 ROLES_MAX = 250  # per server, @everyone not counted
@@ -82,6 +83,8 @@ def test_manage_roles_cannot_assign_itself_administrator(api):
     r = owner("PATCH", f"/api/servers/{sid}/roles/{managers}", json={"permissions": MANAGE_ROLES | KICK})
     assert r.status_code == 200, r.text
     assert mod("POST", assign_url(sid, mod.id, kickers)).status_code == 201
+    helper = make_role(owner, sid, "Helper", 0, position=1)
+    assert mod("POST", assign_url(sid, owner.id, helper)).status_code == 403, "nobody changes the owner's roles"
     assert owner("DELETE", assign_url(sid, user.id, admin)).status_code == 204
     assert mod("POST", assign_url(sid, user.id, kickers)).status_code == 201
     assert mod("DELETE", assign_url(sid, user.id, kickers)).status_code == 204
@@ -106,6 +109,70 @@ def test_editing_or_deleting_a_role_takes_its_permissions_too(api):
     assert mod("PATCH", f"/api/servers/{sid}/roles/{plain}", json={"permissions": ADMINISTRATOR}).status_code == 403
     assert mod("PATCH", f"/api/servers/{sid}/roles/{plain}", json={"name": "Plainer"}).status_code == 200
     assert mod("DELETE", f"/api/servers/{sid}/roles/{plain}").status_code == 204
+
+
+# ---- 4. the hierarchy between members: kick, nickname, roles ----
+
+def test_kick_needs_a_higher_role(api):
+    owner, (admin, kicker, peer, plain), sid = server_with(api, 4)
+    url = f"/api/serverMembers/{sid}/members"
+    admins = make_role(owner, sid, "Admins", ADMINISTRATOR, position=8)
+    kickers = make_role(owner, sid, "Kickers", KICK, position=1)
+    give(owner, sid, admin, admins)
+    give(owner, sid, kicker, kickers)
+    give(owner, sid, peer, kickers)
+    r = kicker("DELETE", f"{url}/{admin.id}")
+    assert r.status_code == 403, r.text
+    assert r.json()["error"] == "You can only act on members whose highest role is below yours"
+    assert kicker("DELETE", f"{url}/{peer.id}").status_code == 403, "an equal is not below"
+    assert kicker("DELETE", f"{url}/{owner.id}").status_code == 403
+    assert admin("DELETE", f"{url}/{owner.id}").status_code == 403, "the owner is above everyone"
+    assert kicker("DELETE", f"{url}/123456789").status_code == 404
+    assert kicker("DELETE", f"{url}/{plain.id}").status_code == 204
+    assert admin("DELETE", f"{url}/{peer.id}").status_code == 204
+    members = {m["userId"] for m in owner("GET", url).json()["data"]}
+    assert members == {owner.id, admin.id, kicker.id}
+    assert kicker("DELETE", f"{url}/{kicker.id}").status_code == 204, "leaving is no kick"
+    assert owner("DELETE", f"{url}/{admin.id}").status_code == 204
+
+
+def test_nicknames_follow_the_hierarchy(api):
+    owner, (mod, senior, plain), sid = server_with(api, 3)
+    url = f"/api/serverMembers/{sid}/members"
+    mods = make_role(owner, sid, "Mods", MANAGE_NICKNAMES, position=2)
+    seniors = make_role(owner, sid, "Seniors", 0, position=5)
+    give(owner, sid, mod, mods)
+    give(owner, sid, senior, seniors)
+    r = mod("PUT", f"{url}/{owner.id}", json={"nickname": "Boss"})
+    assert r.status_code == 403, r.text
+    assert r.json()["error"] == "You cannot act on the server owner"
+    assert mod("PUT", f"{url}/{senior.id}", json={"nickname": "Old"}).status_code == 403
+    assert mod("PUT", f"{url}/123456789", json={"nickname": "Ghost"}).status_code == 404
+    r = mod("PUT", f"{url}/{plain.id}", json={"nickname": "Newbie"})
+    assert r.status_code == 200 and r.json()["data"]["nickname"] == "Newbie"
+    assert mod("PUT", f"{url}/{mod.id}", json={"nickname": "Me"}).status_code == 200
+    assert plain("PUT", f"{url}/{plain.id}", json={"nickname": "Mine"}).status_code == 200
+    assert owner("PUT", f"{url}/{senior.id}", json={"nickname": "Sir"}).status_code == 200
+    nick = {m["userId"]: m["nickname"] for m in owner("GET", url).json()["data"]}
+    assert nick[owner.id] is None and nick[senior.id] == "Sir" and nick[plain.id] == "Mine"
+
+
+def test_role_changes_follow_the_hierarchy(api):
+    owner, (manager, senior, plain), sid = server_with(api, 3)
+    managers = make_role(owner, sid, "Managers", MANAGE_ROLES, position=5)
+    seniors = make_role(owner, sid, "Seniors", 0, position=6)
+    helpers = make_role(owner, sid, "Helpers", 0, position=1)
+    give(owner, sid, manager, managers)
+    give(owner, sid, senior, seniors)
+    give(owner, sid, senior, helpers)
+    assert manager("POST", assign_url(sid, senior.id, helpers)).status_code == 403
+    assert manager("DELETE", assign_url(sid, senior.id, helpers)).status_code == 403
+    assert manager("POST", assign_url(sid, owner.id, helpers)).status_code == 403
+    assert manager("POST", assign_url(sid, "123456789", helpers)).status_code == 404
+    assert manager("POST", assign_url(sid, manager.id, helpers)).status_code == 201, "yourself"
+    assert manager("POST", assign_url(sid, plain.id, helpers)).status_code == 201
+    assert manager("DELETE", assign_url(sid, plain.id, helpers)).status_code == 204
+    assert owner("DELETE", assign_url(sid, senior.id, helpers)).status_code == 204
 
 
 # ---- 5. limits where the data is written, and a computation that copes with all of it ----
