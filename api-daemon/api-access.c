@@ -2,6 +2,7 @@
  * answers 404/403. */
 #include "api-access.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +11,13 @@
 #include "api-reply.h"
 #include "api-server.h"
 #include "hype-id.h"
+#include "hype-macro.h"
 
 enum {
     S_SERVER,
     S_CHANNEL,
     S_MESSAGE,
+    S_RANK,
     S__COUNT,
 };
 
@@ -48,6 +51,14 @@ static const DbStatement statements[] = {
                                   " JOIN servers s ON s.id = c.server_id" ACCESS_JOINS
                                   " WHERE x.id = $1 AND x.deleted_at IS NULL",
                    2},
+    /* Another member's highest role position (0 with none); no row for a non-member. */
+    [S_RANK] = {"access_member_rank",
+                "SELECT COALESCE(max(r.position), 0) FROM server_members m"
+                " LEFT JOIN member_roles mr"
+                "   ON mr.server_id = m.server_id AND mr.user_id = m.user_id"
+                " LEFT JOIN roles r ON r.id = mr.role_id"
+                " WHERE m.server_id = $1 AND m.user_id = $2 GROUP BY m.user_id",
+                2},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
@@ -61,16 +72,23 @@ typedef struct Load {
     const char *not_found;
 } Load;
 
+/* The caller's roles as ACCESS_COLUMNS renders them, into arrays from the request's arena sized
+ * by the text: a member may hold every role of the server. */
 static bool parse_roles(ApiServerAccess *a, const char *text) {
-    size_t n = 0;
-    for (const char *p = text; p && *p;) {
-        unsigned long long id, perms;
+    size_t max = perm_count_entries(text), n = 0;
+    if (max == 0)
+        return true;
+    uint64_t *ids = arena_alloc(a->r->arena, max * sizeof(*ids));
+    uint64_t *perms = arena_alloc(a->r->arena, max * sizeof(*perms));
+    if (!ids || !perms)
+        return false;
+    for (const char *p = text; *p;) {
+        unsigned long long id, role_perms;
         int position, used = 0;
-        if (n == ACCESS_ROLES_MAX ||
-            sscanf(p, "%llu:%llu:%d%n", &id, &perms, &position, &used) != 3)
+        if (n == max || sscanf(p, "%llu:%llu:%d%n", &id, &role_perms, &position, &used) != 3)
             return false;
-        a->role_ids[n] = id;
-        a->role_perms[n] = perms;
+        ids[n] = id;
+        perms[n] = role_perms;
         if (position > a->top_position)
             a->top_position = position;
         n++;
@@ -78,6 +96,8 @@ static bool parse_roles(ApiServerAccess *a, const char *text) {
         if (*p == ',')
             p++;
     }
+    a->ctx.role_ids = ids;
+    a->ctx.role_permissions = perms;
     a->ctx.n_roles = n;
     return true;
 }
@@ -110,8 +130,6 @@ static void on_loaded(const DbResult *res, void *userdata) {
         .is_member = a->is_member,
         .everyone_role_id = u64_at(res, 4),
         .everyone_permissions = u64_at(res, 5),
-        .role_ids = a->role_ids,
-        .role_permissions = a->role_perms,
     };
     if (!parse_roles(a, db_value(res, 0, 7))) {
         api_reply_error(a->r, 500, "Internal server error");
@@ -178,12 +196,18 @@ bool api_access_require_member(ApiServerAccess *a) {
 }
 
 uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites) {
-    PermOverwrite ow[ACCESS_OVERWRITES_MAX];
-    int n = perm_parse_overwrites(overwrites, ow, ACCESS_OVERWRITES_MAX);
-    /* Unreadable overwrites must not widen access: fall back to nothing but what the owner
-     * and administrators hold regardless. */
+    if (a->permissions & PERM_ADMINISTRATOR) /* the owner too: overwrites do not apply */
+        return PERM_ALL;
+    /* Most channels have a few overwrites; larger sets (up to ACCESS_CHANNEL_OVERWRITES_MAX, or
+     * more written before that limit) take room from the request's arena. */
+    PermOverwrite few[16], *ow = few;
+    size_t max = perm_count_entries(overwrites);
+    if (max > ELEMENTSOF(few))
+        ow = arena_alloc(a->r->arena, max * sizeof(*ow));
+    int n = ow ? perm_parse_overwrites(overwrites, ow, max) : -ENOMEM;
+    /* Unreadable overwrites must not widen access: fall back to nothing. */
     if (n < 0)
-        return a->permissions & PERM_ADMINISTRATOR ? PERM_ALL : 0;
+        return 0;
     return perm_compute(&a->ctx, ow, (size_t)n);
 }
 
@@ -193,4 +217,48 @@ bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need) {
     api_reply_error(a->r, a->r->auth.user_id ? 403 : 401,
                     a->r->auth.user_id ? "Missing permissions" : "Not authenticated");
     return false;
+}
+
+typedef struct Rank {
+    ApiServerAccess *a;
+    void (*cb)(void *userdata);
+    void *userdata;
+} Rank;
+
+static void on_rank(const DbResult *res, void *userdata) {
+    Rank *k = userdata;
+    ApiServerAccess *a = k->a;
+    if (api_reply_db_failed(a->r, res, "loading a member's rank"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(a->r, 404, "Member not found");
+        return;
+    }
+    /* The owner's top position is INT_MAX: above every role. */
+    if (api_access_top_position(a) <= atoi(db_value(res, 0, 0))) {
+        api_reply_error(a->r, 403, "You can only act on members whose highest role is below yours");
+        return;
+    }
+    k->cb(k->userdata);
+}
+
+void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(void *userdata),
+                              void *userdata) {
+    ApiRequest *r = a->r;
+    if (user_id == r->auth.user_id) {
+        cb(userdata);
+        return;
+    }
+    if (user_id == a->owner_id) {
+        api_reply_error(r, 403, "You cannot act on the server owner");
+        return;
+    }
+    Rank *k = arena_alloc(r->arena, sizeof(*k));
+    if (!k) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    *k = (Rank){a, cb, userdata};
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, user_id)};
+    api_db_query(r, &statements[S_RANK], params, on_rank, k, "loading a member's rank");
 }

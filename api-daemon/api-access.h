@@ -9,15 +9,18 @@
 #include "api-permissions.h"
 #include "api-router.h"
 
-#define ACCESS_ROLES_MAX 64
-#define ACCESS_OVERWRITES_MAX 128
+/* What users may create, enforced by the database where the rows are written (the triggers of
+ * sql/005_limits.sql hold the same numbers; here they are for the messages). Nothing below has
+ * a limit of its own: the caller's roles and a channel's overwrites are sized by what the
+ * database returns. */
+#define ACCESS_SERVER_ROLES_MAX 250       /* roles per server, @everyone not counted */
+#define ACCESS_CHANNEL_OVERWRITES_MAX 500 /* permission overwrites per channel */
 
 typedef struct ApiServerAccess {
     ApiRequest *r;
     uint64_t server_id, owner_id;
     bool is_member, is_default;
-    PermContext ctx; /* role arrays point into the fields below */
-    uint64_t role_ids[ACCESS_ROLES_MAX], role_perms[ACCESS_ROLES_MAX];
+    PermContext ctx;      /* its role arrays are in the request's arena */
     uint64_t permissions; /* in the server, before channel overwrites */
     int top_position;     /* of the caller's highest role; 0 with none */
     /* Loaded by channel or message id: */
@@ -58,6 +61,16 @@ int api_access_top_position(const ApiServerAccess *a);
 /* The caller's permissions in a channel of that server, given its overwrites as
  * api-permissions' text form. */
 uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites);
+
+/*
+ * Discord's hierarchy for acting on another member (kick, nickname, role changes): calls
+ * cb(userdata) when user_id is the caller itself, or when the caller outranks that member: the
+ * owner outranks everyone and nobody outranks the owner; otherwise the caller's highest role
+ * must be strictly above the member's (loaded here, one query). Answers by itself otherwise:
+ * 404 "Member not found" for a user who is not a member, 403, and database failures.
+ */
+void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(void *userdata),
+                              void *userdata);
 
 /* Answers 403 "Missing permissions" unless perms holds every bit of need. */
 bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need);

@@ -99,6 +99,15 @@ int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max) {
     return (int)n;
 }
 
+size_t perm_count_entries(const char *text) {
+    if (!text || !*text)
+        return 0;
+    size_t n = 1;
+    for (const char *p = text; (p = strchr(p, ',')); p++)
+        n++;
+    return n;
+}
+
 int perm_from_json(struct json_object *v, uint64_t *ret) {
     if (json_object_is_type(v, json_type_int)) {
         int64_t p = json_object_get_int64(v);

@@ -90,3 +90,6 @@ int perm_from_json(struct json_object *v, uint64_t *ret);
  * for none). Returns how many were stored, -EINVAL when malformed, -E2BIG beyond max.
  */
 int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max);
+/* How many entries such a comma-separated list holds at most (0 for NULL or ""): the size of
+ * out that perm_parse_overwrites needs, however many there are. */
+size_t perm_count_entries(const char *text);

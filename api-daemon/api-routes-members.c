@@ -110,6 +110,12 @@ static json_object *member_json(const DbResult *res, int i) {
     return m;
 }
 
+/* The member (or user) a route acts on. */
+typedef struct Target {
+    ApiServerAccess *a;
+    uint64_t user_id;
+} Target;
+
 /* The ":memberId" param as an id, or 0 after answering 404. */
 static uint64_t member_param(ApiServerAccess *a) {
     uint64_t id = 0;
@@ -187,11 +193,6 @@ static void handle_list(ApiRequest *r) {
 
 /* ---- add ---- */
 
-typedef struct Target {
-    ApiServerAccess *a;
-    uint64_t user_id;
-} Target;
-
 static void on_added(const DbResult *res, void *userdata) {
     Target *t = userdata;
     ApiRequest *r = t->a->r;
@@ -235,6 +236,15 @@ static void on_nickname(const DbResult *res, void *userdata) {
     reply_member(t->a, t->user_id);
 }
 
+static void set_nickname(void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    const char *params[3] = {api_id_str(r, t->a->server_id), api_id_str(r, t->user_id),
+                             validate_get_string(r->body, "nickname")};
+    api_db_query(r, &statements[S_NICKNAME], params, on_nickname, t, "setting a nickname");
+}
+
+/* Yours with change-nickname; a member's below you with manage-nicknames. */
 static void on_nickname_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     uint64_t id = member_param(a);
@@ -249,9 +259,7 @@ static void on_nickname_access(ApiServerAccess *a) {
         return;
     }
     *t = (Target){a, id};
-    const char *params[3] = {api_id_str(r, a->server_id), api_id_str(r, id),
-                             validate_get_string(r->body, "nickname")};
-    api_db_query(r, &statements[S_NICKNAME], params, on_nickname, t, "setting a nickname");
+    api_access_require_above(a, id, set_nickname, t);
 }
 
 static void handle_nickname(ApiRequest *r) {
@@ -279,6 +287,14 @@ static void on_removed(const DbResult *res, void *userdata) {
     api_reply_empty(a->r, 204);
 }
 
+static void remove_member(void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    const char *params[4] = {api_id_str(r, t->a->server_id), api_id_str(r, t->user_id),
+                             api_id_str(r, r->auth.user_id), api_id_str(r, id_next(&r->api->ids))};
+    api_db_query(r, &statements[S_REMOVE], params, on_removed, t->a, "removing a member");
+}
+
 static void on_remove_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     uint64_t id = member_param(a);
@@ -288,12 +304,17 @@ static void on_remove_access(ApiServerAccess *a) {
         api_reply_error(r, 403, "The owner cannot leave or be removed: transfer ownership first");
         return;
     }
-    /* Leaving is everyone's right; removing someone else takes the kick permission. */
+    /* Leaving is everyone's right; removing someone else takes the kick permission and a higher
+     * role than theirs. */
     if (id != r->auth.user_id && !api_access_require(a, a->permissions, PERM_KICK_MEMBERS))
         return;
-    const char *params[4] = {api_id_str(r, a->server_id), api_id_str(r, id),
-                             api_id_str(r, r->auth.user_id), api_id_str(r, id_next(&r->api->ids))};
-    api_db_query(r, &statements[S_REMOVE], params, on_removed, a, "removing a member");
+    Target *t = arena_zalloc(r->arena, sizeof(*t));
+    if (!t) {
+        api_reply_error(r, 500, "Internal server error");
+        return;
+    }
+    *t = (Target){a, id};
+    api_access_require_above(a, id, remove_member, t);
 }
 
 static void handle_remove(ApiRequest *r) {
@@ -358,9 +379,9 @@ static const ApiRoute routes[] = {
     {HTTP_POST, "/api/serverMembers/:serverId/members", handle_add, ROUTE_AUTH, &user_schema,
      "Add a user {userId} (manage-server permission)"},
     {HTTP_PUT, "/api/serverMembers/:serverId/members/:memberId", handle_nickname, ROUTE_AUTH,
-     &nickname_schema, "Set a nickname (yours, or anyone's with manage-nicknames)"},
+     &nickname_schema, "Set a nickname (yours, or with manage-nicknames a member's below you)"},
     {HTTP_DELETE, "/api/serverMembers/:serverId/members/:memberId", handle_remove, ROUTE_AUTH, NULL,
-     "Leave, or remove a member (kick permission); 204"},
+     "Leave, or remove a member below you (kick permission); 204"},
     {HTTP_POST, "/api/serverMembers/:serverId/owner", handle_transfer, ROUTE_AUTH, &user_schema,
      "Transfer ownership to a member {userId} (owner only)"},
 };

@@ -23,7 +23,8 @@ static const DbStatement statements[] = {
                 "SELECT target_type, target_id, allow, deny FROM channel_overwrites"
                 " WHERE channel_id = $1 ORDER BY target_type DESC, target_id",
                 1},
-    /* Only for a role of this server, or one of its members; one row when written. */
+    /* Only for a role of this server, or one of its members; one row when written. At most
+     * ACCESS_CHANNEL_OVERWRITES_MAX per channel (a trigger, sql/005_limits.sql). */
     [S_PUT] = {"overwrites_put",
                "INSERT INTO channel_overwrites (channel_id, target_type, target_id, allow, deny)"
                " SELECT $1::int8, $2::text, $3::int8, $4::int8, $5::int8"
@@ -109,6 +110,14 @@ static bool may_manage(ApiServerAccess *a) {
 
 static void on_put(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
+    if (res->error == -EIO && res->constraint &&
+        strcmp(res->constraint, "channel_overwrites_max") == 0) { /* sql/005_limits.sql */
+        api_reply_error(a->r, 400,
+                        arena_printf(a->r->arena,
+                                     "A channel can have at most %d permission overwrites",
+                                     ACCESS_CHANNEL_OVERWRITES_MAX));
+        return;
+    }
     if (api_reply_db_failed(a->r, res, "writing a permission overwrite"))
         return;
     if (db_ntuples(res) != 1) {
@@ -211,7 +220,8 @@ static const ApiRoute routes[] = {
      NULL, "The channel's permission overwrites (members who may view it)"},
     {HTTP_PUT, "/api/servers/:serverId/channels/:channelId/permissions/:targetId", handle_put,
      ROUTE_AUTH, &put_schema,
-     "Set the overwrite of a role or member {type: role|member, allow, deny} (manage-roles)"},
+     "Set the overwrite of a role or member {type: role|member, allow, deny} (manage-roles; at "
+     "most 500 a channel)"},
     {HTTP_DELETE, "/api/servers/:serverId/channels/:channelId/permissions/:targetId", handle_delete,
      ROUTE_AUTH, NULL, "Remove an overwrite (?type=role|member), 204"},
 };

@@ -164,15 +164,25 @@ static bool read_input(ApiRequest *r, RoleInput *in) {
     return !details;
 }
 
-/* The hierarchy and delegation rules shared by create and update. Answers 403 itself. */
-static bool may_set(ApiServerAccess *a, const RoleInput *in) {
-    if (in->has_position && in->position >= api_access_top_position(a)) {
-        api_reply_error(a->r, 403, "You cannot place a role at or above your highest role");
+/*
+ * The one rule for managing a role: creating, editing, deleting, assigning or removing it. The
+ * role sits strictly below the caller's highest role (@everyone, at the bottom of every
+ * hierarchy, has no position to check) and carries no permission the caller lacks: nobody hands
+ * out, takes away or gives themselves what they do not hold (the owner and administrators hold
+ * everything). Checked on the role as stored (stored), and on the values a request writes.
+ * Answers 403 itself.
+ */
+static bool may_manage(ApiServerAccess *a, const RoleInput *role, bool stored) {
+    if (role->has_position && role->position >= api_access_top_position(a)) {
+        api_reply_error(a->r, 403,
+                        stored ? "You cannot manage a role at or above your highest role"
+                               : "You cannot place a role at or above your highest role");
         return false;
     }
-    /* Nobody hands out permissions they do not hold (administrators hold them all). */
-    if (in->has_permissions && (in->permissions & ~a->permissions)) {
-        api_reply_error(a->r, 403, "You cannot grant permissions you do not have");
+    if (role->has_permissions && (role->permissions & ~a->permissions)) {
+        api_reply_error(a->r, 403,
+                        stored ? "You cannot manage a role with permissions you do not have"
+                               : "You cannot grant permissions you do not have");
         return false;
     }
     return true;
@@ -214,6 +224,13 @@ static void handle_list(ApiRequest *r) {
 
 static void on_role(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
+    if (res->error == -EIO && res->constraint &&
+        strcmp(res->constraint, "roles_per_server_max") == 0) { /* sql/005_limits.sql */
+        api_reply_error(a->r, 400,
+                        arena_printf(a->r->arena, "A server can have at most %d roles",
+                                     ACCESS_SERVER_ROLES_MAX));
+        return;
+    }
     if (api_reply_db_failed(a->r, res, "writing a role"))
         return;
     if (db_ntuples(res) != 1) {
@@ -235,7 +252,7 @@ static void on_create_access(ApiServerAccess *a) {
         in.position = 1;
         in.has_position = true;
     }
-    if (!may_set(a, &in))
+    if (!may_manage(a, &in, false))
         return;
     const char *params[10] = {
         api_id_str(r, id_next(&r->api->ids)),
@@ -273,16 +290,18 @@ static void on_target(const DbResult *res, void *userdata) {
         api_reply_error(r, 404, "Role not found");
         return;
     }
-    bool everyone = db_value(res, 0, 7)[0] == 't';
-    if (!everyone && atoi(db_value(res, 0, 4)) >= api_access_top_position(t->a)) {
-        api_reply_error(r, 403, "You cannot manage a role at or above your highest role");
-        return;
-    }
-    t->next(t, res);
+    RoleInput stored = {
+        .has_position = db_value(res, 0, 7)[0] != 't', /* not @everyone */
+        .has_permissions = true,
+        .permissions = strtoull(db_value(res, 0, 3), NULL, 10),
+        .position = atoi(db_value(res, 0, 4)),
+    };
+    if (may_manage(t->a, &stored, true))
+        t->next(t, res);
 }
 
-/* Loads the role named by the ":roleId" param (index param) and calls next when it may be managed.
- */
+/* Loads the role named by the ":roleId" param (index param) and calls next when the caller may
+ * manage it. */
 static void load_target(ApiServerAccess *a, unsigned param,
                         void (*next)(Target *, const DbResult *)) {
     ApiRequest *r = a->r;
@@ -304,7 +323,7 @@ static void update_role(Target *t, const DbResult *role) {
     ApiServerAccess *a = t->a;
     ApiRequest *r = a->r;
     RoleInput in;
-    if (!read_input(r, &in) || !may_set(a, &in))
+    if (!read_input(r, &in) || !may_manage(a, &in, false))
         return;
     static const char *const flags[] = {"isHoisted", "isMentionable"};
     const char *params[16] = {
@@ -397,6 +416,20 @@ static void on_assigned(const DbResult *res, void *userdata) {
     api_reply_json(r, 201, body);
 }
 
+static void write_assignment(void *userdata) {
+    Target *t = userdata;
+    ApiRequest *r = t->a->r;
+    bool assign = r->route->method == HTTP_POST;
+    const char *params[5] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
+                             api_id_str(r, t->role_id), api_id_str(r, id_next(&r->api->ids)),
+                             api_id_str(r, r->auth.user_id)};
+    int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
+                     assign ? on_assigned : on_no_content, t);
+    if (e < 0)
+        api_reply_busy(r, e, "assigning a role");
+}
+
+/* The role may be managed (load_target); the member must be below the caller, or the caller. */
 static void change_assignment(Target *t, const DbResult *role) {
     ApiRequest *r = t->a->r;
     if (db_value(role, 0, 7)[0] == 't') {
@@ -407,14 +440,7 @@ static void change_assignment(Target *t, const DbResult *role) {
         api_reply_error(r, 404, "Member not found");
         return;
     }
-    bool assign = r->route->method == HTTP_POST;
-    const char *params[5] = {api_id_str(r, t->a->server_id), api_id_str(r, t->member_id),
-                             api_id_str(r, t->role_id), api_id_str(r, id_next(&r->api->ids)),
-                             api_id_str(r, r->auth.user_id)};
-    int e = db_query(r->api->db, &statements[assign ? S_ASSIGN : S_UNASSIGN], params,
-                     assign ? on_assigned : on_no_content, t);
-    if (e < 0)
-        api_reply_busy(r, e, "assigning a role");
+    api_access_require_above(t->a, t->member_id, write_assignment, t);
 }
 
 static void on_assign_access(ApiServerAccess *a) {
@@ -445,17 +471,21 @@ static const ApiRoute routes[] = {
     {HTTP_GET, "/api/servers/:serverId/roles", handle_list, ROUTE_AUTH, NULL,
      "A server's roles, highest first (members only)"},
     {HTTP_POST, "/api/servers/:serverId/roles", handle_create, ROUTE_AUTH, &create_schema,
-     "Create a role below yours (manage-roles; only permissions you hold)"},
+     "Create a role below yours (manage-roles; only permissions you hold; at most 250 a server)"},
     {HTTP_PATCH, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
-     "Update a role below yours (manage-roles)"},
+     "Update a role below yours (manage-roles; only permissions you hold)"},
     {HTTP_PUT, "/api/servers/:serverId/roles/:roleId", handle_update, ROUTE_AUTH, &update_schema,
-     "Update a role below yours (manage-roles)"},
+     "Update a role below yours (manage-roles; only permissions you hold)"},
     {HTTP_DELETE, "/api/servers/:serverId/roles/:roleId", handle_delete, ROUTE_AUTH, NULL,
-     "Delete a role below yours (manage-roles; not @everyone); 204"},
+     "Delete a role below yours (manage-roles; only permissions you hold; not @everyone); 204"},
     {HTTP_POST, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
-     ROUTE_AUTH, NULL, "Give a member a role below yours (manage-roles); 201"},
+     ROUTE_AUTH, NULL,
+     "Give yourself or a member below you a role below yours (manage-roles; only permissions "
+     "you hold); 201"},
     {HTTP_DELETE, "/api/servers/:serverId/roles/members/:memberId/roles/:roleId", handle_assign,
-     ROUTE_AUTH, NULL, "Take a role from a member (manage-roles); 204"},
+     ROUTE_AUTH, NULL,
+     "Take a role below yours from yourself or a member below you (manage-roles; only "
+     "permissions you hold); 204"},
 };
 
 const ApiModule api_module_roles = {

@@ -109,4 +109,28 @@ TEST(overwrite_text) {
     ASSERT_EQ(perm_parse_overwrites("role:1:0:0,role:2:0:0", ow, 1), -E2BIG);
 }
 
+TEST(overwrite_text_sized_by_its_count) {
+    ASSERT_EQ_U(perm_count_entries(NULL), 0);
+    ASSERT_EQ_U(perm_count_entries(""), 0);
+    ASSERT_EQ_U(perm_count_entries("role:1:0:0"), 1);
+    ASSERT_EQ_U(perm_count_entries("role:1:0:0,member:2:0:0"), 2);
+    /* As many as a channel may have (and more): the count sizes the array, nothing else. */
+    enum { N = 600 };
+    static char text[N * 32];
+    static PermOverwrite ow[N];
+    size_t len = 0;
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%smember:%d:%d:0", i ? "," : "",
+                                i + 1, i == N - 1 ? 1024 : 0);
+    ASSERT_EQ_U(perm_count_entries(text), N);
+    ASSERT_EQ(perm_parse_overwrites(text, ow, perm_count_entries(text)), N);
+    PermContext c = member(0);
+    c.user_id = N;
+    PermOverwrite everyone = {PERM_TARGET_ROLE, EVERYONE, 0, PERM_VIEW_CHANNEL};
+    ow[0] = everyone; /* the first entry denies view to everyone, the last allows it back */
+    ASSERT_TRUE(perm_compute(&c, ow, N) & PERM_VIEW_CHANNEL);
+    c.user_id = USER + 1000;
+    ASSERT_FALSE(perm_compute(&c, ow, N) & PERM_VIEW_CHANNEL);
+}
+
 TEST_MAIN()
