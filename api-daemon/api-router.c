@@ -185,15 +185,18 @@ static bool load_body(ApiRequest *r) {
     return true;
 }
 
+/* Optional authentication means "anonymous or signed in", never "a bad credential counts as
+ * none": a client whose token expired or was revoked must hear it (401) instead of quietly
+ * getting the anonymous view. Only a request without an Authorization header is anonymous. */
 static bool authenticate(ApiRequest *r) {
     if (!(r->route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPTIONAL)))
         return true;
-    int e = api_auth_verify_bearer(r->api, http_request_header(r->http, "Authorization"), &r->auth);
-    if (e == 0 || !(r->route->flags & ROUTE_AUTH)) {
-        if (e < 0)
-            memset(&r->auth, 0, sizeof(r->auth));
+    const char *header = http_request_header(r->http, "Authorization");
+    if (!header && !(r->route->flags & ROUTE_AUTH))
         return true;
-    }
+    int e = api_auth_verify_bearer(r->api, header, &r->auth);
+    if (e == 0)
+        return true;
     api_reply_error(r, 401, api_auth_error_message(e));
     return false;
 }

@@ -52,7 +52,8 @@ typedef void (*api_handler)(ApiRequest *r);
 
 enum {
     ROUTE_AUTH = 1u << 0,          /* 401 without a valid access token */
-    ROUTE_AUTH_OPTIONAL = 1u << 1, /* r->auth filled when a valid token is sent */
+    ROUTE_AUTH_OPTIONAL = 1u << 1, /* anonymous without an Authorization header; with one, it
+                                      must be a valid access token (else 401, as ROUTE_AUTH) */
     ROUTE_LIMIT_AUTH = 1u << 2,    /* the stricter rate limit of credential routes */
     ROUTE_NO_LIMIT = 1u << 3,      /* not rate-limited (health probes) */
     ROUTE_LOCAL = 1u << 4,         /* only for hype-signal over signal.sock (paths under
