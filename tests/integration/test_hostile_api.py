@@ -82,3 +82,61 @@ def test_optional_auth_refuses_expired_malformed_and_foreign_credentials(api):
         for headers, message in cases:
             r = api("GET", path, headers=headers)
             assert r.status_code == 401 and r.json()["error"] == message, (path, headers, r.text)
+
+
+# ---- B: editing, deleting and reacting need membership and the channel's permissions ----
+
+def test_kicked_author_cannot_edit_delete_or_react(api):
+    owner, _ = register(api)
+    author, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    add_member(api, owner, s, author)
+    ch = text_channel(api, owner, s)
+    m = send(api, author, ch, "before the kick")
+    r = api("POST", f"/api/messages/{m['id']}/reactions", headers=auth(author), json={"emoji": "x"})
+    assert r.status_code == 200, r.text
+    kick(api, owner, s, author)
+    r = api("PUT", f"/api/messages/{m['id']}", headers=auth(author), json={"content": "after the kick"})
+    assert r.status_code == 403 and r.json()["error"] == "You are not a member of this server", r.text
+    assert api("DELETE", f"/api/messages/{m['id']}", headers=auth(author)).status_code == 403
+    r = api("POST", f"/api/messages/{m['id']}/reactions", headers=auth(author), json={"emoji": "y"})
+    assert r.status_code == 403
+    assert api("DELETE", f"/api/messages/{m['id']}/reactions/x", headers=auth(author)).status_code == 403
+    got = api("GET", f"/api/messages/{m['id']}", headers=auth(owner)).json()["data"]
+    assert got["content"] == "before the kick" and got["edited"] is False
+    assert [x["emoji"] for x in got["reactions"]] == ["x"]
+
+
+def test_author_who_lost_the_channel_cannot_touch_messages(api):
+    owner, _ = register(api)
+    author, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    add_member(api, owner, s, author)
+    ch = text_channel(api, owner, s)
+    perms = f"/api/servers/{s['id']}/channels/{ch['id']}/permissions/{author['user']['id']}"
+    kept, gone = send(api, author, ch, "kept"), send(api, author, ch, "gone")
+    api("POST", f"/api/messages/{kept['id']}/reactions", headers=auth(author), json={"emoji": "x"})
+
+    def overwrite(deny):
+        r = api("PUT", perms, headers=auth(owner), json={"type": "member", "allow": 0, "deny": deny})
+        assert r.status_code == 200, r.text
+
+    # Without send: no edits, but the author may still delete and un-react.
+    overwrite(SEND)
+    r = api("PUT", f"/api/messages/{kept['id']}", headers=auth(author), json={"content": "edited"})
+    assert r.status_code == 403 and r.json()["error"] == "Missing permissions"
+    assert api("DELETE", f"/api/messages/{gone['id']}", headers=auth(author)).status_code == 200
+    # Without add-reactions: no new reaction; removing one's own is still allowed.
+    overwrite(ADD_REACTIONS)
+    r = api("POST", f"/api/messages/{kept['id']}/reactions", headers=auth(author), json={"emoji": "y"})
+    assert r.status_code == 403
+    assert api("DELETE", f"/api/messages/{kept['id']}/reactions/x", headers=auth(author)).status_code == 200
+    # Without view: nothing at all.
+    overwrite(VIEW)
+    r = api("PUT", f"/api/messages/{kept['id']}", headers=auth(author), json={"content": "edited"})
+    assert r.status_code == 403
+    assert api("DELETE", f"/api/messages/{kept['id']}", headers=auth(author)).status_code == 403
+    r = api("POST", f"/api/messages/{kept['id']}/reactions", headers=auth(author), json={"emoji": "z"})
+    assert r.status_code == 403
+    got = api("GET", f"/api/messages/{kept['id']}", headers=auth(owner)).json()["data"]
+    assert got["content"] == "kept" and got["reactions"] == []
