@@ -194,3 +194,9 @@ bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need) {
                     a->r->auth.user_id ? "Missing permissions" : "Not authenticated");
     return false;
 }
+
+bool api_access_require_member_or_default(ApiServerAccess *a) {
+    /* The default server is the public square every account joins: what its @everyone may view
+     * is shown to anyone, signed in or not, member or not (after leaving it, say). */
+    return a->is_default || api_access_require_member(a);
+}

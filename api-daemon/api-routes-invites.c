@@ -275,12 +275,12 @@ static void on_deleted(const DbResult *res, void *userdata) {
         api_reply_empty(a->r, 204);
 }
 
-/* The invite's creator may revoke it; so may whoever manages the server. */
+/* The invite's creator may revoke it, while still a member; so may whoever manages the server. */
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     uint64_t *creator = a->userdata;
-    if (*creator != r->auth.user_id &&
-        !api_access_require(a, a->is_member ? a->permissions : 0, PERM_MANAGE_SERVER))
+    if (!api_access_require_member(a) ||
+        (*creator != r->auth.user_id && !api_access_require(a, a->permissions, PERM_MANAGE_SERVER)))
         return;
     const char *params[1] = {api_param(r, 0)};
     api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting an invite");

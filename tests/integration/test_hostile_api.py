@@ -140,3 +140,98 @@ def test_author_who_lost_the_channel_cannot_touch_messages(api):
     assert r.status_code == 403
     got = api("GET", f"/api/messages/{kept['id']}", headers=auth(owner)).json()["data"]
     assert got["content"] == "kept" and got["reactions"] == []
+
+
+# ---- C: a server's channels are its members' business ----
+
+def test_channels_of_a_server_are_for_members(api, pg):
+    owner, _ = register(api)
+    member, _ = register(api)
+    outsider, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    add_member(api, owner, s, member)
+    ch = text_channel(api, owner, s)
+    reads = [f"/api/servers/{s['id']}/channels", f"/api/servers/{s['id']}/channels/{ch['id']}",
+             f"/api/channels?serverId={s['id']}", f"/api/channels/{ch['id']}"]
+    for path in reads:
+        assert api("GET", path, headers=auth(member)).status_code == 200, path
+        r = api("GET", path, headers=auth(outsider))
+        assert r.status_code == 403 and r.json()["error"] == "You are not a member of this server", (path, r.text)
+        r = api("GET", path)
+        assert r.status_code == 401 and r.json()["error"] == "Not authenticated", (path, r.text)
+    # The default server is the exception: anyone, anonymous or a signed-in non-member (one who
+    # left it), sees the channels @everyone may view there, and only those.
+    d = default_server(api)
+    chans = api("GET", f"/api/servers/{d['id']}/channels").json()["data"]
+    hidden = chans[-1]
+    everyone = pg.psql("hype", f"SELECT id FROM roles WHERE server_id = {d['id']} AND is_everyone")
+    leaver, _ = register(api)
+    kick(api, leaver, d, leaver)  # leaves the default server: a signed-in non-member
+    pg.psql("hype", f"INSERT INTO channel_overwrites VALUES ({hidden['id']}, 'role', {everyone}, 0, {VIEW})")
+    try:
+        for who, status in ((None, 401), (leaver, 403)):
+            headers = auth(who) if who else {}
+            names = [c["name"] for c in api("GET", f"/api/servers/{d['id']}/channels", headers=headers).json()["data"]]
+            assert names == [c["name"] for c in chans[:-1]]
+            flat = [c["name"] for c in api("GET", "/api/channels", headers=headers).json()["data"]]
+            assert flat == names
+            assert api("GET", f"/api/channels/{chans[0]['id']}", headers=headers).status_code == 200
+            assert api("GET", f"/api/channels/{hidden['id']}", headers=headers).status_code == status
+            assert api("GET", f"/api/servers/{d['id']}/channels/{hidden['id']}",
+                       headers=headers).status_code == status
+    finally:
+        pg.psql("hype", f"DELETE FROM channel_overwrites WHERE channel_id = {hidden['id']}")
+
+
+def test_non_members_cannot_change_a_server_whatever_everyone_holds(api, pg):
+    owner, _ = register(api)
+    outsider, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    ch = text_channel(api, owner, s)
+    base = f"/api/servers/{s['id']}/channels"
+    set_everyone(pg, s, VIEW | SEND | MANAGE_CHANNELS | MANAGE_SERVER)
+    writes = [
+        ("POST", base, {"name": "squat"}),
+        ("PUT", f"{base}/{ch['id']}", {"name": "renamed"}),
+        ("PATCH", f"{base}/{ch['id']}", {"topic": "mine"}),
+        ("POST", "/api/channels", {"name": "squat", "serverId": s["id"]}),
+        ("PUT", f"/api/channels/{ch['id']}", {"name": "renamed"}),
+        ("PUT", f"/api/servers/{s['id']}", {"name": "taken over"}),
+        ("PATCH", f"/api/servers/{s['id']}", {"description": "taken over"}),
+        ("DELETE", f"{base}/{ch['id']}", None),
+        ("DELETE", f"/api/channels/{ch['id']}", None),
+    ]
+    for method, path, body in writes:
+        r = api(method, path, headers=auth(outsider), json=body)
+        assert r.status_code == 403 and r.json()["error"] == "You are not a member of this server", (method, path, r.text)
+    # With administrator for @everyone, an outsider still may not delete the server or its parts.
+    set_everyone(pg, s, ADMINISTRATOR)
+    assert api("DELETE", f"/api/servers/{s['id']}", headers=auth(outsider)).status_code == 403
+    assert api("DELETE", f"{base}/{ch['id']}", headers=auth(outsider)).status_code == 403
+    r = api("PUT", f"{base}/{ch['id']}/permissions/{outsider['user']['id']}", headers=auth(outsider),
+            json={"type": "member", "allow": VIEW})
+    assert r.status_code == 403
+    assert api("POST", f"/api/invite/{s['id']}/invite", headers=auth(outsider), json={}).status_code == 403
+    m = send(api, owner, ch, "the owner's")
+    assert api("DELETE", f"/api/messages/{m['id']}", headers=auth(outsider)).status_code == 403
+    voice = [c for c in api("GET", base, headers=auth(owner)).json()["data"] if c["type"] == "VOICE"][0]
+    r = api("PUT", "/api/voice/state", headers=auth(outsider), json={"channelId": voice["id"]})
+    assert r.status_code == 403
+    # Nothing changed.
+    got = api("GET", f"/api/servers/{s['id']}", headers=auth(owner)).json()["data"]
+    assert got["name"] == s["name"] and got["description"] == s["description"]
+    assert [c["name"] for c in api("GET", base, headers=auth(owner)).json()["data"]] == ["general", "General"]
+    # Anonymous callers are told to sign in.
+    assert api("PUT", f"/api/servers/{s['id']}", json={"name": "x"}).status_code == 401
+
+
+def test_kicked_creator_cannot_revoke_an_invite(api):
+    owner, _ = register(api)
+    creator, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    add_member(api, owner, s, creator)
+    inv = make_invite(api, creator, s)
+    kick(api, owner, s, creator)
+    r = api("DELETE", f"/api/invite/{inv['id']}", headers=auth(creator))
+    assert r.status_code == 403 and r.json()["error"] == "You are not a member of this server"
+    assert api("GET", f"/api/invite/invite/{inv['token']}").status_code == 200
