@@ -235,3 +235,30 @@ def test_kicked_creator_cannot_revoke_an_invite(api):
     r = api("DELETE", f"/api/invite/{inv['id']}", headers=auth(creator))
     assert r.status_code == 403 and r.json()["error"] == "You are not a member of this server"
     assert api("GET", f"/api/invite/invite/{inv['token']}").status_code == 200
+
+
+# ---- D: JWT crit, invite bounds, query values ----
+
+def jwt_with_header(header, claims, secret):
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    sig = b64(hmac.new(secret.encode(), signing.encode(), hashlib.sha256).digest())
+    return f"{signing}.{sig}"
+
+
+def test_jwt_with_critical_extensions_is_refused(api):
+    me, _ = register(api)
+    claims = decode_claims(me["accessToken"])
+    plain = jwt_with_header({"alg": "HS256", "typ": "JWT"}, claims, ACCESS_SECRET)
+    assert api("GET", "/auth/me", headers=bearer(plain)).status_code == 200, "the crafting itself is sound"
+    for crit in (["exp"], [], "exp"):
+        token = jwt_with_header({"alg": "HS256", "typ": "JWT", "crit": crit}, claims, ACCESS_SECRET)
+        r = api("GET", "/auth/me", headers=bearer(token))
+        assert r.status_code == 401 and r.json()["error"] == "Invalid token", (crit, r.text)
+        assert api("GET", "/api/servers", headers=bearer(token)).status_code == 401
