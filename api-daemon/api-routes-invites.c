@@ -137,6 +137,16 @@ static void on_create_access(ApiServerAccess *a) {
 }
 
 static void handle_create(ApiRequest *r) {
+    /* The schema checked the form; an invite that is born expired is a mistake to report. */
+    const char *expires = validate_get_string(r->body, "expiresAt");
+    int64_t expires_ms;
+    if (expires && validate_parse_datetime(expires, &expires_ms) == 0 &&
+        expires_ms <= api_now_ms()) {
+        json_object *details = NULL;
+        validate_add_custom(&details, "expiresAt", "Must be in the future");
+        api_reply_details(r, 400, "Validation failed", details);
+        return;
+    }
     api_access_load(r, api_param(r, 0), on_create_access, NULL);
 }
 

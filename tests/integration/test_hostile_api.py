@@ -262,3 +262,22 @@ def test_jwt_with_critical_extensions_is_refused(api):
         r = api("GET", "/auth/me", headers=bearer(token))
         assert r.status_code == 401 and r.json()["error"] == "Invalid token", (crit, r.text)
         assert api("GET", "/api/servers", headers=bearer(token)).status_code == 401
+
+
+def test_invite_expiry_must_be_a_future_date(api):
+    owner, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    url = f"/api/invite/{s['id']}/invite"
+    r = api("POST", url, headers=auth(owner), json={"expiresAt": "2020-01-01T00:00:00Z"})
+    assert r.status_code == 400, r.text
+    assert [d["path"] for d in r.json()["details"]] == [["expiresAt"]]
+    assert r.json()["details"][0]["message"] == "Must be in the future"
+    # A date that does not exist is a validation error, not a database failure.
+    for bad in ("2999-02-31T00:00:00Z", "2999-04-31T00:00:00Z", "2999-02-29T00:00:00Z"):
+        r = api("POST", url, headers=auth(owner), json={"expiresAt": bad})
+        assert r.status_code == 400 and r.json()["details"][0]["path"] == ["expiresAt"], (bad, r.text)
+    r = api("POST", url, headers=auth(owner), json={"expiresAt": "2996-02-29T23:30:00.5-01:00", "maxUses": 100000})
+    assert r.status_code == 201, r.text
+    assert r.json()["data"]["invite"]["expiresAt"] == "2996-03-01T00:30:00.500Z"
+    r = api("POST", url, headers=auth(owner), json={"maxUses": 100001})
+    assert r.status_code == 400 and r.json()["details"][0]["path"] == ["maxUses"]
