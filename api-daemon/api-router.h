@@ -115,7 +115,8 @@ static inline const char *api_param(const ApiRequest *r, unsigned i) {
  */
 int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
                   long long *ret, json_object **details);
-/* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
+/* The decoded query parameter, an arena string, or NULL when absent. The router has already
+ * answered 400 or 414 for a request with a badly encoded value or one over 1,024 characters. */
 const char *api_query(ApiRequest *r, const char *name);
 /* Adds the X-RateLimit-* headers of r's decision (api_reply_text does, for every reply). */
 void api_router_rate_headers(ApiRequest *r);

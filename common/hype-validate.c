@@ -86,6 +86,10 @@ static void add_bound(json_object **details, const char *path, bool too_small, l
     issues_add(details, issue);
 }
 
+void validate_add_too_long(json_object **details, const char *path, long long max) {
+    add_bound(details, path, false, max, true);
+}
+
 static void add_invalid_string(json_object **details, const char *path, const char *validation,
                                const char *message) {
     json_object *issue = issue_new("invalid_string", path, message);

@@ -70,6 +70,10 @@ int validate_json(const ValidateSchema *schema, json_object *value, json_object 
 /* Appends a {"code":"custom","path":[path],"message":message} issue (creating the array). */
 void validate_add_custom(json_object **details, const char *path, const char *message);
 
+/* Appends zod's too_big issue for a string longer than max characters ("String must contain at
+ * most max character(s)"), as a schema field's would be. */
+void validate_add_too_long(json_object **details, const char *path, long long max);
+
 /* The format checks on their own, for query and path parameters. */
 bool validate_is_email(const char *s);
 bool validate_is_url(const char *s);

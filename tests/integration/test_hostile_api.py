@@ -281,3 +281,55 @@ def test_invite_expiry_must_be_a_future_date(api):
     assert r.json()["data"]["invite"]["expiresAt"] == "2996-03-01T00:30:00.500Z"
     r = api("POST", url, headers=auth(owner), json={"maxUses": 100001})
     assert r.status_code == 400 and r.json()["details"][0]["path"] == ["maxUses"]
+
+
+@pytest.fixture(scope="module")
+def admin(api):
+    data, _ = register(api)
+    r = run_api_cli("--create-admin", data["user"]["username"], env=api.env)
+    assert r.returncode == 0, r.stderr
+    return data
+
+
+def test_overlong_query_value_is_414_not_absent(api, admin):
+    r = api("GET", "/api/admin/users", headers=auth(admin), params={"search": "x" * 2000})
+    assert r.status_code == 414, r.text
+    body = r.json()
+    assert body["success"] is False and body["details"][0]["path"] == ["search"]
+    assert body["details"][0]["maximum"] == 1024
+    assert api("GET", "/api/admin/users", headers=auth(admin), params={"search": "x" * 1024}).status_code == 200
+    owner, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    ch = text_channel(api, owner, s)
+    r = api("GET", "/api/messages", headers=auth(owner), params={"channelId": ch["id"], "before": "1" * 1500})
+    assert r.status_code == 414 and r.json()["details"][0]["path"] == ["before"], r.text
+    r = api("GET", "/api/messages", headers=auth(owner), params={"channelId": "1" * 1500})
+    assert r.status_code == 414, r.text
+
+
+def raw_get(api, target, headers=None):
+    """GET through a raw socket, so that no client library re-encodes the target."""
+    lines = [f"GET {target} HTTP/1.1", "Host: x", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    status, _, body = parse_raw_response(raw_http(api.port, ("\r\n".join(lines) + "\r\n\r\n").encode()))
+    return status, json_body(body)
+
+
+def test_badly_encoded_query_value_is_400_not_absent(api, admin):
+    owner, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    ch = text_channel(api, owner, s)
+    cases = [
+        (auth(admin), "/api/admin/users?search=%00", "search"),  # NUL
+        (auth(admin), "/api/admin/users?search=%ff", "search"),  # not UTF-8: PostgreSQL would refuse it
+        (auth(admin), "/api/admin/users?role=admin&search=%zz", "search"),
+        (auth(owner), f"/api/messages?channelId={ch['id']}&before=%4", "before"),
+        (auth(owner), f"/api/messages?channelId={ch['id']}&%e2%28=1", "%e2%28"),
+        ({}, "/api/servers?limit=%", "limit"),
+    ]
+    for headers, target, name in cases:
+        status, body = raw_get(api, target, headers)
+        assert status == 400, (target, body)
+        assert body["error"] == "Malformed query parameter" and body["details"][0]["path"] == [name], (target, body)
+    status, body = raw_get(api, f"/api/messages?channelId={ch['id']}&before=%31", auth(owner))
+    assert status == 200, body
