@@ -333,3 +333,28 @@ def test_badly_encoded_query_value_is_400_not_absent(api, admin):
         assert body["error"] == "Malformed query parameter" and body["details"][0]["path"] == [name], (target, body)
     status, body = raw_get(api, f"/api/messages?channelId={ch['id']}&before=%31", auth(owner))
     assert status == 200, body
+
+
+# ---- E: hype-api says what a second stop signal did ----
+
+def test_second_sigterm_is_logged_as_such(pg):
+    daemon = ApiDaemon(pg.dsn)
+    try:
+        daemon.wait_ready()
+        import socket
+        # A request still arriving keeps the drain waiting.
+        sock = socket.create_connection(("127.0.0.1", daemon.port))
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        assert daemon("GET", "/health").status_code == 200
+        daemon.proc.send_signal(signal.SIGTERM)
+        assert daemon.notify.wait_for("STOPPING=1", 10) is not None
+        daemon.proc.send_signal(signal.SIGTERM)
+        rc = daemon.proc.wait(10)
+        sock.close()
+    finally:
+        daemon.stop()
+    log = daemon.read_log()
+    assert rc == 0, log
+    assert "received SIGTERM again: exiting now with 1 connection still open" in log, log
+    assert "15 s" not in log and "exiting anyway" not in log, log
+    assert "runtime error" not in log and "AddressSanitizer" not in log, log
