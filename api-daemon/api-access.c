@@ -262,3 +262,9 @@ void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(v
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, user_id)};
     api_db_query(r, &statements[S_RANK], params, on_rank, k, "loading a member's rank");
 }
+
+bool api_access_require_member_or_default(ApiServerAccess *a) {
+    /* The default server is the public square every account joins: what its @everyone may view
+     * is shown to anyone, signed in or not, member or not (after leaving it, say). */
+    return a->is_default || api_access_require_member(a);
+}

@@ -54,6 +54,11 @@ void api_access_load_message(ApiRequest *r, const char *message_id, api_access_c
  * unless the caller is a member; returns whether it is. */
 bool api_access_require_member(ApiServerAccess *a);
 
+/* For reading a server's channels: members (and the owner) pass, and so does anyone for the
+ * default server, whose non-members see what @everyone may view; otherwise as
+ * api_access_require_member. */
+bool api_access_require_member_or_default(ApiServerAccess *a);
+
 /* The role hierarchy: the caller manages only roles strictly below this (INT_MAX for the
  * owner). */
 int api_access_top_position(const ApiServerAccess *a);

@@ -13,6 +13,7 @@
 #include "hype-id.h"
 #include "hype-json.h"
 #include "hype-log.h"
+#include "hype-utf8.h"
 
 #define PATH_MAX_SEGMENTS 16
 
@@ -185,15 +186,66 @@ static bool load_body(ApiRequest *r) {
     return true;
 }
 
+/* Query values: longer ones are refused (414) rather than read; so are undecodable ones (400). */
+#define QUERY_VALUE_MAX 1024
+#define QUERY_NAME_ECHO_MAX 64
+
+/* Decodes n bytes of a query string into buf; the text's length in characters, or -EINVAL when
+ * it is badly percent-encoded, holds a NUL or is not UTF-8 (PostgreSQL would refuse it). */
+static ssize_t query_text(char *buf, const char *s, size_t n) {
+    ssize_t len = http_percent_decode(buf, s, n, true);
+    if (len < 0 || !utf8_is_valid(buf, (size_t)len))
+        return -EINVAL;
+    return (ssize_t)utf8_length(buf, (size_t)len);
+}
+
+/* Checks every query parameter, read by the route or not, before any handler runs: handlers
+ * (api_query) can then never take an overlong or badly encoded value for an absent one. */
+static bool check_query(ApiRequest *r) {
+    const char *q = http_request_query(r->http);
+    char *buf = q ? arena_alloc(r->arena, strlen(q) + 1) : NULL;
+    if (q && !buf) {
+        api_reply_error(r, 500, "Internal server error");
+        return false;
+    }
+    for (const char *p = q; p && *p;) {
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        size_t klen = eq ? (size_t)(eq - p) : len;
+        ssize_t k = query_text(buf, p, klen);
+        ssize_t v = eq ? query_text(buf, eq + 1, len - klen - 1) : 0;
+        if (k < 0 || v < 0 || v > QUERY_VALUE_MAX) {
+            json_object *details = NULL;
+            const char *name =
+                arena_strndup(r->arena, p, klen < QUERY_NAME_ECHO_MAX ? klen : QUERY_NAME_ECHO_MAX);
+            if (k < 0 || v < 0) {
+                validate_add_custom(&details, name, "Expected percent-encoded UTF-8 text");
+                api_reply_details(r, 400, "Malformed query parameter", details);
+            } else {
+                validate_add_too_long(&details, name, QUERY_VALUE_MAX);
+                api_reply_details(r, 414, "Query parameter too long", details);
+            }
+            return false;
+        }
+        p += len;
+        if (*p == '&')
+            p++;
+    }
+    return true;
+}
+
+/* Optional authentication means "anonymous or signed in", never "a bad credential counts as
+ * none": a client whose token expired or was revoked must hear it (401) instead of quietly
+ * getting the anonymous view. Only a request without an Authorization header is anonymous. */
 static bool authenticate(ApiRequest *r) {
     if (!(r->route->flags & (ROUTE_AUTH | ROUTE_AUTH_OPTIONAL)))
         return true;
-    int e = api_auth_verify_bearer(r->api, http_request_header(r->http, "Authorization"), &r->auth);
-    if (e == 0 || !(r->route->flags & ROUTE_AUTH)) {
-        if (e < 0)
-            memset(&r->auth, 0, sizeof(r->auth));
+    const char *header = http_request_header(r->http, "Authorization");
+    if (!header && !(r->route->flags & ROUTE_AUTH))
         return true;
-    }
+    int e = api_auth_verify_bearer(r->api, header, &r->auth);
+    if (e == 0)
+        return true;
     api_reply_error(r, 401, api_auth_error_message(e));
     return false;
 }
@@ -346,7 +398,7 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
         return;
     }
     memcpy(r->params, m.params, sizeof(r->params));
-    if (!authenticate(r))
+    if (!check_query(r) || !authenticate(r))
         return;
     if (r->auth.user_id && !rate_check(r, arena_printf(arena, "user:%" PRIu64, r->auth.user_id)))
         return;
@@ -354,8 +406,6 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
         return;
     m.route->handler(r);
 }
-
-#define QUERY_VALUE_MAX 1024
 
 /* Whether addr (n bytes) is one of the comma-separated TRUST_PROXY addresses. */
 static bool trusted_proxy(const char *list, const char *addr, size_t n) {
@@ -397,9 +447,11 @@ const char *api_client_address(ApiRequest *r) {
 }
 
 const char *api_query(ApiRequest *r, const char *name) {
+    /* check_query has vouched for every value: the only failure left is "absent". */
     const char *q = http_request_query(r->http);
-    char *buf = arena_alloc(r->arena, QUERY_VALUE_MAX);
-    if (!q || !buf || http_query_get(q, name, buf, QUERY_VALUE_MAX) < 0)
+    size_t size = q ? strlen(q) + 1 : 0;
+    char *buf = q ? arena_alloc(r->arena, size) : NULL;
+    if (!buf || http_query_get(q, name, buf, size) < 0)
         return NULL;
     return buf;
 }

@@ -52,7 +52,8 @@ typedef void (*api_handler)(ApiRequest *r);
 
 enum {
     ROUTE_AUTH = 1u << 0,          /* 401 without a valid access token */
-    ROUTE_AUTH_OPTIONAL = 1u << 1, /* r->auth filled when a valid token is sent */
+    ROUTE_AUTH_OPTIONAL = 1u << 1, /* anonymous without an Authorization header; with one, it
+                                      must be a valid access token (else 401, as ROUTE_AUTH) */
     ROUTE_LIMIT_AUTH = 1u << 2,    /* the stricter rate limit of credential routes */
     ROUTE_NO_LIMIT = 1u << 3,      /* not rate-limited (health probes) */
     ROUTE_LOCAL = 1u << 4,         /* only for hype-signal over signal.sock (paths under
@@ -114,7 +115,8 @@ static inline const char *api_param(const ApiRequest *r, unsigned i) {
  */
 int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
                   long long *ret, json_object **details);
-/* The decoded query parameter, an arena string, or NULL when absent or badly encoded. */
+/* The decoded query parameter, an arena string, or NULL when absent. The router has already
+ * answered 400 or 414 for a request with a badly encoded value or one over 1,024 characters. */
 const char *api_query(ApiRequest *r, const char *name);
 /* Adds the X-RateLimit-* headers of r's decision (api_reply_text does, for every reply). */
 void api_router_rate_headers(ApiRequest *r);

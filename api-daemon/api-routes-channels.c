@@ -112,6 +112,13 @@ static bool can_view(const ApiServerAccess *a, const DbResult *res, int i) {
     return api_access_channel(a, db_value(res, i, COL_OVERWRITES)) & PERM_VIEW_CHANNEL;
 }
 
+/* Changing a server's channels: its members with manage-channels. Non-members are refused
+ * whatever @everyone holds (their a->permissions are @everyone's). */
+static bool may_manage(ApiServerAccess *a) {
+    return api_access_require_member(a) &&
+           api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS);
+}
+
 /* ---- list and get ---- */
 
 static void on_list(const DbResult *res, void *userdata) {
@@ -126,6 +133,8 @@ static void on_list(const DbResult *res, void *userdata) {
 }
 
 static void on_list_access(ApiServerAccess *a) {
+    if (!api_access_require_member_or_default(a))
+        return;
     const char *params[1] = {api_id_str(a->r, a->server_id)};
     api_db_query(a->r, &statements[S_LIST], params, on_list, a, "listing channels");
 }
@@ -166,6 +175,8 @@ static uint64_t channel_param(ApiServerAccess *a) {
 }
 
 static void on_get_access(ApiServerAccess *a) {
+    if (!api_access_require_member_or_default(a))
+        return;
     uint64_t id = channel_param(a);
     if (!id)
         return;
@@ -195,7 +206,7 @@ static const char *int_param(ApiRequest *r, const char *name) {
 
 static void on_create_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+    if (!may_manage(a))
         return;
     const char *type = channel_type(r);
     bool voice = strcmp(type, "VOICE") == 0;
@@ -218,7 +229,7 @@ static void handle_create(ApiRequest *r) {
 
 static void on_update_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+    if (!may_manage(a))
         return;
     uint64_t id = channel_param(a);
     if (!id)
@@ -257,7 +268,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
 
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!api_access_require(a, a->permissions, PERM_MANAGE_CHANNELS))
+    if (!may_manage(a))
         return;
     uint64_t id = channel_param(a);
     if (!id)

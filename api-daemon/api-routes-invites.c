@@ -137,6 +137,16 @@ static void on_create_access(ApiServerAccess *a) {
 }
 
 static void handle_create(ApiRequest *r) {
+    /* The schema checked the form; an invite that is born expired is a mistake to report. */
+    const char *expires = validate_get_string(r->body, "expiresAt");
+    int64_t expires_ms;
+    if (expires && validate_parse_datetime(expires, &expires_ms) == 0 &&
+        expires_ms <= api_now_ms()) {
+        json_object *details = NULL;
+        validate_add_custom(&details, "expiresAt", "Must be in the future");
+        api_reply_details(r, 400, "Validation failed", details);
+        return;
+    }
     api_access_load(r, api_param(r, 0), on_create_access, NULL);
 }
 
@@ -275,12 +285,12 @@ static void on_deleted(const DbResult *res, void *userdata) {
         api_reply_empty(a->r, 204);
 }
 
-/* The invite's creator may revoke it; so may whoever manages the server. */
+/* The invite's creator may revoke it, while still a member; so may whoever manages the server. */
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     uint64_t *creator = a->userdata;
-    if (*creator != r->auth.user_id &&
-        !api_access_require(a, a->is_member ? a->permissions : 0, PERM_MANAGE_SERVER))
+    if (!api_access_require_member(a) ||
+        (*creator != r->auth.user_id && !api_access_require(a, a->permissions, PERM_MANAGE_SERVER)))
         return;
     const char *params[1] = {api_param(r, 0)};
     api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting an invite");

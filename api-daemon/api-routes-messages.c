@@ -155,17 +155,41 @@ static json_object *message_json(const DbResult *res, int i, int col) {
     return m;
 }
 
-static bool is_text_channel(const ApiServerAccess *a) {
-    return strcmp(a->channel_type, "VOICE") != 0;
+/* What a caller does to a channel's messages; the rule for each is in needs[] below. */
+typedef enum Action {
+    ACT_READ,
+    ACT_SEND,
+    ACT_EDIT, /* one's own message */
+    ACT_DELETE_OWN,
+    ACT_DELETE_ANY, /* someone else's */
+    ACT_REACT,
+    ACT_UNREACT, /* one's own reaction */
+    ACT__COUNT,
+} Action;
+
+/* Every action needs current membership and these permissions in the channel (after its
+ * overwrites), checked now rather than when the message was written: a kicked author, or one
+ * who lost the channel, no longer edits, deletes or reacts there. */
+static const uint64_t needs[] = {
+    [ACT_READ] = PERM_VIEW_CHANNEL | PERM_READ_MESSAGE_HISTORY,
+    [ACT_SEND] = PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES,
+    [ACT_EDIT] = PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES,
+    [ACT_DELETE_OWN] = PERM_VIEW_CHANNEL,
+    [ACT_DELETE_ANY] = PERM_VIEW_CHANNEL | PERM_MANAGE_MESSAGES,
+    [ACT_REACT] = PERM_VIEW_CHANNEL | PERM_READ_MESSAGE_HISTORY | PERM_ADD_REACTIONS,
+    [ACT_UNREACT] = PERM_VIEW_CHANNEL,
+};
+_Static_assert(sizeof(needs) / sizeof(needs[0]) == ACT__COUNT, "one rule per action");
+
+static bool holds(const ApiServerAccess *a, Action act) {
+    return (a->channel_permissions & needs[act]) == needs[act];
 }
 
-/* Member with view (and, for reading, history) permission in a text channel; answers else. */
-static bool may_read(ApiServerAccess *a) {
-    if (!api_access_require_member(a) ||
-        !api_access_require(a, a->channel_permissions,
-                            PERM_VIEW_CHANNEL | PERM_READ_MESSAGE_HISTORY))
+/* Whether the caller may do act in the (text) channel loaded into a; answers 401/403/400 else. */
+static bool may(ApiServerAccess *a, Action act) {
+    if (!api_access_require_member(a) || !api_access_require(a, a->channel_permissions, needs[act]))
         return false;
-    if (!is_text_channel(a)) {
+    if (strcmp(a->channel_type, "VOICE") == 0) {
         api_reply_error(a->r, 400, "Channel is not a text channel");
         return false;
     }
@@ -258,7 +282,7 @@ static void on_list(const DbResult *res, void *userdata) {
 
 static void on_list_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!may_read(a))
+    if (!may(a, ACT_READ))
         return;
     List *l = a->userdata;
     const char *params[3] = {api_id_str(r, a->channel_id), arena_printf(r->arena, "%lld", l->limit),
@@ -288,7 +312,7 @@ static void handle_list(ApiRequest *r) {
 /* ---- get, create, edit, delete ---- */
 
 static void on_get_access(ApiServerAccess *a) {
-    if (!may_read(a))
+    if (!may(a, ACT_READ))
         return;
     const char *params[1] = {api_id_str(a->r, a->message_id)};
     query_one(a->r, S_GET, params, "reading a message");
@@ -321,13 +345,8 @@ static const char *attachments_param(ApiRequest *r) {
 
 static void on_create_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!api_access_require_member(a) ||
-        !api_access_require(a, a->channel_permissions, PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES))
+    if (!may(a, ACT_SEND))
         return;
-    if (!is_text_channel(a)) {
-        api_reply_error(r, 400, "Channel is not a text channel");
-        return;
-    }
     const char *params[5] = {api_id_str(r, id_next(&r->api->ids)), api_id_str(r, a->channel_id),
                              api_id_str(r, r->auth.user_id),
                              validate_get_string(r->body, "content"), attachments_param(r)};
@@ -340,6 +359,8 @@ static void handle_create(ApiRequest *r) {
 
 static void on_update_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
+    if (!may(a, ACT_EDIT))
+        return;
     if (a->message_author_id != r->auth.user_id) {
         api_reply_error(r, 403, "Forbidden: You can only edit your own messages");
         return;
@@ -368,8 +389,10 @@ static void on_deleted(const DbResult *res, void *userdata) {
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     bool own = a->message_author_id == r->auth.user_id;
+    if (!may(a, ACT_DELETE_OWN))
+        return;
     /* Moderators (manage-messages in the channel) may delete anyone's message. */
-    if (!own && !(a->is_member && (a->channel_permissions & PERM_MANAGE_MESSAGES))) {
+    if (!own && !holds(a, ACT_DELETE_ANY)) {
         api_reply_error(r, 403, "Forbidden: You can only delete your own messages");
         return;
     }
@@ -404,7 +427,7 @@ static void on_search(const DbResult *res, void *userdata) {
 
 static void on_search_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!may_read(a))
+    if (!may(a, ACT_READ))
         return;
     List *l = a->userdata;
     const char *params[4] = {api_id_str(r, a->channel_id), api_query(r, "query"),
@@ -448,8 +471,7 @@ static void on_reacted(const DbResult *res, void *userdata) {
 static void on_react_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     bool adding = r->route->method == HTTP_POST;
-    uint64_t need = PERM_VIEW_CHANNEL | (adding ? PERM_ADD_REACTIONS : 0);
-    if (!api_access_require_member(a) || !api_access_require(a, a->channel_permissions, need))
+    if (!may(a, adding ? ACT_REACT : ACT_UNREACT))
         return;
     int e;
     if (adding) {

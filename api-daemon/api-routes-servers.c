@@ -200,7 +200,7 @@ static void handle_create(ApiRequest *r) {
 
 static void on_update_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!api_access_require(a, a->permissions, PERM_MANAGE_SERVER))
+    if (!api_access_require_member(a) || !api_access_require(a, a->permissions, PERM_MANAGE_SERVER))
         return;
     static const char *const fields[] = {"name", "description", "iconUrl", "bannerUrl"};
     const char *params[9] = {api_id_str(r, a->server_id)};
@@ -228,6 +228,8 @@ static void on_deleted(const DbResult *res, void *userdata) {
 
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
+    if (!api_access_require_member(a))
+        return;
     if (a->is_default) {
         api_reply_error(r, 403, "The default server cannot be deleted");
         return;

@@ -143,11 +143,27 @@ static void on_force_exit(evutil_socket_t fd, short what, void *userdata) {
     event_base_loopbreak(api->base);
 }
 
+static const char *signal_name(int sig) {
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : strsignal(sig);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *userdata) {
     Api *api = userdata;
-    if (api->force_exit) /* second signal while draining: stop now */
-        return on_force_exit(sig, what, api);
-    log_info("received %s, finishing in-flight requests", strsignal((int)sig));
+    if (api->force_exit) {
+        /* A second signal while draining (make run's Ctrl-C, then its SIGTERM): stop now, and
+         * say so; this is not the grace timeout. Every connection still open after the drain
+         * began is one with a request running, arriving or being answered. */
+        size_t n = http_server_connections(api->http);
+        log_full_errno(n ? LOG_WARNING : LOG_INFO, 0,
+                       "received %s %s%s: exiting now with %zu connection%s still open",
+                       signal_name((int)sig), sig == api->stop_signal ? "again" : "after ",
+                       sig == api->stop_signal ? "" : signal_name(api->stop_signal), n,
+                       n == 1 ? "" : "s");
+        event_base_loopbreak(api->base);
+        return;
+    }
+    api->stop_signal = (int)sig;
+    log_info("received %s, finishing in-flight requests", signal_name((int)sig));
     notify_stopping("stopping: draining %zu connections", http_server_connections(api->http));
     struct timeval grace = {SHUTDOWN_GRACE_SECONDS, 0};
     api->force_exit = evtimer_new(api->base, on_force_exit, api);

@@ -30,6 +30,7 @@ typedef struct Api {
     bool serving;
     int exit_code;
     struct event *sig_term, *sig_int, *force_exit;
+    int stop_signal; /* the first SIGTERM or SIGINT; force_exit is armed from then on */
 } Api;
 
 /* Builds every part; nothing listens or connects yet. */

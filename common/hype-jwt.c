@@ -81,6 +81,10 @@ static int check_header(const char *s, size_t n) {
              (!json_object_is_type(typ, json_type_string) ||
               strcmp(json_object_get_string(typ), "JWT") != 0))
         r = JWT_BAD_ALG;
+    /* RFC 7515 4.1.11: a recipient must reject a token whose "crit" names an extension it does
+     * not understand; we understand none, and an empty or malformed list is invalid anyway. */
+    else if (json_object_object_get_ex(h, "crit", NULL))
+        r = JWT_BAD_ALG;
     json_object_put(h);
     return r;
 }

@@ -86,6 +86,10 @@ static void add_bound(json_object **details, const char *path, bool too_small, l
     issues_add(details, issue);
 }
 
+void validate_add_too_long(json_object **details, const char *path, long long max) {
+    add_bound(details, path, false, max, true);
+}
+
 static void add_invalid_string(json_object **details, const char *path, const char *validation,
                                const char *message) {
     json_object *issue = issue_new("invalid_string", path, message);
@@ -140,34 +144,71 @@ bool validate_is_email(const char *s) {
 }
 
 /* Digits at p[0..n) in [lo, hi]. */
-static bool digits_in(const char *p, int n, int lo, int hi) {
+/* The decimal number in p[0..n), or -1 unless all n are digits. */
+static int number(const char *p, int n) {
     int v = 0;
     for (int i = 0; i < n; i++) {
         if (!isdigit((unsigned char)p[i]))
-            return false;
+            return -1;
         v = v * 10 + (p[i] - '0');
     }
-    return v >= lo && v <= hi;
+    return v;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int y, int m, int d) {
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int64_t)era * 146097 + doe - 719468;
+}
+
+int validate_parse_datetime(const char *s, int64_t *ret_ms) {
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+        s[13] != ':' || s[16] != ':')
+        return -EINVAL;
+    int y = number(s, 4), mo = number(s + 5, 2), d = number(s + 8, 2);
+    int h = number(s + 11, 2), mi = number(s + 14, 2), sec = number(s + 17, 2);
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+        sec > 60)
+        return -EINVAL;
+    bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    /* A day the month does not have would reach PostgreSQL as a 500. */
+    if (d > month_days[mo - 1] + (mo == 2 && leap))
+        return -EINVAL;
+    const char *p = s + 19;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int n = 0;
+        for (p++; isdigit((unsigned char)*p); p++, n++)
+            if (n < 3)
+                ms = ms * 10 + (*p - '0');
+        if (n < 1 || n > 9)
+            return -EINVAL;
+        for (; n < 3; n++)
+            ms *= 10;
+    }
+    int offset_min = 0;
+    if (*p == '+' || *p == '-') {
+        /* number() stops at the first non-digit, so nothing past the terminator is read. */
+        int oh = number(p + 1, 2), om = oh < 0 || p[3] != ':' ? -1 : number(p + 4, 2);
+        if (oh > 14 || om < 0 || om > 59 || p[6])
+            return -EINVAL;
+        offset_min = (*p == '-' ? -1 : 1) * (oh * 60 + om);
+    } else if (!((*p == 'Z' || *p == 'z') && !p[1]))
+        return -EINVAL;
+    /* A leap second (":60") counts as the next minute's first, as PostgreSQL reads it. */
+    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_min * 60;
+    if (ret_ms)
+        *ret_ms = secs * 1000 + ms;
+    return 0;
 }
 
 bool validate_is_datetime(const char *s) {
-    if (strlen(s) < 20 || !digits_in(s, 4, 1, 9999) || s[4] != '-' || !digits_in(s + 5, 2, 1, 12) ||
-        s[7] != '-' || !digits_in(s + 8, 2, 1, 31) || (s[10] != 'T' && s[10] != 't') ||
-        !digits_in(s + 11, 2, 0, 23) || s[13] != ':' || !digits_in(s + 14, 2, 0, 59) ||
-        s[16] != ':' || !digits_in(s + 17, 2, 0, 60))
-        return false;
-    const char *p = s + 19;
-    if (*p == '.') {
-        int n = 0;
-        for (p++; isdigit((unsigned char)*p); p++)
-            n++;
-        if (n < 1 || n > 9)
-            return false;
-    }
-    if ((*p == 'Z' || *p == 'z') && !p[1])
-        return true;
-    return (*p == '+' || *p == '-') && digits_in(p + 1, 2, 0, 14) && p[3] == ':' &&
-           digits_in(p + 4, 2, 0, 59) && !p[6];
+    return validate_parse_datetime(s, NULL) == 0;
 }
 
 bool validate_is_url(const char *s) {

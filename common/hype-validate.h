@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Every endpoint that takes a JSON body describes it as a static ValidateSchema; one generic
@@ -69,11 +70,21 @@ int validate_json(const ValidateSchema *schema, json_object *value, json_object 
 /* Appends a {"code":"custom","path":[path],"message":message} issue (creating the array). */
 void validate_add_custom(json_object **details, const char *path, const char *message);
 
+/* Appends zod's too_big issue for a string longer than max characters ("String must contain at
+ * most max character(s)"), as a schema field's would be. */
+void validate_add_too_long(json_object **details, const char *path, long long max);
+
 /* The format checks on their own, for query and path parameters. */
 bool validate_is_email(const char *s);
 bool validate_is_url(const char *s);
 bool validate_is_username(const char *s);
 bool validate_is_datetime(const char *s);
+/*
+ * Parses what validate_is_datetime accepts (RFC 3339 with a zone: "2025-10-23T10:30:00.000Z",
+ * "...+02:00") into milliseconds since the epoch (UTC) in *ret_ms (may be NULL). -EINVAL when it
+ * is not one, including days a month does not have ("2025-02-29").
+ */
+int validate_parse_datetime(const char *s, int64_t *ret_ms);
 
 /* Member lookups after validation: NULL when absent or JSON null. */
 const char *validate_get_string(json_object *obj, const char *name);

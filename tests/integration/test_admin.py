@@ -103,7 +103,7 @@ def test_moderation_actions_are_audited(api, admin, pg):
     member, _ = register(api)
     s = create_server(api, owner["accessToken"])
     api("POST", f"/api/serverMembers/{s['id']}/members", headers=auth(owner), json={"userId": member["user"]["id"]})
-    general = api("GET", f"/api/servers/{s['id']}/channels").json()["data"][0]
+    general = api("GET", f"/api/servers/{s['id']}/channels", headers=auth(owner)).json()["data"][0]
     m = api("POST", "/api/messages", headers=auth(member), json={"content": "rule-breaking", "channelId": general["id"]}).json()["data"]
     own = api("POST", "/api/messages", headers=auth(member), json={"content": "mine", "channelId": general["id"]}).json()["data"]
     assert api("DELETE", f"/api/messages/{own['id']}", headers=auth(member)).status_code == 200

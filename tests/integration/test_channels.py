@@ -43,10 +43,11 @@ def test_create_update_delete(api):
     r = api("PUT", f"{base}/{c['id']}", headers=bearer(token), json={"name": "Lounge", "bitrate": 128})
     assert r.status_code == 200
     assert r.json()["data"]["name"] == "Lounge" and r.json()["data"]["bitrate"] == 128
-    assert [x["name"] for x in api("GET", base).json()["data"]] == ["general", "General", "Lounge", "news"]
+    assert [x["name"] for x in api("GET", base, headers=bearer(token)).json()["data"]] == \
+        ["general", "General", "Lounge", "news"]
     r = api("DELETE", f"{base}/{c['id']}", headers=bearer(token))
     assert r.status_code == 204
-    assert api("GET", f"{base}/{c['id']}").status_code == 404
+    assert api("GET", f"{base}/{c['id']}", headers=bearer(token)).status_code == 404
     assert api("DELETE", f"{base}/{c['id']}", headers=bearer(token)).status_code == 404
 
 
@@ -62,7 +63,7 @@ def test_validation_and_permissions(api):
     r = api("POST", base, headers=bearer(other["accessToken"]), json={"name": "mine"})
     assert r.status_code == 403
     assert api("POST", base, json={"name": "anon"}).status_code == 401
-    first = api("GET", base).json()["data"][0]
+    first = api("GET", base, headers=bearer(owner["accessToken"])).json()["data"][0]
     r = api("PUT", f"{base}/{first['id']}", headers=bearer(other["accessToken"]), json={"name": "x"})
     assert r.status_code == 403
     r = api("DELETE", f"{base}/{first['id']}", headers=bearer(other["accessToken"]))
@@ -71,7 +72,7 @@ def test_validation_and_permissions(api):
     # A channel id of another server is not found under this one.
     d = default_server(api)
     general = api("GET", f"/api/servers/{d['id']}/channels").json()["data"][0]
-    assert api("GET", f"{base}/{general['id']}").status_code == 404
+    assert api("GET", f"{base}/{general['id']}", headers=bearer(owner["accessToken"])).status_code == 404
 
 
 def test_private_channel(api, pg):
@@ -153,19 +154,19 @@ def test_flat_channel_routes_of_seed_000(api):
     assert flat.status_code == 200
     assert [c["name"] for c in flat.json()["data"]] == ["general", "announcements", "General Voice", "Gaming"]
     s = create_server(api, owner["accessToken"])
-    mine = api("GET", "/api/channels", params={"serverId": s["id"]}).json()["data"]
+    mine = api("GET", "/api/channels", headers=bearer(owner["accessToken"]), params={"serverId": s["id"]}).json()["data"]
     assert [c["name"] for c in mine] == ["general", "General"]
     r = api("POST", "/api/channels", headers=bearer(owner["accessToken"]),
             json={"name": "flat-made", "type": "text", "serverId": s["id"]})
     assert r.status_code == 201 and r.json()["data"]["serverId"] == s["id"]
     c = r.json()["data"]
-    assert api("GET", f"/api/channels/{c['id']}").json()["data"]["name"] == "flat-made"
+    assert api("GET", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"])).json()["data"]["name"] == "flat-made"
     r = api("PUT", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"]), json={"topic": "flat"})
     assert r.status_code == 200 and r.json()["data"]["topic"] == "flat"
     # Creating in the default server needs its manage-channels permission, which members lack.
     r = api("POST", "/api/channels", headers=bearer(owner["accessToken"]), json={"name": "nope"})
     assert r.status_code == 403
     assert api("DELETE", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"])).status_code == 204
-    assert api("GET", f"/api/channels/{c['id']}").status_code == 404
+    assert api("GET", f"/api/channels/{c['id']}", headers=bearer(owner["accessToken"])).status_code == 404
     general = api("GET", f"/api/servers/{d['id']}/channels").json()["data"][0]
     assert api("DELETE", f"/api/channels/{general['id']}", headers=bearer(owner["accessToken"])).status_code == 403

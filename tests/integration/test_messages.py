@@ -16,7 +16,7 @@ def room(api):
     member, _ = register(api)
     s = create_server(api, owner["accessToken"])
     invite_sql = f"INSERT INTO server_members (server_id, user_id) VALUES ({s['id']}, {member['user']['id']})"
-    channels = api("GET", f"/api/servers/{s['id']}/channels").json()["data"]
+    channels = api("GET", f"/api/servers/{s['id']}/channels", headers=bearer(owner["accessToken"])).json()["data"]
     return {"owner": owner, "member": member, "server": s, "text": channels[0], "voice": channels[1],
             "join": invite_sql}
 
@@ -44,7 +44,8 @@ def test_send_shape_and_attachments(api, room):
     assert m["attachments"][0]["filename"] == "cat.png" and m["attachments"][0]["size"] == 2048
     got = api("GET", f"/api/messages/{m['id']}", headers=bearer(room["owner"]["accessToken"])).json()["data"]
     assert got["attachments"] == m["attachments"]
-    ch = api("GET", f"/api/servers/{room['server']['id']}/channels/{room['text']['id']}").json()["data"]
+    ch = api("GET", f"/api/servers/{room['server']['id']}/channels/{room['text']['id']}",
+             headers=bearer(room["owner"]["accessToken"])).json()["data"]
     assert ch["_count"]["messages"] == 1
 
 

@@ -83,6 +83,20 @@ TEST(algorithm_must_be_hs256) {
     json_object_put(c);
 }
 
+TEST(critical_extensions_are_refused) {
+    /* Correctly signed, valid claims: only the header's "crit" is wrong (RFC 7515 4.1.11). */
+    json_object *c = NULL;
+    const char *payload = "{\"sub\":\"1\",\"exp\":4102444800}";
+    const char *headers[] = {"{\"alg\":\"HS256\",\"typ\":\"JWT\",\"crit\":[\"exp\"]}",
+                             "{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":false}",
+                             "{\"alg\":\"HS256\",\"crit\":[]}", "{\"alg\":\"HS256\",\"crit\":null}",
+                             "{\"alg\":\"HS256\",\"crit\":\"exp\"}", NULL};
+    for (size_t i = 0; headers[i]; i++)
+        ASSERT_EQ(jwt_verify(KEY, strlen(KEY), forge(headers[i], payload, KEY), NOW, &c), JWT_BAD_ALG);
+    ASSERT_EQ(jwt_verify(KEY, strlen(KEY), forge("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", payload, KEY), NOW, &c), 0);
+    json_object_put(c);
+}
+
 TEST(times) {
     json_object *c = NULL;
     char *tok = sign(NOW);

@@ -116,6 +116,40 @@ TEST(datetimes) {
     ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00.Z"));
     ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00Zjunk"));
     ASSERT_FALSE(validate_is_datetime("tomorrow"));
+    /* Days a month does not have: PostgreSQL would refuse them with a 500. */
+    ASSERT_FALSE(validate_is_datetime("2025-02-29T00:00:00Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-04-31T00:00:00Z"));
+    ASSERT_FALSE(validate_is_datetime("1900-02-29T00:00:00Z"));
+    ASSERT_TRUE(validate_is_datetime("2000-02-29T00:00:00Z"));
+    ASSERT_TRUE(validate_is_datetime("2024-02-29T00:00:00Z"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00+15:00"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00+02"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00+02:0"));
+    ASSERT_FALSE(validate_is_datetime("2025-10-23T10:30:00+02:000"));
+    ASSERT_FALSE(validate_is_datetime("0000-01-01T00:00:00Z"));
+}
+
+TEST(datetime_values) {
+    int64_t ms = -1;
+    ASSERT_EQ(validate_parse_datetime("1970-01-01T00:00:00Z", &ms), 0);
+    ASSERT_EQ(ms, 0);
+    ASSERT_EQ(validate_parse_datetime("2025-10-23T10:30:00.123456Z", &ms), 0);
+    ASSERT_EQ(ms, 1761215400123LL); /* date -u -d 2025-10-23T10:30:00Z +%s */
+    ASSERT_EQ(validate_parse_datetime("2025-10-23T12:30:00.5+02:00", &ms), 0);
+    ASSERT_EQ(ms, 1761215400500LL);
+    ASSERT_EQ(validate_parse_datetime("2025-10-23T05:00:00.05-05:30", &ms), 0);
+    ASSERT_EQ(ms, 1761215400050LL);
+    ASSERT_EQ(validate_parse_datetime("2024-02-29T23:59:60Z", &ms), 0); /* leap second */
+    ASSERT_EQ(ms, 1709251200000LL);                                     /* 2024-03-01T00:00:00Z */
+    ASSERT_EQ(validate_parse_datetime("1969-12-31T23:59:59Z", &ms), 0);
+    ASSERT_EQ(ms, -1000);
+    ASSERT_EQ(validate_parse_datetime("0001-01-01T00:00:00Z", &ms), 0);
+    ASSERT_EQ(ms, -62135596800000LL);
+    ASSERT_EQ(validate_parse_datetime("9999-12-31T23:59:59.999Z", &ms), 0);
+    ASSERT_EQ(ms, 253402300799999LL);
+    ms = 7;
+    ASSERT_EQ(validate_parse_datetime("2025-02-30T00:00:00Z", &ms), -EINVAL);
+    ASSERT_EQ(ms, 7);
 }
 
 TEST(int_params) {
