@@ -198,13 +198,18 @@ static void handle_update(ApiRequest *r) {
 /* "presence" {userId, status, customStatus} to every server the user is in. */
 static void publish_presence(ApiRequest *r, const DbResult *res) {
     const char *list = db_value(res, 0, API_USER_NCOLUMNS);
-    uint64_t ids[256];
+    size_t cap = 1; /* however many servers the user is in: one id per comma, plus one */
+    for (const char *p = list; p && *p; p++)
+        cap += *p == ',';
+    uint64_t *ids = arena_alloc(r->arena, cap * sizeof(*ids));
     size_t n = 0;
-    for (const char *p = list; p && *p && n < sizeof(ids) / sizeof(ids[0]);) {
+    for (const char *p = list; ids && p && *p && n < cap;) {
         char *end;
         ids[n++] = strtoull(p, &end, 10);
         p = *end == ',' ? end + 1 : end;
     }
+    if (n == 0)
+        return;
     json_object *data = json_object_new_object();
     json_object_object_add(data, "userId", json_new_string_or_null(db_value(res, 0, 0)));
     json_object_object_add(data, "status", json_new_string_or_null(db_value(res, 0, 4)));

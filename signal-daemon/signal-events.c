@@ -10,7 +10,7 @@
 #include "signal-gateway.h"
 #include "signal-session.h"
 
-#define KEYS_MAX 256
+#define KEYS_ON_STACK 16 /* most events have one target; a user's presence has one per server */
 
 static char kind_prefix(Hype__Event__TargetKind kind) {
     switch (kind) {
@@ -97,6 +97,28 @@ static void close_revoked(Signal *sig, uint64_t user_id, const char *json) {
     }
 }
 
+/* Every target of ev at once, so a session in several of them gets the event once, however many
+ * targets there are (a user's presence goes to each of the servers it is in). */
+static void publish_to_targets(Signal *sig, const Hype__Event *ev, OutEvent *out) {
+    size_t n = 1 + ev->n_more_target_ids;
+    char stack_bufs[KEYS_ON_STACK][BUS_KEY_MAX];
+    const char *stack_keys[KEYS_ON_STACK];
+    char(*bufs)[BUS_KEY_MAX] = n <= KEYS_ON_STACK ? stack_bufs : malloc(n * BUS_KEY_MAX);
+    const char **keys = n <= KEYS_ON_STACK ? stack_keys : malloc(n * sizeof(*keys));
+    if (bufs && keys) {
+        char kind = kind_prefix(ev->target_kind);
+        for (size_t i = 0; i < n; i++)
+            keys[i] = bus_key(bufs[i], BUS_KEY_MAX, kind,
+                              i == 0 ? ev->target_id : ev->more_target_ids[i - 1]);
+        sessions_publish(sig, keys, n, out, NULL);
+    } else
+        log_error("event \"%s\" to %zu targets dropped: out of memory", ev->type, n);
+    if (bufs != stack_bufs)
+        free(bufs);
+    if (keys != stack_keys)
+        free(keys);
+}
+
 void events_dispatch(const Hype__Event *ev, void *userdata) {
     Signal *sig = userdata;
     if (strcmp(ev->type, "session_revoked") == 0) {
@@ -118,15 +140,7 @@ void events_dispatch(const Hype__Event *ev, void *userdata) {
     if (ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_BROADCAST) {
         broadcast(sig, out);
     } else if (kind_prefix(ev->target_kind)) {
-        char bufs[KEYS_MAX][BUS_KEY_MAX];
-        const char *keys[KEYS_MAX];
-        size_t n = 0;
-        keys[n] = bus_key(bufs[n], BUS_KEY_MAX, kind_prefix(ev->target_kind), ev->target_id);
-        n++;
-        for (size_t i = 0; i < ev->n_more_target_ids && n < KEYS_MAX; i++, n++)
-            keys[n] =
-                bus_key(bufs[n], BUS_KEY_MAX, kind_prefix(ev->target_kind), ev->more_target_ids[i]);
-        sessions_publish(sig, keys, n, out, NULL);
+        publish_to_targets(sig, ev, out);
     } else
         log_warning("event \"%s\" with an unknown target kind %d dropped", ev->type,
                     ev->target_kind);

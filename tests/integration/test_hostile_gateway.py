@@ -358,3 +358,28 @@ def test_user_left_is_not_told_in_large_channels(stack):
         for c in clients[:-1]:
             await c.close()
     run(go())
+
+
+def test_presence_reaches_every_server_of_a_user_in_hundreds(stack):
+    """A user's presence goes to each of its servers in one event: none may be left out however
+    many there are (it once stopped at the 256th)."""
+    api, sig = stack
+    busy, watcher = user(api), user(api)
+    servers = [create_server(api, busy["accessToken"])["id"] for _ in range(300)]
+    last = servers[-1]
+    r = api("POST", f"/api/serverMembers/{last}/members", headers=bearer(busy["accessToken"]),
+            json={"userId": watcher["user"]["id"]})
+    assert r.status_code == 201, r.text
+    # The watcher shares nothing else with the busy user, not even the default server.
+    r = api("DELETE", f"/api/serverMembers/{GENERAL}/members/{watcher['user']['id']}",
+            headers=bearer(watcher["accessToken"]))
+    assert r.status_code == 204, r.text
+
+    async def go():
+        w = await Client.connect(sig, watcher["accessToken"])
+        assert w.ready["data"]["servers"] == [last]
+        b = await Client.connect(sig, busy["accessToken"])
+        await w.expect("presence", where=lambda d: d["userId"] == busy["user"]["id"] and d["status"] == "online")
+        await b.close()
+        await w.close()
+    run(go())
