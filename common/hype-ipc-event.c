@@ -380,3 +380,7 @@ const Hype__Hello *ipc_peer_hello(const IpcPeer *p) {
 size_t ipc_peer_pending_requests(const IpcPeer *p) {
     return p->n_pending;
 }
+
+size_t ipc_peer_output_pending(const IpcPeer *p) {
+    return p->closed ? 0 : evbuffer_get_length(bufferevent_get_output(p->bev));
+}

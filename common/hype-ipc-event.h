@@ -70,3 +70,5 @@ int ipc_peer_reply_error(IpcPeer *peer, const Hype__Envelope *request, Hype__Err
 bool ipc_peer_is_ready(const IpcPeer *peer);            /* Hello received and not closed */
 const Hype__Hello *ipc_peer_hello(const IpcPeer *peer); /* NULL before it arrived */
 size_t ipc_peer_pending_requests(const IpcPeer *peer);
+/* Bytes queued for the peer and not yet written (at most max_output: more drops the peer). */
+size_t ipc_peer_output_pending(const IpcPeer *peer);

@@ -16,6 +16,10 @@
 #include "hype-log.h"
 
 #define PEERS_MAX 8
+/* Relayed calls are refused (503, try again) while this much waits unsent for hype-api: a burst
+ * of large client requests must not fill the link to its limit, which would drop it (and every
+ * call in flight) for everyone. Half the peer's default limit. */
+#define API_OUTPUT_BUSY (8u << 20)
 
 struct SignalIpc {
     struct event_base *base;
@@ -204,7 +208,8 @@ void signal_ipc_api_call(SignalIpc *ipc, const char *method, const char *target,
                          api_result_cb cb, void *userdata) {
     ipc->stats.calls++;
     CallCtx *ctx = malloc(sizeof(*ctx));
-    if (!signal_ipc_api_connected(ipc) || !ctx) {
+    if (!signal_ipc_api_connected(ipc) || !ctx ||
+        ipc_peer_output_pending(ipc->api) > API_OUTPUT_BUSY) {
         free(ctx);
         fail_later(ipc, cb, userdata);
         return;

@@ -5,6 +5,7 @@ with python websockets, raw sockets and requests (Engine.IO long-polling); the S
 
 import asyncio
 import json
+import signal
 import socket
 import time
 
@@ -383,3 +384,48 @@ def test_presence_reaches_every_server_of_a_user_in_hundreds(stack):
         await b.close()
         await w.close()
     run(go())
+
+
+def test_large_requests_cannot_overflow_the_api_link(stack):
+    """Clients relay large requests while hype-api is not reading (stopped here): past a bound
+    hype-signal refuses them (503) instead of queuing until signal.sock overflows, which would
+    drop the link and every call in flight for everyone."""
+    api, sig = stack
+    users = [user(api) for _ in range(6)]
+    big = json.dumps({"type": "message", "data": {"channelId": GENERAL, "content": "x" * 1_000_000}})
+
+    async def go():
+        clients = [await Client.connect(sig, u["accessToken"]) for u in users]
+        api.proc.send_signal(signal.SIGSTOP)
+        try:
+            for c in clients:  # 6 sessions x 4 (WS_PENDING_OPS) x 1 MB: 24 MB for a 16 MiB link
+                for _ in range(4):
+                    await c.ws.send(big)
+            codes = []
+            for c in clients:
+                for _ in range(4):
+                    codes.append((await c.expect("error", timeout=15))["data"]["code"])
+            assert set(codes) == {503}, codes
+        finally:
+            api.proc.send_signal(signal.SIGCONT)
+        assert sig.metric("hype_signal_api_connected") == 1, "the API link was dropped"
+        # Once hype-api has caught up with what was queued, requests go through again.
+        me, deadline = users[0]["user"]["id"], time.monotonic() + 20
+        while True:
+            await clients[0].send("user_joined", {"channelId": GENERAL})
+            f = None
+            while f is None:
+                g = await clients[0].recv(10)
+                if g["type"] == "user_joined" and g["data"]["userId"] == me:
+                    f = g
+                elif g["type"] == "error":
+                    assert g["data"]["code"] == 503, g
+                    f = g
+            if f["type"] == "user_joined":
+                break
+            assert time.monotonic() < deadline, "hype-api never caught up"
+            await asyncio.sleep(0.2)
+        for c in clients:
+            await c.close()
+    run(go())
+    assert "output limit exceeded" not in sig.read_log()

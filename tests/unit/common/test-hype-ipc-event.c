@@ -237,12 +237,18 @@ TEST(peer_that_never_reads_is_dropped) {
     memset(json, 'x', sizeof(json) - 1);
     json[sizeof(json) - 1] = '\0';
     int r = 0;
+    size_t most = 0;
     for (int i = 0; i < 10000 && r == 0; i++) {
         r = ipc_peer_send(a.peer, event_env(json));
+        if (r == 0 && ipc_peer_output_pending(a.peer) > most)
+            most = ipc_peer_output_pending(a.peer);
         if (i % 16 == 0)
             event_base_loop(base, EVLOOP_NONBLOCK);
     }
     ASSERT_EQ(r, -ENOBUFS);
+    /* What waited was counted, up to the limit (64 KiB here), so callers can stop short of it. */
+    ASSERT_TRUE(most > 32 * 1024 && most <= 64 * 1024);
+    ASSERT_EQ(ipc_peer_output_pending(a.peer), 0);
     ASSERT_EQ(a.closes, 1);
     ASSERT_EQ(a.close_error, -ENOBUFS);
     ASSERT_EQ(ipc_peer_send(a.peer, event_env("y")), -ECONNRESET);
