@@ -13,6 +13,7 @@
 
 enum {
     S_LIST,
+    S_TARGET,
     S_PUT,
     S_DELETE,
     S__COUNT,
@@ -23,6 +24,20 @@ static const DbStatement statements[] = {
                 "SELECT target_type, target_id, allow, deny FROM channel_overwrites"
                 " WHERE channel_id = $1 ORDER BY target_type DESC, target_id",
                 1},
+    /* What the rule for writing or removing overwrites needs to know of their target ($3): one
+     * row a type ($4, or both when NULL), with the role of this server of that id (NULL for
+     * none), whether that user is a member, and the overwrite there is (NULL for none). */
+    [S_TARGET] = {"overwrites_target",
+                  "SELECT t.type, r.position, r.is_everyone, m.user_id IS NOT NULL, o.allow, o.deny"
+                  " FROM (VALUES ('role'), ('member')) t (type)"
+                  " LEFT JOIN roles r"
+                  "   ON t.type = 'role' AND r.id = $3::int8 AND r.server_id = $2::int8"
+                  " LEFT JOIN server_members m"
+                  "   ON t.type = 'member' AND m.server_id = $2::int8 AND m.user_id = $3::int8"
+                  " LEFT JOIN channel_overwrites o ON o.channel_id = $1::int8"
+                  "   AND o.target_type = t.type AND o.target_id = $3::int8"
+                  " WHERE $4::text IS NULL OR t.type = $4::text",
+                  4},
     /* Only for a role of this server, or one of its members; one row when written. At most
      * ACCESS_CHANNEL_OVERWRITES_MAX per channel (a trigger, sql/005_limits.sql). */
     [S_PUT] = {"overwrites_put",
@@ -108,6 +123,96 @@ static bool may_manage(ApiServerAccess *a) {
     return channel_in_server(a) && api_access_require(a, a->channel_permissions, PERM_MANAGE_ROLES);
 }
 
+/* Writing or removing the overwrite of one target, once the caller may manage overwrites. */
+typedef struct Change {
+    ApiServerAccess *a;
+    uint64_t target;
+    const char *type;     /* "role", "member", or NULL: a removal of either */
+    uint64_t allow, deny; /* what a PUT writes */
+    uint64_t held;        /* what the overwrites there now allow or deny */
+    void (*next)(struct Change *c);
+} Change;
+
+static void require_held(void *userdata) {
+    Change *c = userdata;
+    /* As with roles: nobody takes away, by removing or rewriting an overwrite, permissions they
+     * do not hold (the owner and administrators hold everything; other bits are nobody's). */
+    if (c->held & PERM_ALL & ~c->a->channel_permissions) {
+        api_reply_error(c->a->r, 403,
+                        "You cannot manage an overwrite with permissions you do not have");
+        return;
+    }
+    c->next(c);
+}
+
+static void on_target(const DbResult *res, void *userdata) {
+    Change *c = userdata;
+    ApiServerAccess *a = c->a;
+    ApiRequest *r = a->r;
+    bool removing = r->route->method == HTTP_DELETE, found = false, member = false;
+    if (api_reply_db_failed(r, res, "reading a permission overwrite"))
+        return;
+    for (int i = 0; i < db_ntuples(res); i++) {
+        const char *allow = db_value(res, i, 4), *position = db_value(res, i, 1);
+        if (allow) {
+            c->held |= strtoull(allow, NULL, 10) | strtoull(db_value(res, i, 5), NULL, 10);
+            found = true;
+        } else if (removing) {
+            continue;
+        }
+        bool role = strcmp(db_value(res, i, 0), "role") == 0;
+        if (role ? !position : db_value(res, i, 3)[0] != 't' && c->target != a->owner_id) {
+            /* Written only for a role or a member there is; what outlived its role or the
+             * membership of its member has nobody left to outrank, and may be removed. */
+            if (removing)
+                continue;
+            api_reply_error(r, 404, "No such role or member in this server");
+            return;
+        }
+        if (!role) {
+            member = true;
+        } else if (db_value(res, i, 2)[0] != 't' && atoi(position) >= api_access_top_position(a)) {
+            /* @everyone, at the bottom of every hierarchy, is below everyone who gets here. */
+            api_reply_error(
+                r, 403, "You cannot manage the overwrite of a role at or above your highest role");
+            return;
+        }
+    }
+    if (removing && !found) {
+        api_reply_error(r, 404, "Overwrite not found");
+        return;
+    }
+    if (member)
+        api_access_require_above(a, c->target, require_held, c);
+    else
+        require_held(c);
+}
+
+/*
+ * The one rule for writing (PUT) and removing (DELETE) an overwrite, checked before either: the
+ * hierarchy of its target, as for kicks and role assignments (a member below the caller, or the
+ * caller itself, never the owner; a role strictly below the caller's highest role, or
+ * @everyone), and no permission the caller lacks in what the overwrite there allows or denies
+ * (PUT checks what it writes). Answers 404/403 itself; calls c->next otherwise.
+ */
+static void require_rule(Change *c) {
+    ApiRequest *r = c->a->r;
+    const char *params[4] = {api_id_str(r, c->a->channel_id), api_id_str(r, c->a->server_id),
+                             api_id_str(r, c->target), c->type};
+    api_db_query(r, &statements[S_TARGET], params, on_target, c, "reading a permission overwrite");
+}
+
+static Change *change_new(ApiServerAccess *a, uint64_t target, const char *type,
+                          void (*next)(Change *c)) {
+    Change *c = arena_zalloc(a->r->arena, sizeof(*c));
+    if (!c) {
+        api_reply_error(a->r, 500, "Internal server error");
+        return NULL;
+    }
+    *c = (Change){.a = a, .target = target, .type = type, .next = next};
+    return c;
+}
+
 static void on_put(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
     if (res->error == -EIO && res->constraint &&
@@ -127,6 +232,17 @@ static void on_put(const DbResult *res, void *userdata) {
     json_object *data = overwrite_json(res, 0);
     publish(a, data, NULL);
     api_reply_data(a->r, 200, data);
+}
+
+static void write_overwrite(Change *c) {
+    ApiRequest *r = c->a->r;
+    const char *params[6] = {api_id_str(r, c->a->channel_id),
+                             c->type,
+                             api_id_str(r, c->target),
+                             arena_printf(r->arena, "%llu", (unsigned long long)c->allow),
+                             arena_printf(r->arena, "%llu", (unsigned long long)c->deny),
+                             api_id_str(r, c->a->server_id)};
+    api_db_query(r, &statements[S_PUT], params, on_put, c->a, "writing a permission overwrite");
 }
 
 static void on_put_access(ApiServerAccess *a) {
@@ -157,13 +273,12 @@ static void on_put_access(ApiServerAccess *a) {
         api_reply_error(r, 403, "You cannot grant permissions you do not have");
         return;
     }
-    const char *params[6] = {api_id_str(r, a->channel_id),
-                             validate_get_string(r->body, "type"),
-                             api_id_str(r, target),
-                             arena_printf(r->arena, "%llu", (unsigned long long)allow),
-                             arena_printf(r->arena, "%llu", (unsigned long long)deny),
-                             api_id_str(r, a->server_id)};
-    api_db_query(r, &statements[S_PUT], params, on_put, a, "writing a permission overwrite");
+    Change *c = change_new(a, target, validate_get_string(r->body, "type"), write_overwrite);
+    if (!c)
+        return;
+    c->allow = allow;
+    c->deny = deny;
+    require_rule(c);
 }
 
 static void handle_put(ApiRequest *r) {
@@ -182,6 +297,13 @@ static void on_deleted(const DbResult *res, void *userdata) {
     api_reply_empty(a->r, 204);
 }
 
+static void remove_overwrite(Change *c) {
+    ApiRequest *r = c->a->r;
+    const char *params[3] = {api_id_str(r, c->a->channel_id), api_id_str(r, c->target), c->type};
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, c->a,
+                 "removing a permission overwrite");
+}
+
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     if (!may_manage(a))
@@ -198,9 +320,9 @@ static void on_delete_access(ApiServerAccess *a) {
         api_reply_details(r, 400, "Validation failed", details);
         return;
     }
-    const char *params[3] = {api_id_str(r, a->channel_id), api_id_str(r, target), type};
-    api_db_query(r, &statements[S_DELETE], params, on_deleted, a,
-                 "removing a permission overwrite");
+    Change *c = change_new(a, target, type, remove_overwrite);
+    if (c)
+        require_rule(c);
 }
 
 static void handle_delete(ApiRequest *r) {
@@ -220,10 +342,12 @@ static const ApiRoute routes[] = {
      NULL, "The channel's permission overwrites (members who may view it)"},
     {HTTP_PUT, "/api/servers/:serverId/channels/:channelId/permissions/:targetId", handle_put,
      ROUTE_AUTH, &put_schema,
-     "Set the overwrite of a role or member {type: role|member, allow, deny} (manage-roles; at "
-     "most 500 a channel)"},
+     "Set the overwrite of a role or member {type: role|member, allow, deny} (manage-roles, a "
+     "target below you, permissions you hold in it before and after; at most 500 a channel)"},
     {HTTP_DELETE, "/api/servers/:serverId/channels/:channelId/permissions/:targetId", handle_delete,
-     ROUTE_AUTH, NULL, "Remove an overwrite (?type=role|member), 204"},
+     ROUTE_AUTH, NULL,
+     "Remove an overwrite (?type=role|member; manage-roles, a target below you, permissions you "
+     "hold in it), 204"},
 };
 
 const ApiModule api_module_overwrites = {
