@@ -72,9 +72,13 @@ static const DbStatement statements[] = {
          "   'permissions', r.permissions::text)::jsonb FROM r)"
          " SELECT " ROLE_COLUMNS " FROM r",
          16},
+    /* Its channel overwrites go with it: they would count against the channel's limit, and a
+     * role made later can never have its id. */
     [S_DELETE] =
         {"roles_delete",
          "WITH d AS (DELETE FROM roles WHERE server_id = $1 AND id = $2 RETURNING id, name),"
+         " o AS (DELETE FROM channel_overwrites WHERE target_type = 'role'"
+         "   AND target_id IN (SELECT id FROM d)),"
          " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id,"
          "   details) SELECT $3, $4, 'role.delete', 'role', d.id,"
          "   json_build_object('serverId', $1::text, 'name', d.name)::jsonb FROM d)"
