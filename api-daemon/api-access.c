@@ -268,3 +268,11 @@ bool api_access_require_member_or_default(ApiServerAccess *a) {
      * is shown to anyone, signed in or not, member or not (after leaving it, say). */
     return a->is_default || api_access_require_member(a);
 }
+
+bool api_access_require_channel_of(ApiServerAccess *a, const char *server_id) {
+    uint64_t id = 0;
+    if (id_parse(server_id, &id) == 0 && id == a->server_id)
+        return true;
+    api_reply_error(a->r, 404, "Channel not found");
+    return false;
+}

@@ -77,6 +77,10 @@ uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites);
 void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(void *userdata),
                               void *userdata);
 
+/* For a channel loaded by id under /api/servers/:serverId/...: answers 404 "Channel not found"
+ * unless it is a channel of that server. */
+bool api_access_require_channel_of(ApiServerAccess *a, const char *server_id);
+
 /* Answers 403 "Missing permissions" unless perms holds every bit of need. */
 bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need);
 

@@ -227,13 +227,24 @@ static void handle_create(ApiRequest *r) {
 
 /* ---- update and delete ---- */
 
+/*
+ * Changing one channel: decided on the caller's permissions in that channel, before anything is
+ * written (an overwrite may deny manage-channels, or the view of it, to who holds it server-wide).
+ * Both route forms load the channel itself; under /api/servers/:serverId it must be one of that
+ * server's.
+ */
+static bool may_manage_channel(ApiServerAccess *a) {
+    bool nested = strncmp(a->r->route->path, "/api/servers/", 13) == 0;
+    return (!nested || api_access_require_channel_of(a, api_param(a->r, 0))) &&
+           api_access_require_member(a) &&
+           api_access_require(a, a->channel_permissions, PERM_VIEW_CHANNEL | PERM_MANAGE_CHANNELS);
+}
+
 static void on_update_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!may_manage(a))
+    if (!may_manage_channel(a))
         return;
-    uint64_t id = channel_param(a);
-    if (!id)
-        return;
+    uint64_t id = a->channel_id;
     static const char *const fields[] = {"name", "topic", "position", "userLimit", "bitrate"};
     const char *params[12] = {api_id_str(r, a->server_id), api_id_str(r, id)};
     for (size_t i = 0; i < 5; i++) {
@@ -245,7 +256,7 @@ static void on_update_access(ApiServerAccess *a) {
 }
 
 static void handle_update(ApiRequest *r) {
-    api_access_load(r, api_param(r, 0), on_update_access, NULL);
+    api_access_load_channel(r, api_param(r, 1), on_update_access, NULL);
 }
 
 static void on_deleted(const DbResult *res, void *userdata) {
@@ -268,18 +279,14 @@ static void on_deleted(const DbResult *res, void *userdata) {
 
 static void on_delete_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
-    if (!may_manage(a))
+    if (!may_manage_channel(a))
         return;
-    uint64_t id = channel_param(a);
-    if (!id)
-        return;
-    a->channel_id = id; /* for the channel_deleted event */
-    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, id)};
+    const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, a->channel_id)};
     api_db_query(r, &statements[S_DELETE], params, on_deleted, a, "deleting a channel");
 }
 
 static void handle_delete(ApiRequest *r) {
-    api_access_load(r, api_param(r, 0), on_delete_access, NULL);
+    api_access_load_channel(r, api_param(r, 1), on_delete_access, NULL);
 }
 
 /* ---- seed 000's flat routes: /api/channels[/:id], the server found through the channel ---- */

@@ -69,12 +69,7 @@ static json_object *overwrite_json(const DbResult *res, int i) {
 
 /* The channel must be the one of the server in the path; members only. */
 static bool channel_in_server(ApiServerAccess *a) {
-    uint64_t server = 0;
-    if (id_parse(api_param(a->r, 0), &server) < 0 || server != a->server_id) {
-        api_reply_error(a->r, 404, "Channel not found");
-        return false;
-    }
-    return api_access_require_member(a) &&
+    return api_access_require_channel_of(a, api_param(a->r, 0)) && api_access_require_member(a) &&
            api_access_require(a, a->channel_permissions, PERM_VIEW_CHANNEL);
 }
 

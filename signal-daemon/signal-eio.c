@@ -143,8 +143,8 @@ static void on_timer(evutil_socket_t fd, short what, void *userdata) {
 }
 
 static void got_pong(EioSocket *e) {
-    if (!e->awaiting_pong)
-        return;
+    if (!e->awaiting_pong || e->closing)
+        return; /* closing: the timer is due now to close it, and must stay so */
     e->awaiting_pong = false;
     evtimer_del(e->timer);
     arm(e, e->srv->opts.ping_interval_ms);
@@ -234,6 +234,8 @@ static char *open_packet(EioServer *srv, const EioSocket *e, bool can_upgrade) {
 /* Returns -ECONNRESET once the socket is closed (stop handling what follows). */
 static int handle_packet(EioSocket *e, const EioPacket *p) {
     EioServer *srv = e->srv;
+    if (e->closed || e->closing)
+        return -ECONNRESET; /* what follows a refusal is not handled */
     switch (p->type) {
     case EIO_MESSAGE:
         if (srv->cbs.on_message)
@@ -492,8 +494,7 @@ EioServer *eio_server_free(EioServer *srv) {
     if (srv->sockets) {
         EioSocket *list = NULL;
         strmap_foreach(srv->sockets, close_one, &list);
-        srv->cbs.on_close = NULL;
-        while (list) {
+        while (list) { /* on_close lets the owner free what it keeps for each */
             EioSocket *e = list;
             list = e->next_dead;
             socket_close(e, "server stopping", '1');

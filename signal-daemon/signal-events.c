@@ -89,11 +89,7 @@ static void close_revoked(Signal *sig, uint64_t user_id, const char *json) {
         }
         if (!victim)
             return;
-        victim->no_resume = true;
-        if (victim->conn)
-            victim->transport->close(victim, 4001, "Session revoked");
-        else
-            session_connection_lost(victim, true); /* detached: no resume either */
+        session_revoke(victim);
     }
 }
 

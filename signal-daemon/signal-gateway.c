@@ -356,8 +356,13 @@ static void op_auth(Session *s, json_object *data, op_done_cb done, void *userda
     const char *token = json_object_get_string(json_get(data, "token"));
     const char *resume = json_object_get_string(json_get(data, "sessionId"));
     json_object *seq = json_get(data, "seq");
-    session_authenticate(s, token, resume, seq ? (uint64_t)json_object_get_int64(seq) : 0);
-    succeed(s, done, userdata, NULL); /* what follows is "ready", or a 4001 close */
+    const char *error = NULL;
+    int code = session_authenticate(s, token, resume,
+                                    seq ? (uint64_t)json_object_get_int64(seq) : 0, &error);
+    if (code)
+        fail(s, done, userdata, code, error, NULL);
+    else
+        succeed(s, done, userdata, NULL); /* what follows is "ready", or a 4001 close */
 }
 
 typedef void (*op_handler)(Session *s, json_object *data, op_done_cb done, void *userdata);
@@ -477,7 +482,8 @@ void gateway_accept_raw(Signal *sig, HttpRequest *req) {
     }
     ws_conn_set_userdata(ws, s);
     ws_conn_set_output_limit(ws, sig->cfg->auth_output_limit);
+    const char *error;
     if (has_token)
         session_authenticate(s, token, has_resume ? resume : NULL,
-                             has_seq ? strtoull(seq, NULL, 10) : 0);
+                             has_seq ? strtoull(seq, NULL, 10) : 0, &error);
 }

@@ -174,6 +174,8 @@ static void on_api_ready(void *userdata) {
     if (!sig->realtime_reset && !sig->sessions)
         signal_ipc_api_call(sig->ipc, "POST", "/internal/realtime-reset", NULL, NULL, "",
                             on_reset_done, sig);
+    else
+        sessions_recheck(sig); /* revocations made while we were unlinked did not reach us */
 }
 
 int signal_new(const SignalConfig *cfg, Signal **ret) {

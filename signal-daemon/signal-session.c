@@ -50,6 +50,7 @@ OutEvent *out_event_new(const char *type, const char *data_json) {
         return NULL;
     }
     ev->tail_len = (size_t)n;
+    ev->bytes = sizeof(*ev) + strlen(ev->type) + strlen(ev->data) + ev->tail_len;
     return ev;
 }
 
@@ -75,6 +76,14 @@ static void ring_clear(Session *s) {
     free(s->ring.seqs);
     free(s->ring.events);
     memset(&s->ring, 0, sizeof(s->ring));
+}
+
+static void ring_drop_oldest(Session *s) {
+    OutEvent *ev = s->ring.events[s->ring.start];
+    s->ring.bytes -= ev->bytes;
+    out_event_unref(ev);
+    s->ring.start = (s->ring.start + 1) % s->ring.cap;
+    s->ring.count--;
 }
 
 /* Grows lazily up to RESUME_BUFFER, so sessions that get no events cost nothing. */
@@ -104,15 +113,18 @@ static void ring_push(Session *s, uint64_t seq, OutEvent *ev) {
     }
     if (s->ring.cap == 0)
         return;
-    if (s->ring.count == s->ring.cap) { /* full: the oldest goes */
-        out_event_unref(s->ring.events[s->ring.start]);
-        s->ring.start = (s->ring.start + 1) % s->ring.cap;
-        s->ring.count--;
-    }
+    if (s->ring.count == s->ring.cap) /* full: the oldest goes */
+        ring_drop_oldest(s);
     size_t at = (s->ring.start + s->ring.count) % s->ring.cap;
     s->ring.seqs[at] = seq;
     s->ring.events[at] = out_event_ref(ev);
     s->ring.count++;
+    s->ring.bytes += ev->bytes;
+    /* What is kept for a resume counts like what waits to be sent: at most WS_OUTPUT_LIMIT (and
+     * the newest event), however large the events someone sends this session. A client further
+     * behind than that resyncs over REST. */
+    while (s->ring.bytes > s->sig->cfg->output_limit && s->ring.count > 1)
+        ring_drop_oldest(s);
 }
 
 /* Whether every event after last_seq is still in the ring. */
@@ -324,6 +336,10 @@ static void on_api_result(int status, const char *body, void *userdata) {
     CallCtx *ctx = userdata;
     if (ctx->cb)
         ctx->cb(ctx->s, status, body, ctx->userdata);
+    /* Relayed calls carry a token hype-signal signed a moment ago: 401 means the login session
+     * is over (an event about it may have been lost while the link was down). */
+    if (status == 401 && (ctx->s->state == SESSION_READY || ctx->s->state == SESSION_DETACHED))
+        session_revoke(ctx->s);
     session_unref(ctx->s);
     free(ctx);
 }
@@ -471,14 +487,12 @@ static void on_session_checked(Session *s, int status, const char *body, void *u
     json_object_put(root);
 }
 
-void session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq) {
+int session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq,
+                         const char **error) {
     Signal *sig = s->sig;
     if (s->state != SESSION_AUTHENTICATING || s->auth_pending) {
-        session_send_now(s, "error",
-                         s->auth_pending
-                             ? "{\"code\":409,\"message\":\"Authentication in progress\"}"
-                             : "{\"code\":409,\"message\":\"Already authenticated\"}");
-        return;
+        *error = s->auth_pending ? "Authentication in progress" : "Already authenticated";
+        return 409;
     }
     int r = token && *token
                 ? auth_verify_access(sig->cfg->jwt_access_secret, token, wall_ms() / 1000, &s->who)
@@ -486,9 +500,9 @@ void session_authenticate(Session *s, const char *token, const char *resume_id, 
     AuthCtx *ctx = r == 0 ? calloc(1, sizeof(*ctx)) : NULL;
     if (!ctx) {
         sig->session_counts.auth_failed++;
-        s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013,
-                            r < 0 ? auth_error_message(r) : "Try again later: out of memory");
-        return;
+        *error = r < 0 ? auth_error_message(r) : "Try again later: out of memory";
+        s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013, *error);
+        return r < 0 ? 401 : 503;
     }
     if (resume_id)
         snprintf(ctx->resume_id, sizeof(ctx->resume_id), "%s", resume_id);
@@ -498,6 +512,82 @@ void session_authenticate(Session *s, const char *token, const char *resume_id, 
     bus_subscribe(sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
     s->auth_pending = true;
     session_api_call(s, "GET", GATEWAY_SESSION_PATH, NULL, on_session_checked, ctx);
+    return 0;
+}
+
+void session_revoke(Session *s) {
+    if (s->state == SESSION_CLOSED)
+        return;
+    s->no_resume = true;
+    if (s->conn)
+        s->transport->close(s, WS_CLOSE_UNAUTHORIZED, "Session revoked");
+    else
+        session_connection_lost(s, true); /* detached: no resume either */
+}
+
+/* ---- after a gap in the link to hype-api ---- */
+
+#define RECHECK_CHUNK 10000 /* session ids per question: ~200 KB, well under the body limit */
+
+static void on_revoked_listed(int status, const char *body, void *userdata) {
+    Signal *sig = userdata;
+    json_object *root = NULL, *list = NULL;
+    if (status == 200 && json_parse_strict(body, strlen(body), 8, &root, NULL) == 0)
+        list = json_get(json_get(root, "data"), "revoked");
+    if (!list || !json_object_is_type(list, json_type_array)) {
+        log_warning("could not check live sessions after relinking to hype-api (HTTP %d)", status);
+        json_object_put(root);
+        return;
+    }
+    size_t ended = 0;
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        uint64_t sid;
+        if (id_parse(json_object_get_string(json_object_array_get_idx(list, i)), &sid) < 0)
+            continue;
+        /* Revoking ends the session and changes the list: look again after each. */
+        for (Session *s = sig->sessions; s;) {
+            if (s->who.session_id == sid && !s->no_resume &&
+                (s->state == SESSION_READY || s->state == SESSION_DETACHED)) {
+                session_revoke(s);
+                ended++;
+                s = sig->sessions;
+            } else
+                s = s->next;
+        }
+    }
+    if (ended)
+        log_info("ended %zu sessions whose login ended while hype-api was unlinked", ended);
+    json_object_put(root);
+}
+
+static void ask_revoked(Signal *sig, const char *ids) {
+    json_object *body = json_object_new_object();
+    json_object_object_add(body, "sessionIds", json_object_new_string(ids));
+    signal_ipc_api_call(sig->ipc, "POST", "/internal/sessions-check", NULL,
+                        json_serialize(body, NULL), "", on_revoked_listed, sig);
+    json_object_put(body);
+}
+
+void sessions_recheck(Signal *sig) {
+    char *ids = NULL;
+    size_t len = 0, n = 0;
+    FILE *f = open_memstream(&ids, &len);
+    if (!f)
+        return;
+    for (Session *s = sig->sessions; s; s = s->next) {
+        if (s->state != SESSION_READY && s->state != SESSION_DETACHED)
+            continue;
+        fprintf(f, "%s%" PRIu64, n % RECHECK_CHUNK ? "," : "", s->who.session_id);
+        if (++n % RECHECK_CHUNK == 0) {
+            fflush(f);
+            ask_revoked(sig, ids);
+            rewind(f); /* the next chunk overwrites this one */
+        }
+    }
+    fclose(f);
+    if (n % RECHECK_CHUNK)
+        ask_revoked(sig, ids);
+    free(ids);
 }
 
 SessionStats sessions_stats(const Signal *sig) {

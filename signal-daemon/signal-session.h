@@ -19,7 +19,8 @@ typedef struct OutEvent {
     char *type;
     char *data; /* JSON text */
     size_t tail_len;
-    char *tail; /* "\"type\":...,\"data\":...,\"timestamp\":\"...\"}" */
+    char *tail;   /* "\"type\":...,\"data\":...,\"timestamp\":\"...\"}" */
+    size_t bytes; /* what it holds in memory (what a session keeping it is charged) */
 } OutEvent;
 
 OutEvent *out_event_new(const char *type, const char *data_json);
@@ -65,7 +66,7 @@ struct Session {
         uint64_t *seqs;
         OutEvent **events;
         size_t cap, start, count;
-        bool overflowed; /* events were dropped from it while detached: no resume */
+        size_t bytes; /* of the events kept, at most WS_OUTPUT_LIMIT and the newest one */
     } ring;
     uint32_t mark;        /* fan-out dedup */
     bool no_resume;       /* ended on purpose (revoked): a lost connection ends the session */
@@ -94,7 +95,10 @@ Session *session_new(Signal *sig, const SessionTransport *transport, void *conn,
  * a resume moves the connection onto the detached session (the transport's rebind). A bad or
  * revoked token closes with 4001; hype-api unreachable closes with 1013.
  */
-void session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq);
+/* Returns 0 once the check is under way, or an HTTP-style status with *error set: 409 when the
+ * session is authenticated or being checked already, 401 for a bad token (closing, 4001). */
+int session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq,
+                         const char **error);
 /* The transport lost its connection (clean: the client closed it on purpose). */
 void session_connection_lost(Session *s, bool clean);
 /* Sends one event to this session (numbered, buffered for resume). */
@@ -119,6 +123,12 @@ size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent
                         const Session *skip);
 /* The same for one topic key. */
 size_t sessions_publish_one(Signal *sig, const char *key, OutEvent *ev, const Session *skip);
+
+/* Ends s because its login session is over: 4001 to a live connection, no resume. */
+void session_revoke(Session *s);
+/* After the link to hype-api was down (either side restarted): asks which login sessions of the
+ * live ones ended meanwhile (a logout or a block whose event could not reach us) and ends them. */
+void sessions_recheck(Signal *sig);
 
 /* Counts for /metrics (the gauges computed now). */
 typedef SessionCounters SessionStats;

@@ -57,6 +57,7 @@ struct SioClient {
 struct SioServer {
     Signal *sig;
     bool conformance;
+    bool stopping; /* freeing: clients go, their sessions are the session registry's to free */
     EioServer *eio;
 };
 
@@ -256,7 +257,8 @@ static void handle_connect(SioClient *c, SioPacket *p) {
     }
     n->session = s;
     snprintf(n->sid, sizeof(n->sid), "%s", s->id);
-    session_authenticate(s, token, NULL, 0); /* CONNECT is answered once hype-api agrees */
+    const char *error;
+    session_authenticate(s, token, NULL, 0, &error); /* CONNECT is answered once hype-api agrees */
 }
 
 /* ---- events ---- */
@@ -438,9 +440,15 @@ static void on_close(EioSocket *e, const char *reason, void *userdata) {
         return;
     eio_set_userdata(e, NULL);
     c->closing = true;
-    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
-        if (c->nsps[i])
-            nsp_remove(c->nsps[i], false);
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++) {
+        SioNsp *n = c->nsps[i];
+        if (n && c->srv->stopping && n->session) { /* no goodbyes while the daemon exits */
+            n->session->conn = NULL;
+            n->session = NULL;
+        }
+        if (n)
+            nsp_remove(n, false);
+    }
     clear_pending(c);
     event_free(c->connect_timer);
     free(c);
@@ -471,6 +479,7 @@ int sio_server_new(Signal *sig, bool conformance, SioServer **ret) {
 SioServer *sio_server_free(SioServer *srv) {
     if (!srv)
         return NULL;
+    srv->stopping = true;
     eio_server_free(srv->eio);
     free(srv);
     return NULL;

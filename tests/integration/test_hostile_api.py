@@ -358,3 +358,44 @@ def test_second_sigterm_is_logged_as_such(pg):
     assert "received SIGTERM again: exiting now with 1 connection still open" in log, log
     assert "15 s" not in log and "exiting anyway" not in log, log
     assert "runtime error" not in log and "AddressSanitizer" not in log, log
+
+
+# ---- found by the hostile pass on these fixes ----
+
+def test_channel_changes_follow_the_channels_overwrites_and_commit_nothing_when_refused(api):
+    """A member with manage-channels server-wide, denied it (or the view) in one channel by an
+    overwrite, can neither rename nor delete that channel, by either route; nothing is written."""
+    owner, _ = register(api)
+    mod, _ = register(api)
+    s = create_server(api, owner["accessToken"])
+    add_member(api, owner, s, mod)
+    role = api("POST", f"/api/servers/{s['id']}/roles", headers=auth(owner),
+               json={"name": "chanmod", "permissions": str(MANAGE_CHANNELS | VIEW), "position": 1}).json()["data"]
+    r = api("POST", f"/api/servers/{s['id']}/roles/members/{mod['user']['id']}/roles/{role['id']}", headers=auth(owner))
+    assert r.status_code == 201, r.text
+    ch = text_channel(api, owner, s)
+    nested, flat = f"/api/servers/{s['id']}/channels/{ch['id']}", f"/api/channels/{ch['id']}"
+    assert api("PATCH", nested, headers=auth(mod), json={"topic": "allowed"}).status_code == 200
+    for deny in (MANAGE_CHANNELS, VIEW):
+        r = api("PUT", f"/api/servers/{s['id']}/channels/{ch['id']}/permissions/{mod['user']['id']}",
+                headers=auth(owner), json={"type": "member", "allow": 0, "deny": deny})
+        assert r.status_code == 200, r.text
+        for path in (nested, flat):
+            r = api("PATCH", path, headers=auth(mod), json={"name": "renamed-by-mod"})
+            assert r.status_code == 403, r.text
+            assert api("DELETE", path, headers=auth(mod)).status_code == 403
+    got = api("GET", nested, headers=auth(owner))
+    assert got.status_code == 200 and got.json()["data"]["name"] == ch["name"], "a refused change was written"
+    # A channel of another server under this server's path is not found.
+    other = create_server(api, owner["accessToken"])
+    r = api("PATCH", f"/api/servers/{other['id']}/channels/{ch['id']}", headers=auth(owner), json={"name": "x"})
+    assert r.status_code == 404
+
+
+def test_internal_routes_do_not_exist_over_the_network_however_spelled(api):
+    for path in ("/internal/gateway-session", "//internal/gateway-session", "///internal/sessions-check",
+                 "/internal//gateway-session", "/internal/realtime-reset"):
+        for method in ("GET", "POST", "PUT", "DELETE", "OPTIONS"):
+            r = api(method, path, headers={"Origin": "http://example.com"})
+            assert r.status_code == 404, (method, path, r.status_code, r.headers.get("Allow"))
+            assert "Allow" not in r.headers

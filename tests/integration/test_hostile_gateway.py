@@ -429,3 +429,137 @@ def test_large_requests_cannot_overflow_the_api_link(stack):
             await c.close()
     run(go())
     assert "output limit exceeded" not in sig.read_log()
+
+
+# ---- found by the hostile pass on these fixes ----
+
+@pytest.fixture
+def quick_ping_stack(pg):
+    """A stack whose pings come every half second and whose sessions stay resumable a minute."""
+    sig = SignalDaemon(WS_PING_INTERVAL="500ms", WS_PING_TIMEOUT="3s", WS_OUTPUT_LIMIT="64K",
+                       RESUME_WINDOW="60s")
+    sig.wait_ready()
+    api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
+    api.wait_ready()
+    wait_linked(sig)
+    yield api, sig
+    api.check_clean_exit()
+    sig.check_clean_exit()
+
+
+def _pipelined_posts(sig, sid, bodies):
+    """POSTs bodies to an Engine.IO polling socket on one keep-alive connection, all sent at once
+    (so hype-signal handles them in one go); returns the raw answers."""
+    target = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    data = b"".join((f"POST {target} HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+                     f"Content-Length: {len(b)}\r\n\r\n").encode() + b for b in bodies)
+    with socket.create_connection(("127.0.0.1", sig.port), timeout=10) as s:
+        s.sendall(data)
+        s.settimeout(2)
+        out = b""
+        try:
+            while out.count(b"HTTP/1.1 ") < len(bodies):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        except socket.timeout:
+            pass
+    return out
+
+
+def test_a_pong_cannot_keep_an_engine_io_socket_over_its_budget_alive(quick_ping_stack):
+    """Over its output budget an Engine.IO socket is closed from the loop; a pong that arrives
+    in the same moment (pipelined after the flood) must not cancel that."""
+    api, sig = quick_ping_stack
+    u = user(api)
+    sid = _eio_open(sig)
+    assert _eio(sig, "POST", sid, '40{"token":"%s"}' % u["accessToken"]).text == "ok"
+    deadline = time.monotonic() + 5
+    seen = ""
+    while '"ready"' not in seen:  # CONNECT answered once hype-api agreed, then ready
+        assert time.monotonic() < deadline
+        seen += _eio(sig, "GET", sid).text
+    time.sleep(0.8)  # a ping is now waiting for its pong, unread
+    flood = "\x1e".join(f'42{i}["user_left",{{"channelId":"0"}}]' for i in range(3000)).encode()
+    _pipelined_posts(sig, sid, [flood, b"3"])
+    time.sleep(1)
+    r = _eio(sig, "GET", sid)
+    assert r.status_code == 400 and "Session ID unknown" in r.text, r.text[:200]
+
+
+def test_events_kept_for_a_resume_count_against_the_output_limit(quick_ping_stack):
+    """Large events sent to a session whose connection dropped wait for its resume: at most
+    WS_OUTPUT_LIMIT of them (64K here) are kept, not RESUME_BUFFER events of any size."""
+    api, sig = quick_ping_stack
+    u = user(api)
+
+    async def go():
+        victim = await Client.connect(sig, u["accessToken"])
+        attacker = await Client.connect(sig, u["accessToken"])
+        for c in (victim, attacker):
+            await c.send("join-room", "ring-room")
+            await c.expect("created")
+        to = victim.ready["data"]["sessionId"]
+        victim.ws.transport.abort()  # detached: what it is sent is kept for its resume
+        await asyncio.sleep(0.3)
+        rss_before = sig.rss_kib()
+        sdp = "v" * 900_000
+        for _ in range(60):
+            await attacker.send("signal", {"to": to, "type": "offer", "sdp": sdp})
+        await attacker.send("leave-room")
+        await attacker.quiet("error", 1)  # each signal reached the detached session
+        grown = sig.rss_kib() - rss_before
+        assert grown < 32 * 1024, f"{grown} KiB kept for a detached session"
+        # What was dropped cannot be resumed: the client is told to resync.
+        r = await Client.connect(sig, u["accessToken"], f"&sessionId={to}&seq=1", expect_ready=False)
+        assert (await r.recv())["type"] == "invalid_session"
+        await r.close()
+        await attacker.close()
+    run(go())
+
+
+def test_a_logout_while_hype_api_was_unlinked_ends_the_session_at_relink(pg):
+    sig = SignalDaemon(RESUME_WINDOW="30s")
+    sig.wait_ready()
+    linked = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
+    linked.wait_ready()
+    wait_linked(sig)
+    try:
+        u, other = user(linked), user(linked)
+
+        async def go():
+            c = await Client.connect(sig, u["accessToken"])
+            keep = await Client.connect(sig, other["accessToken"])
+            assert linked.stop() == 0
+            # Another hype-api, not linked to this hype-signal, logs the session out.
+            lone = ApiDaemon(pg.dsn, migrate=False)
+            lone.wait_ready()
+            assert lone("POST", "/auth/logout", headers=bearer(u["accessToken"])).status_code == 200
+            assert lone.stop() == 0
+            again = ApiDaemon(pg.dsn, migrate=False, SIGNAL_SOCKET=sig.socket_path)
+            again.wait_ready()
+            try:
+                with pytest.raises(websockets.ConnectionClosed) as e:
+                    while True:
+                        await c.recv(10)
+                assert e.value.rcvd.code == 4001
+                await keep.join(GENERAL)  # the other login was not touched
+                await keep.close()
+            finally:
+                assert again.stop() == 0
+        run(go())
+    finally:
+        linked.stop()
+        sig.check_clean_exit()
+
+
+def test_socket_io_socket_open_at_shutdown_is_freed(pg):
+    """hype-signal stopping with Engine.IO sockets open frees them (a leak fails the sanitizer
+    build's exit)."""
+    sig = SignalDaemon()
+    sig.wait_ready()
+    sid = _eio_open(sig)
+    assert _eio(sig, "POST", sid, '40{"token":"not-a-token"}').text == "ok"
+    _eio_open(sig)
+    sig.check_clean_exit()

@@ -104,6 +104,8 @@ await step("an ack carries the outcome once it is known, failures included", asy
   assert.deepEqual([denied.ok, denied.error.code, denied.error.channelId], [false, 404, "123456789012"]);
   const unknown = await a.socket.timeout(5000).emitWithAck("no-such-op", {});
   assert.deepEqual([unknown.ok, unknown.error.code], [false, 400]);
+  const again = await a.socket.timeout(5000).emitWithAck("auth", { token: TOKEN_A });
+  assert.deepEqual([again.ok, again.error.code, again.error.message], [false, 409, "Already authenticated"]);
   // Success carries what was made: the persisted message, after it was persisted.
   const ok = await a.socket.timeout(5000).emitWithAck("message", { channelId: GENERAL, content: "acked" });
   assert.equal(ok.ok, true);
