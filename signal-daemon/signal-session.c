@@ -504,8 +504,10 @@ int session_authenticate(Session *s, const char *token, const char *resume_id, u
         s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013, *error);
         return r < 0 ? 401 : 503;
     }
-    if (resume_id)
-        snprintf(ctx->resume_id, sizeof(ctx->resume_id), "%s", resume_id);
+    /* Only a whole session id can name one (a longer one is no id of ours, not a prefix). */
+    if (resume_id && *resume_id)
+        snprintf(ctx->resume_id, sizeof(ctx->resume_id), "%s",
+                 strlen(resume_id) == SESSION_ID_LEN ? resume_id : "-");
     ctx->last_seq = last_seq;
     /* Subscribed before asking, so a revocation that crosses the answer still closes it. */
     char key[BUS_KEY_MAX];

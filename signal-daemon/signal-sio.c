@@ -52,6 +52,7 @@ struct SioClient {
         size_t len;
     } attachments[SIO_ATTACHMENTS_MAX];
     unsigned n_attachments;
+    size_t attachment_bytes;
 };
 
 struct SioServer {
@@ -336,6 +337,7 @@ static void clear_pending(SioClient *c) {
     for (unsigned i = 0; i < c->n_attachments; i++)
         free(c->attachments[i].data);
     c->n_attachments = 0;
+    c->attachment_bytes = 0;
 }
 
 static void dispatch(SioClient *c, SioPacket *p) {
@@ -394,6 +396,14 @@ static void on_open(EioSocket *e, void *userdata) {
     arm_connect_timer(c);
 }
 
+/* Whether one of the client's namespaces has an accepted session. */
+static bool authenticated(const SioClient *c) {
+    for (size_t i = 0; i < NSP_CONNS_MAX; i++)
+        if (c->nsps[i] && c->nsps[i]->connected)
+            return true;
+    return false;
+}
+
 static void on_message(EioSocket *e, bool binary, const char *data, size_t len, void *userdata) {
     SioClient *c = eio_userdata(e);
     if (!c)
@@ -403,12 +413,19 @@ static void on_message(EioSocket *e, bool binary, const char *data, size_t len, 
             eio_close(e, "unexpected binary attachment");
             return;
         }
+        /* Held until the packet is whole: all its attachments together are one client message,
+         * bounded like one (WS_MAX_MESSAGE). */
+        if (len > c->srv->sig->cfg->max_message - c->attachment_bytes) {
+            eio_close(e, "binary attachments over the message size limit");
+            return;
+        }
         char *copy = malloc(len ? len : 1);
         if (!copy) {
             eio_close(e, "out of memory");
             return;
         }
         memcpy(copy, data, len);
+        c->attachment_bytes += len;
         c->attachments[c->n_attachments].data = copy;
         c->attachments[c->n_attachments++].len = len;
         if (c->n_attachments == c->pending.attachments) {
@@ -426,6 +443,13 @@ static void on_message(EioSocket *e, bool binary, const char *data, size_t len, 
         return;
     }
     if (p.attachments) {
+        /* Only an authenticated namespace may make us hold attachments (nothing else uses them:
+         * an unauthenticated client's events are ignored). */
+        if (!c->srv->conformance && !authenticated(c)) {
+            sio_packet_done(&p);
+            eio_close(e, "binary packet before authentication");
+            return;
+        }
         c->pending = p;
         c->has_pending = true;
         return;

@@ -563,3 +563,30 @@ def test_socket_io_socket_open_at_shutdown_is_freed(pg):
     assert _eio(sig, "POST", sid, '40{"token":"not-a-token"}').text == "ok"
     _eio_open(sig)
     sig.check_clean_exit()
+
+
+def test_binary_attachments_need_an_authenticated_namespace(quick_ping_stack):
+    """An Engine.IO client that has not authenticated cannot make hype-signal hold binary
+    attachments for it (they are held until the packet is whole): it is closed at once, not
+    after WS_AUTH_TIMEOUT (10 s here; a ping would come first)."""
+    _, sig = quick_ping_stack
+    sid = _eio_open(sig)
+    r = _eio(sig, "POST", sid, '451-["upload",{"_placeholder":true,"num":0}]')
+    assert r.status_code == 200
+    r = _eio(sig, "GET", sid, timeout=3)
+    assert r.text == "1" or "Session ID unknown" in r.text, r.text[:200]
+
+
+def test_only_a_whole_session_id_resumes(stack):
+    api, sig = stack
+    u = user(api)
+
+    async def go():
+        c = await Client.connect(sig, u["accessToken"])
+        session_id = c.ready["data"]["sessionId"]
+        c.ws.transport.abort()
+        await asyncio.sleep(0.3)
+        r = await Client.connect(sig, u["accessToken"], f"&sessionId={session_id}EXTRA&seq=0", expect_ready=False)
+        assert (await r.recv())["type"] == "invalid_session"
+        await r.close()
+    run(go())
