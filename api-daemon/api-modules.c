@@ -4,7 +4,8 @@
 extern const ApiModule api_module_meta, api_module_auth, api_module_users, api_module_servers,
     api_module_channels, api_module_messages, api_module_invites, api_module_members,
     api_module_roles, api_module_friends, api_module_admin, api_module_channels_flat,
-    api_module_voice, api_module_overwrites, api_module_gateway, api_module_access;
+    api_module_voice, api_module_overwrites, api_module_gateway, api_module_access,
+    api_module_events;
 
 /* clang-format off */
 const ApiModule *const api_modules[] = {
@@ -24,6 +25,7 @@ const ApiModule *const api_modules[] = {
     &api_module_voice,
     &api_module_gateway,
     &api_module_access, /* statements only */
+    &api_module_events, /* statements only */
 };
 /* clang-format on */
 const size_t api_modules_count = sizeof(api_modules) / sizeof(api_modules[0]);

@@ -50,6 +50,22 @@ uint64_t perm_compute(const PermContext *ctx, const PermOverwrite *ow, size_t n)
     return perms & PERM_ALL;
 }
 
+bool perm_everyone_holds(uint64_t everyone_role_id, uint64_t everyone_permissions,
+                         const PermOverwrite *ow, size_t n, uint64_t perm) {
+    PermContext everyone = {.is_member = true, /* of no role, and no user: only @everyone's */
+                            .everyone_role_id = everyone_role_id,
+                            .everyone_permissions = everyone_permissions};
+    if ((perm_compute(&everyone, ow, n) & perm) != perm)
+        return false;
+    if (everyone_permissions & PERM_ADMINISTRATOR) /* overwrites do not apply to anyone */
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if ((ow[i].deny & perm) &&
+            (ow[i].target != PERM_TARGET_ROLE || ow[i].target_id != everyone_role_id))
+            return false;
+    return true;
+}
+
 void perm_to_string(uint64_t perms, char buf[21]) {
     snprintf(buf, 21, "%" PRIu64, perms);
 }

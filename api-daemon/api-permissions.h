@@ -77,6 +77,15 @@ typedef struct PermContext {
  */
 uint64_t perm_compute(const PermContext *ctx, const PermOverwrite *overwrites, size_t n_overwrites);
 
+/*
+ * Whether every member of the server holds perm in a channel with these overwrites, without
+ * looking at anyone's roles: @everyone holds it there (perm_compute of a member with no role) and
+ * no role or member overwrite denies it. Roles only add permissions in the server, so this is
+ * exact; false means some members may lack it (perm_compute tells which).
+ */
+bool perm_everyone_holds(uint64_t everyone_role_id, uint64_t everyone_permissions,
+                         const PermOverwrite *overwrites, size_t n_overwrites, uint64_t perm);
+
 /* Decimal string forms used on the wire ("permissions":"1024"). */
 void perm_to_string(uint64_t perms, char buf[21]);
 /* Strict: decimal digits only, value within PERM_ALL's bits. -EINVAL otherwise. */

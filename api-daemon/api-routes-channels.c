@@ -68,7 +68,11 @@ static const DbStatement statements[] = {
                   "  WHERE x.server_id = $1 AND x.id = $2 RETURNING *"
                   ") SELECT " CHANNEL_COLUMNS CHANNEL_FROM_CTE,
                   12},
-    [S_DELETE] = {"channels_delete", "DELETE FROM channels WHERE server_id = $1 AND id = $2", 2},
+    /* Its overwrites as it had them: who could view it hears it is gone. */
+    [S_DELETE] = {"channels_delete",
+                  "DELETE FROM channels c WHERE c.server_id = $1 AND c.id = $2"
+                  " RETURNING " API_ACCESS_OVERWRITES_SQL,
+                  2},
     [S_DEFAULT_SERVER] = {"channels_default_server", "SELECT id FROM servers WHERE is_default", 0},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
@@ -156,11 +160,12 @@ static void on_channel(const DbResult *res, void *userdata) {
         return;
     json_object *data = channel_json(res, 0);
     HttpMethod m = a->r->route->method;
-    /* An update may change the channel's overwrites: who may see it. */
+    /* An update may change the channel's overwrites: who may see it. Only who may view the
+     * channel hears of it. */
     if (m != HTTP_GET)
-        api_publish(a->r->api, m == HTTP_POST ? "channel_created" : "channel_updated",
-                    HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data,
-                    m != HTTP_POST);
+        api_publish_channel(a->r->api, m == HTTP_POST ? "channel_created" : "channel_updated",
+                            a->server_id, strtoull(db_value(res, 0, 0), NULL, 10), data,
+                            m != HTTP_POST, NULL);
     api_reply_data(a->r, m == HTTP_POST ? 201 : 200, data);
 }
 
@@ -263,7 +268,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
     if (api_reply_db_failed(a->r, res, "deleting a channel"))
         return;
-    if (atoi(PQcmdTuples(res->res)) == 0) {
+    if (db_ntuples(res) != 1) {
         api_reply_error(a->r, 404, "Channel not found");
         return;
     }
@@ -271,8 +276,10 @@ static void on_deleted(const DbResult *res, void *userdata) {
     json_object_object_add(data, "id", json_object_new_string(api_id_str(a->r, a->channel_id)));
     json_object_object_add(data, "serverId",
                            json_object_new_string(api_id_str(a->r, a->server_id)));
-    api_publish(a->r->api, "channel_deleted", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
-                &a->server_id, 1, data, false);
+    /* To who could view it, as its overwrites were. */
+    ApiChannelBefore before = {.deleted = true, .overwrites = db_value(res, 0, 0)};
+    api_publish_channel(a->r->api, "channel_deleted", a->server_id, a->channel_id, data, false,
+                        &before);
     json_object_put(data);
     api_reply_empty(a->r, 204);
 }

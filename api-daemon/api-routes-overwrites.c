@@ -10,6 +10,7 @@
 #include "api-server.h"
 #include "hype-id.h"
 #include "hype-json.h"
+#include "hype-macro.h"
 
 enum {
     S_LIST,
@@ -73,22 +74,6 @@ static bool channel_in_server(ApiServerAccess *a) {
            api_access_require(a, a->channel_permissions, PERM_VIEW_CHANNEL);
 }
 
-/* Who may see the channel changed: live sessions re-check, clients refresh the channel. */
-static void publish(ApiServerAccess *a, json_object *overwrite, const char *removed_id) {
-    json_object *data = json_object_new_object();
-    json_object_object_add(data, "channelId",
-                           json_object_new_string(api_id_str(a->r, a->channel_id)));
-    json_object_object_add(data, "serverId",
-                           json_object_new_string(api_id_str(a->r, a->server_id)));
-    if (overwrite)
-        json_object_object_add(data, "overwrite", json_object_get(overwrite));
-    if (removed_id)
-        json_object_object_add(data, "removedId", json_object_new_string(removed_id));
-    api_publish(a->r->api, "channel_permissions_updated", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
-                &a->server_id, 1, data, true);
-    json_object_put(data);
-}
-
 /* ---- list ---- */
 
 static void on_list(const DbResult *res, void *userdata) {
@@ -122,11 +107,30 @@ static bool may_manage(ApiServerAccess *a) {
 typedef struct Change {
     ApiServerAccess *a;
     uint64_t target;
-    const char *type;     /* "role", "member", or NULL: a removal of either */
-    uint64_t allow, deny; /* what a PUT writes */
-    uint64_t held;        /* what the overwrites there now allow or deny */
+    const char *type;        /* "role", "member", or NULL: a removal of either */
+    uint64_t allow, deny;    /* what a PUT writes */
+    uint64_t held;           /* what the overwrites there now allow or deny */
+    ApiChannelBefore before; /* those overwrites, for who could view the channel before */
     void (*next)(struct Change *c);
 } Change;
+
+/* Who may see the channel changed: live sessions re-check, clients refresh the channel; who
+ * may view it no more hears it is gone. */
+static void publish(Change *c, json_object *overwrite, const char *removed_id) {
+    ApiServerAccess *a = c->a;
+    json_object *data = json_object_new_object();
+    json_object_object_add(data, "channelId",
+                           json_object_new_string(api_id_str(a->r, a->channel_id)));
+    json_object_object_add(data, "serverId",
+                           json_object_new_string(api_id_str(a->r, a->server_id)));
+    if (overwrite)
+        json_object_object_add(data, "overwrite", json_object_get(overwrite));
+    if (removed_id)
+        json_object_object_add(data, "removedId", json_object_new_string(removed_id));
+    api_publish_channel(a->r->api, "channel_permissions_updated", a->server_id, a->channel_id, data,
+                        true, &c->before);
+    json_object_put(data);
+}
 
 static void require_held(void *userdata) {
     Change *c = userdata;
@@ -149,13 +153,19 @@ static void on_target(const DbResult *res, void *userdata) {
         return;
     for (int i = 0; i < db_ntuples(res); i++) {
         const char *allow = db_value(res, i, 4), *position = db_value(res, i, 1);
+        bool role = strcmp(db_value(res, i, 0), "role") == 0;
+        PermTarget kind = role ? PERM_TARGET_ROLE : PERM_TARGET_MEMBER;
+        c->before.types |= 1u << kind; /* one row a type the change writes or removes */
         if (allow) {
-            c->held |= strtoull(allow, NULL, 10) | strtoull(db_value(res, i, 5), NULL, 10);
+            uint64_t deny = strtoull(db_value(res, i, 5), NULL, 10);
+            c->held |= strtoull(allow, NULL, 10) | deny;
+            if (c->before.n_previous < ELEMENTSOF(c->before.previous))
+                c->before.previous[c->before.n_previous++] =
+                    (PermOverwrite){kind, c->target, strtoull(allow, NULL, 10), deny};
             found = true;
         } else if (removing) {
             continue;
         }
-        bool role = strcmp(db_value(res, i, 0), "role") == 0;
         if (role ? !position : db_value(res, i, 3)[0] != 't' && c->target != a->owner_id) {
             /* Written only for a role or a member there is; what outlived its role or the
              * membership of its member has nobody left to outrank, and may be removed. */
@@ -204,12 +214,13 @@ static Change *change_new(ApiServerAccess *a, uint64_t target, const char *type,
         api_reply_error(a->r, 500, "Internal server error");
         return NULL;
     }
-    *c = (Change){.a = a, .target = target, .type = type, .next = next};
+    *c = (Change){.a = a, .target = target, .type = type, .before.target_id = target, .next = next};
     return c;
 }
 
 static void on_put(const DbResult *res, void *userdata) {
-    ApiServerAccess *a = userdata;
+    Change *c = userdata;
+    ApiServerAccess *a = c->a;
     if (res->error == -EIO && res->constraint &&
         strcmp(res->constraint, "channel_overwrites_max") == 0) { /* sql/005_limits.sql */
         api_reply_error(a->r, 400,
@@ -225,7 +236,7 @@ static void on_put(const DbResult *res, void *userdata) {
         return;
     }
     json_object *data = overwrite_json(res, 0);
-    publish(a, data, NULL);
+    publish(c, data, NULL);
     api_reply_data(a->r, 200, data);
 }
 
@@ -237,7 +248,7 @@ static void write_overwrite(Change *c) {
                              arena_printf(r->arena, "%llu", (unsigned long long)c->allow),
                              arena_printf(r->arena, "%llu", (unsigned long long)c->deny),
                              api_id_str(r, c->a->server_id)};
-    api_db_query(r, &statements[S_PUT], params, on_put, c->a, "writing a permission overwrite");
+    api_db_query(r, &statements[S_PUT], params, on_put, c, "writing a permission overwrite");
 }
 
 static void on_put_access(ApiServerAccess *a) {
@@ -281,21 +292,22 @@ static void handle_put(ApiRequest *r) {
 }
 
 static void on_deleted(const DbResult *res, void *userdata) {
-    ApiServerAccess *a = userdata;
+    Change *c = userdata;
+    ApiServerAccess *a = c->a;
     if (api_reply_db_failed(a->r, res, "removing a permission overwrite"))
         return;
     if (atoi(PQcmdTuples(res->res)) == 0) {
         api_reply_error(a->r, 404, "Overwrite not found");
         return;
     }
-    publish(a, NULL, api_param(a->r, 2));
+    publish(c, NULL, api_param(a->r, 2));
     api_reply_empty(a->r, 204);
 }
 
 static void remove_overwrite(Change *c) {
     ApiRequest *r = c->a->r;
     const char *params[3] = {api_id_str(r, c->a->channel_id), api_id_str(r, c->target), c->type};
-    api_db_query(r, &statements[S_DELETE], params, on_deleted, c->a,
+    api_db_query(r, &statements[S_DELETE], params, on_deleted, c,
                  "removing a permission overwrite");
 }
 

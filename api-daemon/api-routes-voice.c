@@ -61,8 +61,8 @@ static json_object *state_json(const DbResult *res, const char *channel, const c
     return v;
 }
 
-/* The server of the channel left sees the leave; the server joined sees the join. join_server
- * is 0 when leaving. */
+/* Who may view the channel left sees the leave; who may view the channel joined sees the join.
+ * join_server is 0 when leaving. */
 static void reply_state(ApiRequest *r, const DbResult *res, uint64_t join_server) {
     if (api_reply_db_failed(r, res, "changing a voice state"))
         return;
@@ -70,8 +70,8 @@ static void reply_state(ApiRequest *r, const DbResult *res, uint64_t join_server
     if (left) {
         json_object *gone = state_json(res, NULL, db_value(res, 0, 5));
         json_object_object_add(gone, "previousChannelId", json_object_new_string(left));
-        api_publish_by_field(r->api, "voice_state", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
-                             "serverId", gone, false);
+        api_publish_channel(r->api, "voice_state", strtoull(db_value(res, 0, 5), NULL, 10),
+                            strtoull(left, NULL, 10), gone, false, NULL);
         if (!join_server) {
             api_reply_data(r, 200, gone);
             return;
@@ -87,8 +87,8 @@ static void reply_state(ApiRequest *r, const DbResult *res, uint64_t join_server
         return;
     }
     json_object *data = state_json(res, db_value(res, 0, 1), api_id_str(r, join_server));
-    api_publish(r->api, "voice_state", HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &join_server, 1,
-                data, false);
+    api_publish_channel(r->api, "voice_state", join_server, strtoull(db_value(res, 0, 1), NULL, 10),
+                        data, false, NULL);
     api_reply_data(r, 200, data);
 }
 

@@ -1,6 +1,7 @@
 /* signal-events: events from hype-api (signal.sock) to exactly the sessions that may see them. */
 #include "signal-events.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,40 @@ static void drop_channel(Signal *sig, uint64_t channel_id) {
         Session *s = sub->owner;
         bus_unsubscribe(sig->bus, sub, &s->subs);
     }
+}
+
+static int compare_ids(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A channel_deleted to users (those who may no longer view the channel: it is gone, or their view
+ * of it was taken): their sessions leave it, the others' stay. */
+static void drop_channel_for_users(Signal *sig, const Hype__Event *ev, uint64_t channel_id) {
+    size_t n = 1 + ev->n_more_target_ids;
+    uint64_t *users = malloc(n * sizeof(*users));
+    if (!users) {
+        log_error("channel %" PRIu64 " left by %zu users' sessions: out of memory", channel_id, n);
+        return;
+    }
+    users[0] = ev->target_id;
+    if (ev->n_more_target_ids) /* more_target_ids is NULL without */
+        memcpy(users + 1, ev->more_target_ids, ev->n_more_target_ids * sizeof(*users));
+    qsort(users, n, sizeof(*users), compare_ids);
+    char key[BUS_KEY_MAX];
+    bus_key(key, sizeof(key), 'c', channel_id);
+    size_t count;
+    Sub *const *subs = bus_subscribers(sig->bus, key, &count);
+    /* Unsubscribing moves the last subscriber to its place: look at position i again. */
+    for (size_t i = 0; i < count;) {
+        Session *s = subs[i]->owner;
+        if (bsearch(&s->who.user_id, users, n, sizeof(*users), compare_ids)) {
+            bus_unsubscribe(sig->bus, subs[i], &s->subs);
+            subs = bus_subscribers(sig->bus, key, &count);
+        } else
+            i++;
+    }
+    free(users);
 }
 
 static void broadcast(Signal *sig, OutEvent *out) {
@@ -145,11 +180,18 @@ void events_dispatch(const Hype__Event *ev, void *userdata) {
     if (strcmp(ev->type, "channel_deleted") == 0) {
         uint64_t cid;
         const char *c = json_object_get_string(json_get(data, "id"));
-        if (c && id_parse(c, &cid) == 0)
+        if (c && id_parse(c, &cid) == 0 && ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_USER)
+            drop_channel_for_users(sig, ev, cid);
+        else if (c && id_parse(c, &cid) == 0) /* a public channel is gone for everyone */
             drop_channel(sig, cid);
     }
-    if (ev->permissions_changed && ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_SERVER)
-        gateway_recheck_server(sig, ev->target_id);
+    if (ev->permissions_changed) {
+        uint64_t server_id = ev->server_id;
+        if (!server_id && ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_SERVER)
+            server_id = ev->target_id;
+        if (server_id)
+            gateway_recheck_server(sig, server_id);
+    }
     json_object_put(data);
     out_event_unref(out);
 }

@@ -75,6 +75,34 @@ TEST(non_members_see_what_everyone_sees) {
     ASSERT_FALSE(perm_compute(&visitor, priv, 2) & PERM_VIEW_CHANNEL);
 }
 
+TEST(everyone_holds_is_exact) {
+    uint64_t view = PERM_VIEW_CHANNEL, base = PERM_EVERYONE_DEFAULT;
+    ASSERT_TRUE(perm_everyone_holds(EVERYONE, base, NULL, 0, view));
+    /* Overwrites that deny nothing, or deny something else, keep it public. */
+    PermOverwrite public_ow[] = {{PERM_TARGET_ROLE, MOD, view, 0},
+                                 {PERM_TARGET_MEMBER, USER, 0, PERM_SEND_MESSAGES}};
+    ASSERT_TRUE(perm_everyone_holds(EVERYONE, base, public_ow, 2, view));
+    /* @everyone denied, even when a role allows it back: some members lack it. */
+    PermOverwrite priv[] = {{PERM_TARGET_ROLE, EVERYONE, 0, view}, {PERM_TARGET_ROLE, MOD, view, 0}};
+    ASSERT_FALSE(perm_everyone_holds(EVERYONE, base, priv, 2, view));
+    /* One role's or one member's deny is enough. */
+    PermOverwrite role_deny[] = {{PERM_TARGET_ROLE, MUTED, 0, view}};
+    ASSERT_FALSE(perm_everyone_holds(EVERYONE, base, role_deny, 1, view));
+    PermOverwrite member_deny[] = {{PERM_TARGET_MEMBER, USER, 0, view}};
+    ASSERT_FALSE(perm_everyone_holds(EVERYONE, base, member_deny, 1, view));
+    /* @everyone without it in the server: only an @everyone allow gives it to all. */
+    ASSERT_FALSE(perm_everyone_holds(EVERYONE, base & ~view, NULL, 0, view));
+    PermOverwrite everyone_allow[] = {{PERM_TARGET_ROLE, EVERYONE, view, 0}};
+    ASSERT_TRUE(perm_everyone_holds(EVERYONE, base & ~view, everyone_allow, 1, view));
+    /* Everyone an administrator: overwrites do not apply. */
+    ASSERT_TRUE(perm_everyone_holds(EVERYONE, PERM_ADMINISTRATOR, priv, 2, view));
+    /* Whatever it answers, perm_compute agrees for every member it covers. */
+    PermContext plain = member(0), mod = member(1);
+    ASSERT_TRUE(perm_compute(&plain, public_ow, 2) & view);
+    ASSERT_TRUE(perm_compute(&mod, public_ow, 2) & view);
+    ASSERT_FALSE(perm_compute(&plain, priv, 2) & view);
+}
+
 TEST(strings) {
     char buf[21];
     perm_to_string(PERM_VIEW_CHANNEL | PERM_SEND_MESSAGES, buf);
