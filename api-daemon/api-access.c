@@ -75,30 +75,17 @@ typedef struct Load {
 /* The caller's roles as ACCESS_COLUMNS renders them, into arrays from the request's arena sized
  * by the text: a member may hold every role of the server. */
 static bool parse_roles(ApiServerAccess *a, const char *text) {
-    size_t max = perm_count_entries(text), n = 0;
+    size_t max = perm_count_entries(text);
     if (max == 0)
         return true;
     uint64_t *ids = arena_alloc(a->r->arena, max * sizeof(*ids));
     uint64_t *perms = arena_alloc(a->r->arena, max * sizeof(*perms));
-    if (!ids || !perms)
+    int r = ids && perms ? perm_parse_roles(text, ids, perms, max, &a->top_position) : -ENOMEM;
+    if (r < 0)
         return false;
-    for (const char *p = text; *p;) {
-        unsigned long long id, role_perms;
-        int position, used = 0;
-        if (n == max || sscanf(p, "%llu:%llu:%d%n", &id, &role_perms, &position, &used) != 3)
-            return false;
-        ids[n] = id;
-        perms[n] = role_perms;
-        if (position > a->top_position)
-            a->top_position = position;
-        n++;
-        p += used;
-        if (*p == ',')
-            p++;
-    }
     a->ctx.role_ids = ids;
     a->ctx.role_permissions = perms;
-    a->ctx.n_roles = n;
+    a->ctx.n_roles = (size_t)r;
     return true;
 }
 

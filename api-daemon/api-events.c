@@ -267,9 +267,10 @@ static const DbStatement statements[] = {
          " LEFT JOIN channels c ON c.id = $2::int8 AND c.server_id = s.id"
          " WHERE s.id = $1::int8",
          2},
-    /* Every member and its roles, "id:permissions,..." (NULL for none). */
+    /* Every member and its roles, "id:permissions:position,..." (NULL for none). */
     [S_MEMBERS] = {"events_members",
-                   "SELECT m.user_id, string_agg(r.id || ':' || r.permissions, ',')"
+                   "SELECT m.user_id,"
+                   "  string_agg(r.id || ':' || r.permissions || ':' || r.position, ',')"
                    " FROM server_members m"
                    " LEFT JOIN member_roles mr ON mr.server_id = m.server_id"
                    "   AND mr.user_id = m.user_id"
@@ -430,19 +431,10 @@ static int parse_member_roles(const char *text, Roles *roles) {
             return -ENOMEM;
         roles->cap = max;
     }
-    for (const char *p = text; p && *p;) {
-        unsigned long long id, perms;
-        int used = 0;
-        if (roles->n == max || sscanf(p, "%llu:%llu%n", &id, &perms, &used) != 2)
-            return -EINVAL;
-        roles->ids[roles->n] = id;
-        roles->perms[roles->n++] = perms;
-        p += used;
-        if (*p == ',')
-            p++;
-        else if (*p)
-            return -EINVAL;
-    }
+    int top, r = perm_parse_roles(text, roles->ids, roles->perms, max, &top);
+    if (r < 0)
+        return r;
+    roles->n = (size_t)r;
     return 0;
 }
 

@@ -115,6 +115,29 @@ int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max) {
     return (int)n;
 }
 
+int perm_parse_roles(const char *text, uint64_t *ids, uint64_t *perms, size_t max, int *top) {
+    size_t n = 0;
+    *top = 0;
+    for (const char *p = text; p && *p;) {
+        unsigned long long id, role_perms;
+        int position, used = 0;
+        if (sscanf(p, "%llu:%llu:%d%n", &id, &role_perms, &position, &used) != 3)
+            return -EINVAL;
+        if (n == max)
+            return -E2BIG;
+        ids[n] = id;
+        perms[n++] = role_perms;
+        if (position > *top)
+            *top = position;
+        p += used;
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -EINVAL;
+    }
+    return (int)n;
+}
+
 size_t perm_count_entries(const char *text) {
     if (!text || !*text)
         return 0;

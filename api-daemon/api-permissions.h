@@ -99,6 +99,12 @@ int perm_from_json(struct json_object *v, uint64_t *ret);
  * for none). Returns how many were stored, -EINVAL when malformed, -E2BIG beyond max.
  */
 int perm_parse_overwrites(const char *text, PermOverwrite *out, size_t max);
+/*
+ * Parses a member's roles as SQL aggregates them: "ID:PERMISSIONS:POSITION,..." (NULL or "" for
+ * none) into ids and perms (max entries: perm_count_entries' count is enough); *top gets the
+ * highest position (0 with none). Returns how many, -EINVAL when malformed, -E2BIG beyond max.
+ */
+int perm_parse_roles(const char *text, uint64_t *ids, uint64_t *perms, size_t max, int *top);
 /* How many entries such a comma-separated list holds at most (0 for NULL or ""): the size of
  * out that perm_parse_overwrites needs, however many there are. */
 size_t perm_count_entries(const char *text);

@@ -15,7 +15,7 @@ import websockets
 
 from hype import ApiDaemon, SignalDaemon, bearer, register, run_api_cli
 from test_servers import create_server
-from test_signal_sessions import Client, post_message, run, user, wait_linked
+from test_signal_sessions import Client, post_message, run, start_stack, stop_stack, user, wait_linked
 from wsraw import build_frame
 
 GENERAL = "1"
@@ -24,15 +24,11 @@ RESUME_WINDOW_S = 3
 
 @pytest.fixture(scope="module")
 def stack(pg):
-    sig = SignalDaemon(WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW=f"{RESUME_WINDOW_S}s", WS_PING_INTERVAL="5s",
-                       WS_OUTPUT_LIMIT="64K", WS_PENDING_OPS=4, CHANNEL_BROADCAST_MAX=10)
-    sig.wait_ready()
-    api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
-    api.wait_ready()
-    wait_linked(sig)
+    api, sig = start_stack(pg, WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW=f"{RESUME_WINDOW_S}s",
+                           WS_PING_INTERVAL="5s", WS_OUTPUT_LIMIT="64K", WS_PENDING_OPS=4,
+                           CHANNEL_BROADCAST_MAX=10)
     yield api, sig
-    api.check_clean_exit()
-    sig.check_clean_exit()
+    stop_stack(api, sig)
 
 
 @pytest.fixture(scope="module")
@@ -436,15 +432,10 @@ def test_large_requests_cannot_overflow_the_api_link(stack):
 @pytest.fixture
 def quick_ping_stack(pg):
     """A stack whose pings come every half second and whose sessions stay resumable a minute."""
-    sig = SignalDaemon(WS_PING_INTERVAL="500ms", WS_PING_TIMEOUT="3s", WS_OUTPUT_LIMIT="64K",
-                       RESUME_WINDOW="60s")
-    sig.wait_ready()
-    api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
-    api.wait_ready()
-    wait_linked(sig)
+    api, sig = start_stack(pg, WS_PING_INTERVAL="500ms", WS_PING_TIMEOUT="3s", WS_OUTPUT_LIMIT="64K",
+                           RESUME_WINDOW="60s")
     yield api, sig
-    api.check_clean_exit()
-    sig.check_clean_exit()
+    stop_stack(api, sig)
 
 
 def _pipelined_posts(sig, sid, bodies):

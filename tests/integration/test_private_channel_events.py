@@ -8,21 +8,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from hype import ApiDaemon, SignalDaemon
 from test_hostile_overwrites import everyone_of
 from test_hostile_roles import SEND, VIEW, give, make_role, server_with
-from test_signal_sessions import Client, post_message, run, wait_linked
+from test_signal_sessions import Client, post_message, run, start_stack, stop_stack
 
 @pytest.fixture(scope="module")
 def stack(pg):
-    sig = SignalDaemon(RESUME_WINDOW="3s", WS_PING_INTERVAL="5s", WS_OUTPUT_LIMIT="1M")
-    sig.wait_ready()
-    api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
-    api.wait_ready()
-    wait_linked(sig)
+    api, sig = start_stack(pg, RESUME_WINDOW="3s", WS_PING_INTERVAL="5s", WS_OUTPUT_LIMIT="1M")
     yield api, sig
-    api.check_clean_exit()
-    sig.check_clean_exit()
+    stop_stack(api, sig)
 
 
 def channel(owner, sid, name, type_="TEXT"):

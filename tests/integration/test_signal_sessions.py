@@ -21,17 +21,27 @@ GENERAL = "1"  # the seeded "Hype Community" server's #general
 VOICE = "3"    # and its "General Voice"
 
 
-@pytest.fixture(scope="module")
-def stack(pg):
-    sig = SignalDaemon(WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW="30s", WS_PING_INTERVAL="5s",
-                       WS_OUTPUT_LIMIT="64K", CHANNEL_BROADCAST_MAX=2)
+def start_stack(pg, **signal_env):
+    """hype-signal with these settings, then a hype-api linked to it: (api, sig)."""
+    sig = SignalDaemon(**signal_env)
     sig.wait_ready()
     api = ApiDaemon(pg.dsn, SIGNAL_SOCKET=sig.socket_path)
     api.wait_ready()
     wait_linked(sig)
-    yield api, sig
+    return api, sig
+
+
+def stop_stack(api, sig):
     api.check_clean_exit()
     sig.check_clean_exit()
+
+
+@pytest.fixture(scope="module")
+def stack(pg):
+    api, sig = start_stack(pg, WS_AUTH_TIMEOUT="700ms", RESUME_WINDOW="30s", WS_PING_INTERVAL="5s",
+                           WS_OUTPUT_LIMIT="64K", CHANNEL_BROADCAST_MAX=2)
+    yield api, sig
+    stop_stack(api, sig)
 
 
 def wait_linked(sig, timeout=10):

@@ -161,4 +161,26 @@ TEST(overwrite_text_sized_by_its_count) {
     ASSERT_FALSE(perm_compute(&c, ow, N) & PERM_VIEW_CHANNEL);
 }
 
+TEST(role_text) {
+    uint64_t ids[300], perms[300];
+    int top = -1;
+    ASSERT_EQ(perm_parse_roles(NULL, ids, perms, 0, &top), 0);
+    ASSERT_EQ(top, 0);
+    ASSERT_EQ(perm_parse_roles("7:1024:3,9:8:12,11:0:1", ids, perms, 3, &top), 3);
+    ASSERT_EQ_U(ids[1], 9);
+    ASSERT_EQ_U(perms[0], 1024);
+    ASSERT_EQ(top, 12);
+    ASSERT_EQ(perm_parse_roles("7:1024:3,9:8:12", ids, perms, 1, &top), -E2BIG);
+    ASSERT_EQ(perm_parse_roles("7:1024", ids, perms, 3, &top), -EINVAL);
+    ASSERT_EQ(perm_parse_roles("7:1024:3;9:8:12", ids, perms, 3, &top), -EINVAL);
+    /* A member may hold every role of a server (250 and more): sized by the count. */
+    static char text[300 * 32];
+    size_t len = 0;
+    for (int i = 0; i < 300; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%d:%d:%d", i ? "," : "", i + 1,
+                                i, i);
+    ASSERT_EQ(perm_parse_roles(text, ids, perms, perm_count_entries(text), &top), 300);
+    ASSERT_EQ(top, 299);
+}
+
 TEST_MAIN()
