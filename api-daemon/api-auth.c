@@ -15,6 +15,7 @@
 #include "hype-id.h"
 #include "hype-json.h"
 #include "hype-jwt.h"
+#include "hype-time.h"
 
 #define JTI_BYTES 16
 
@@ -52,7 +53,7 @@ static int sign(Api *api, Arena *arena, json_object *claims, bool refresh, char 
 }
 
 int api_token_access(Api *api, Arena *arena, const ApiTokenSubject *s, char **ret) {
-    int64_t now_s = api_now_ms() / 1000;
+    int64_t now_s = time_wall_ms() / 1000;
     json_object *c =
         claims_new(s, "access", now_s, (int64_t)(api->cfg->access_token_ttl_ms / 1000));
     return sign(api, arena, c, false, ret);
@@ -65,7 +66,7 @@ int api_tokens_issue(Api *api, Arena *arena, const ApiTokenSubject *s, ApiTokens
         return -EIO;
     base64url_encode(jti, raw, sizeof(raw));
 
-    int64_t now_s = api_now_ms() / 1000;
+    int64_t now_s = time_wall_ms() / 1000;
     json_object *c =
         claims_new(s, "refresh", now_s, (int64_t)(api->cfg->refresh_token_ttl_ms / 1000));
     json_object_object_add(c, "jti", json_object_new_string(jti));
@@ -98,7 +99,7 @@ static int claims_read(json_object *c, const char *typ, uint64_t *user_id, uint6
 int api_refresh_verify(Api *api, Arena *arena, const char *token, ApiRefreshClaims *ret) {
     const char *key = secret(api, true);
     json_object *c = NULL;
-    int r = jwt_verify(key, strlen(key), token, api_now_ms() / 1000, &c);
+    int r = jwt_verify(key, strlen(key), token, time_wall_ms() / 1000, &c);
     if (r < 0)
         return r;
     r = claims_read(c, "refresh", &ret->user_id, &ret->session_id);
@@ -120,7 +121,7 @@ int api_auth_verify_bearer(Api *api, const char *header, ApiAuth *ret) {
         token++;
     const char *key = secret(api, false);
     json_object *c = NULL;
-    int64_t now_ms = api_now_ms();
+    int64_t now_ms = time_wall_ms();
     int r = jwt_verify(key, strlen(key), token, now_ms / 1000, &c);
     if (r < 0)
         return r;
@@ -147,7 +148,7 @@ const char *api_auth_error_message(int error) {
 }
 
 void api_auth_revoke(Api *api, uint64_t user_id, uint64_t session_id) {
-    int64_t now = api_now_ms();
+    int64_t now = time_wall_ms();
     revocations_add(api->revoked, session_id, now + (int64_t)api->cfg->access_token_ttl_ms, now);
     char sid[ID_STRING_MAX];
     json_object *data = json_object_new_object();

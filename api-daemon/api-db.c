@@ -10,6 +10,7 @@
 
 #include "hype-log.h"
 #include "hype-macro.h"
+#include "hype-time.h"
 
 #define DB_DEFAULT_SIZE 4
 #define DB_DEFAULT_MAX_QUEUE 4096
@@ -102,17 +103,6 @@ static void conn_broken(DbConn *c, const char *why);
 static void conn_next(DbConn *c);
 static void pool_fail_start(DbPool *pool, int error, const char *message);
 static void pool_destroy(DbPool *pool);
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void timer_arm(struct event *ev, uint64_t ms) {
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    evtimer_add(ev, &tv);
-}
 
 /* libpq messages are multi-line ("...failed: ...\n\tIs the server running..."); logs and
  * ready_cb want one line. */
@@ -236,15 +226,15 @@ static void queue_arm(DbPool *pool, bool rearm) {
         evtimer_del(pool->queue_timer);
     if (!pool->queue.head || evtimer_pending(pool->queue_timer, NULL))
         return;
-    uint64_t now = now_ms(), deadline = pool->queue.head->deadline_ms;
+    uint64_t now = time_mono_ms(), deadline = pool->queue.head->deadline_ms;
     /* Queries share one timeout and the queue is FIFO, so the head expires first; a timer set
      * for a head that left early just fires, finds nothing due and re-arms. */
-    timer_arm(pool->queue_timer, deadline > now ? deadline - now : 0);
+    timer_arm_ms(pool->queue_timer, deadline > now ? deadline - now : 0);
 }
 
 static void on_queue_timeout(evutil_socket_t fd, short what, void *userdata) {
     DbPool *pool = userdata;
-    uint64_t now = now_ms();
+    uint64_t now = time_mono_ms();
     while (pool->queue.head && pool->queue.head->deadline_ms <= now)
         query_finish(pool, list_pop(&pool->queue), -ETIMEDOUT, NULL,
                      "timed out waiting for a PostgreSQL connection");
@@ -327,7 +317,7 @@ static void conn_start(DbConn *c) {
     }
     c->state = CONN_CONNECTING;
     /* PQconnectPoll ignores connect_timeout: bounding the attempt is the caller's job. */
-    timer_arm(c->timer, c->pool->opts.connect_timeout_ms);
+    timer_arm_ms(c->timer, c->pool->opts.connect_timeout_ms);
     /* libpq's contract: behave as if PQconnectPoll had just returned PGRES_POLLING_WRITING. */
     if (conn_watch(c, EV_WRITE) < 0)
         conn_broken(c, "cannot watch the PostgreSQL socket");
@@ -582,7 +572,7 @@ static void conn_broken(DbConn *c, const char *why) {
     conn_log_failure(c, msg);
     if (pool->failed)
         return;
-    timer_arm(c->timer, c->backoff_ms);
+    timer_arm_ms(c->timer, c->backoff_ms);
     c->backoff_ms = c->backoff_ms * 2 > DB_BACKOFF_MAX_MS ? DB_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
@@ -604,7 +594,7 @@ static int conn_send_query(DbConn *c, DbQuery *q) {
     }
     c->query = q;
     c->state = CONN_BUSY;
-    timer_arm(c->timer, (uint64_t)pool->opts.statement_timeout_ms + DB_INFLIGHT_GRACE_MS);
+    timer_arm_ms(c->timer, (uint64_t)pool->opts.statement_timeout_ms + DB_INFLIGHT_GRACE_MS);
     return conn_flush(c);
 }
 
@@ -752,7 +742,7 @@ int db_pool_start(DbPool *pool, db_ready_cb ready_cb, void *userdata) {
         return 0;
     }
     PQconninfoFree(parsed);
-    timer_arm(pool->start_timer, pool->opts.connect_timeout_ms);
+    timer_arm_ms(pool->start_timer, pool->opts.connect_timeout_ms);
     for (unsigned i = 0; i < pool->opts.size; i++)
         conn_start(&pool->conns[i]);
     return 0;
@@ -774,7 +764,7 @@ int db_query(DbPool *pool, const DbStatement *stmt, const char *const *params, d
     DbQuery *q = query_new(stmt, params, cb, userdata);
     if (!q)
         return -ENOMEM;
-    q->deadline_ms = now_ms() + pool->opts.queue_timeout_ms;
+    q->deadline_ms = time_mono_ms() + pool->opts.queue_timeout_ms;
     pool->queries++;
     if (idle) {
         conn_send_query(idle, q);

@@ -15,6 +15,7 @@
 #include "hype-ipc-event.h"
 #include "hype-json.h"
 #include "hype-log.h"
+#include "hype-time.h"
 
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 2000
@@ -155,8 +156,7 @@ static void on_retry(evutil_socket_t fd, short what, void *userdata) {
 }
 
 static void schedule_retry(EventLink *link) {
-    struct timeval tv = {link->retry_ms / 1000, (link->retry_ms % 1000) * 1000};
-    evtimer_add(link->retry, &tv);
+    timer_arm_ms(link->retry, link->retry_ms);
     link->retry_ms = link->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : link->retry_ms * 2;
 }
 

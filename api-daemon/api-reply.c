@@ -9,18 +9,13 @@
 #include "api-server.h"
 #include "hype-json.h"
 #include "hype-log.h"
-
-static uint64_t now_usec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
+#include "hype-time.h"
 
 /* Every reply ends here: one place for metrics and the debug access line. */
 void api_reply_text(ApiRequest *r, int status, const char *content_type, const char *text,
                     size_t len) {
     HttpMethod method = http_request_method(r->http);
-    uint64_t usec = now_usec() - http_request_start_usec(r->http);
+    uint64_t usec = time_mono_usec() - http_request_start_usec(r->http);
     api_metrics_record(r->route, method, status, usec);
     log_debug("%s %s -> %d in %llu us", http_method_name(method), http_request_path(r->http),
               status, (unsigned long long)usec);

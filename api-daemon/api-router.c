@@ -14,6 +14,7 @@
 #include "hype-json.h"
 #include "hype-log.h"
 #include "hype-utf8.h"
+#include "hype-time.h"
 
 #define PATH_MAX_SEGMENTS 16
 
@@ -275,7 +276,7 @@ static bool rate_check(ApiRequest *r, const char *key) {
         return true;
     bool auth = r->route && (r->route->flags & ROUTE_LIMIT_AUTH);
     const char *bucket = auth ? "auth" : "api";
-    int64_t now = api_now_ms();
+    int64_t now = time_wall_ms();
     RateDecision d = ratelimit_hit(r->api->limiter, bucket, key,
                                    (uint32_t)(auth ? cfg->rate_limit_auth : cfg->rate_limit),
                                    (uint32_t)cfg->rate_limit_window_ms, now);

@@ -10,6 +10,7 @@
 #include "hype-base64.h"
 #include "hype-id.h"
 #include "hype-json.h"
+#include "hype-time.h"
 
 #define TOKEN_BYTES 9 /* 72 random bits, 12 characters */
 
@@ -141,7 +142,7 @@ static void handle_create(ApiRequest *r) {
     const char *expires = validate_get_string(r->body, "expiresAt");
     int64_t expires_ms;
     if (expires && validate_parse_datetime(expires, &expires_ms) == 0 &&
-        expires_ms <= api_now_ms()) {
+        expires_ms <= time_wall_ms()) {
         json_object *details = NULL;
         validate_add_custom(&details, "expiresAt", "Must be in the future");
         api_reply_details(r, 400, "Validation failed", details);

@@ -7,6 +7,7 @@
 #include "api-reply.h"
 #include "api-server.h"
 #include "hype-json.h"
+#include "hype-time.h"
 
 enum {
     S_PING,
@@ -37,8 +38,8 @@ static void on_ping(const DbResult *res, void *userdata) {
     json_object_object_add(data, "database", json_object_new_string(up ? "up" : "down"));
     json_object_object_add(data, "version", json_object_new_string(HYPE_VERSION));
     json_object_object_add(data, "uptimeSeconds",
-                           json_object_new_int64((api_now_ms() - r->api->started_ms) / 1000));
-    json_object_object_add(data, "timestamp", json_new_time_ms(api_now_ms()));
+                           json_object_new_int64((time_wall_ms() - r->api->started_ms) / 1000));
+    json_object_object_add(data, "timestamp", json_new_time_ms(time_wall_ms()));
     add_pool_stats(r->api, data);
     json_object *body = json_envelope_success(data);
     if (!up) {

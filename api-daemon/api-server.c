@@ -14,6 +14,7 @@
 #include "api-router.h"
 #include "hype-log.h"
 #include "hype-notify.h"
+#include "hype-time.h"
 
 #define SHUTDOWN_GRACE_SECONDS 15
 #define WORK_QUEUE_MAX 4096
@@ -36,12 +37,6 @@ static const DbStatement startup_statements[] = {
 };
 _Static_assert(sizeof(startup_statements) / sizeof(startup_statements[0]) == S__COUNT,
                "one statement per S_ name");
-
-int64_t api_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void fail_start(Api *api, int r, const char *what) {
     log_error_errno(r, "%s", what);
@@ -81,7 +76,7 @@ static void on_revoked_loaded(const DbResult *res, void *userdata) {
     int64_t ttl = (int64_t)api->cfg->access_token_ttl_ms;
     for (int i = 0; i < db_ntuples(res); i++)
         revocations_add(api->revoked, strtoull(db_value(res, i, 0), NULL, 10),
-                        strtoll(db_value(res, i, 1), NULL, 10) + ttl, api_now_ms());
+                        strtoll(db_value(res, i, 1), NULL, 10) + ttl, time_wall_ms());
     start_serving(api);
 }
 
@@ -196,7 +191,7 @@ int api_new(const ApiConfig *cfg, Api **ret) {
     if (!api)
         return -ENOMEM;
     api->cfg = cfg;
-    api->started_ms = api_now_ms();
+    api->started_ms = time_wall_ms();
     api->base = event_base_new();
     int r = api->base ? 0 : -ENOMEM;
     if (r == 0)

@@ -39,6 +39,3 @@ int api_new(const ApiConfig *cfg, Api **ret);
  * then runs the loop until SIGTERM/SIGINT has drained every request. Returns the exit code. */
 int api_run(Api *api);
 Api *api_free(Api *api);
-
-/* Wall clock in milliseconds since the Unix epoch. */
-int64_t api_now_ms(void);

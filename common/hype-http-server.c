@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "hype-log.h"
+#include "hype-time.h"
+#include "hype-list.h"
 
 #define LISTENERS_MAX 4
 #define LINGER_MS 3000               /* after an error, keep discarding input this long... */
@@ -88,12 +90,6 @@ struct HttpServer {
 
 static void process_input(HttpConn *c);
 
-static uint64_t monotonic_usec(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static const char *date_header(HttpServer *srv) {
     time_t now = time(NULL);
     if (now != srv->date_sec) {
@@ -155,12 +151,7 @@ static void conn_free(HttpConn *c) {
         else
             request_free(c->req);
     }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        srv->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(srv->conns, c);
     srv->n_conns--;
     if (c->bev)
         bufferevent_free(c->bev);
@@ -170,8 +161,7 @@ static void conn_free(HttpConn *c) {
 }
 
 static void arm_timer(HttpConn *c, uint32_t ms) {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
+    timer_arm_ms(c->timer, ms);
 }
 
 /* Writes a complete response to the connection's output. */
@@ -230,7 +220,7 @@ static void dispatch(HttpConn *c) {
     req->body_data = (const char *)evbuffer_pullup(req->body, -1);
     c->state = CONN_HANDLING;
     evtimer_del(c->timer);
-    req->start_usec = monotonic_usec();
+    req->start_usec = time_mono_usec();
     c->srv->handler(req, c->srv->userdata);
 }
 
@@ -424,10 +414,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
-    c->next = srv->conns;
-    if (srv->conns)
-        srv->conns->prev = c;
-    srv->conns = c;
+    LIST_PREPEND(srv->conns, c);
     srv->n_conns++;
     bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
     /* Bound what one client can make us buffer before we look at it. */
@@ -721,7 +708,7 @@ int http_request_dispatch_local(HttpServer *srv, HttpMethod method, const char *
     evbuffer_add(req->body, "", 1);
     req->body_len = body_len;
     req->body_data = (const char *)evbuffer_pullup(req->body, -1);
-    req->start_usec = monotonic_usec();
+    req->start_usec = time_mono_usec();
     srv->handler(req, srv->userdata);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* hype-id: time-ordered 64-bit IDs (snowflake layout), rendered as decimal strings. */
 #include "hype-id.h"
+#include "hype-time.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -40,9 +41,7 @@ uint64_t id_next_at(IdGenerator *g, int64_t now_ms) {
 }
 
 uint64_t id_next(IdGenerator *g) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return id_next_at(g, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    return id_next_at(g, time_wall_ms());
 }
 
 int64_t id_timestamp_ms(uint64_t id) {

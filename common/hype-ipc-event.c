@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hype-log.h"
+#include "hype-time.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_MAX_OUTPUT (16u << 20)
@@ -343,9 +344,7 @@ int ipc_peer_request(IpcPeer *p, Hype__Envelope *env, ipc_reply_cb cb, void *use
         free(pd);
         return r;
     }
-    uint32_t ms = p->opts.request_timeout_ms;
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(pd->timer, &tv);
+    timer_arm_ms(pd->timer, p->opts.request_timeout_ms);
     pd->next = p->pending;
     p->pending = pd;
     p->n_pending++;

@@ -14,6 +14,7 @@
 #include "hype-log.h"
 #include "hype-strmap.h"
 #include "signal-eio-packet.h"
+#include "hype-time.h"
 
 struct EioServer {
     Signal *sig;
@@ -122,8 +123,7 @@ int eio_send(EioSocket *e, bool binary, const char *data, size_t len) {
 static void arm(EioSocket *e, uint32_t ms) {
     if (e->closing)
         return; /* the timer is due now, to close it */
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(e->timer, &tv);
+    timer_arm_ms(e->timer, ms);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *userdata) {

@@ -14,15 +14,10 @@
 #include "hype-log.h"
 #include "hype-ws.h"
 #include "signal-rooms.h"
+#include "hype-time.h"
 
 #define TYPING_MIN_INTERVAL_MS 1000 /* a client repeating "typing" faster is ignored */
 #define OP_JSON_DEPTH 16
-
-static uint64_t mono_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- outcomes ---- */
 
@@ -254,7 +249,7 @@ static void op_typing(Session *s, json_object *data, op_done_cb done, void *user
         fail(s, done, userdata, 403, "Join the channel (user_joined) before typing in it", NULL);
         return;
     }
-    uint64_t now = mono_ms();
+    uint64_t now = time_mono_ms();
     /* Faster repeats are not sent: the indicator is still showing anyway. */
     if (now - s->last_typing_ms >= TYPING_MIN_INTERVAL_MS) {
         s->last_typing_ms = now;

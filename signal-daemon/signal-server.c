@@ -24,15 +24,10 @@
 #include "signal-ipc.h"
 #include "signal-session.h"
 #include "signal-metrics.h"
+#include "hype-time.h"
 
 #define SHUTDOWN_GRACE_MS 5000 /* clients get this long to answer our 1001 close frames */
 #define DRAIN_POLL_MS 50
-
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void signal_reply_error(HttpRequest *req, int status, const char *message) {
     json_object *body = json_envelope_error(message, NULL);
@@ -131,14 +126,13 @@ static int listen_ws(Signal *sig) {
 
 static void on_drain_timer(evutil_socket_t fd, short what, void *userdata) {
     Signal *sig = userdata;
-    if (ws_conn_count() == 0 || now_ms() >= sig->stop_deadline_ms) {
+    if (ws_conn_count() == 0 || time_mono_ms() >= sig->stop_deadline_ms) {
         if (ws_conn_count())
             log_warning("%zu connections did not finish closing in time", ws_conn_count());
         event_base_loopexit(sig->base, NULL);
         return;
     }
-    struct timeval tv = {0, DRAIN_POLL_MS * 1000};
-    evtimer_add(sig->drain_timer, &tv);
+    timer_arm_ms(sig->drain_timer, DRAIN_POLL_MS);
 }
 
 static void on_signal(evutil_socket_t signo, short what, void *userdata) {
@@ -152,7 +146,7 @@ static void on_signal(evutil_socket_t signo, short what, void *userdata) {
     notify_stopping("stopping: closing %zu connections", ws_conn_count());
     http_server_shutdown(sig->http, NULL, NULL);
     ws_conn_close_all(WS_CLOSE_GOING_AWAY, "server shutting down");
-    sig->stop_deadline_ms = now_ms() + SHUTDOWN_GRACE_MS;
+    sig->stop_deadline_ms = time_mono_ms() + SHUTDOWN_GRACE_MS;
     on_drain_timer(-1, 0, sig);
 }
 

@@ -16,16 +16,12 @@
 #include "hype-log.h"
 #include "hype-ws.h"
 #include "signal-ipc.h"
+#include "hype-time.h"
+#include "hype-list.h"
 
 #define RING_MIN 8
 /* hype-api's route for hype-signal alone: is the login session alive, and the user's servers. */
 #define GATEWAY_SESSION_PATH "/internal/gateway-session"
-
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- events ---- */
 
@@ -37,7 +33,7 @@ OutEvent *out_event_new(const char *type, const char *data_json) {
     ev->type = strdup(type);
     ev->data = strdup(data_json && *data_json ? data_json : "null");
     char ts[JSON_TIME_MAX];
-    json_format_time_ms(wall_ms(), ts);
+    json_format_time_ms(time_wall_ms(), ts);
     json_object *t = json_object_new_string(type);
     int n = ev->type && ev->data
                 ? asprintf(&ev->tail, "\"type\":%s,\"data\":%s,\"timestamp\":\"%s\"}",
@@ -146,13 +142,7 @@ Session *session_ref(Session *s) {
 void session_unref(Session *s) {
     if (--s->refs > 0)
         return;
-    Signal *sig = s->sig;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        sig->sessions = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LIST_REMOVE(s->sig->sessions, s);
     ring_clear(s);
     if (s->timer)
         event_free(s->timer);
@@ -165,8 +155,7 @@ bool session_is_live(const Session *s) {
 }
 
 static void arm(Session *s, uint64_t ms) {
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    evtimer_add(s->timer, &tv);
+    timer_arm_ms(s->timer, ms);
 }
 
 /* The user's sessions that count for presence: ready or detached (not those still being
@@ -247,10 +236,7 @@ Session *session_new(Signal *sig, const SessionTransport *transport, void *conn,
     s->transport = transport;
     s->conn = conn;
     snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "");
-    s->next = sig->sessions;
-    if (sig->sessions)
-        sig->sessions->prev = s;
-    sig->sessions = s;
+    LIST_PREPEND(sig->sessions, s);
     arm(s, sig->cfg->auth_timeout_ms);
     return s;
 }
@@ -347,7 +333,7 @@ static void on_api_result(int status, const char *body, void *userdata) {
 void session_api_call(Session *s, const char *method, const char *target, const char *body,
                       session_api_cb cb, void *userdata) {
     CallCtx *ctx = malloc(sizeof(*ctx));
-    char *bearer = auth_bearer_for(s->sig->cfg->jwt_access_secret, &s->who, wall_ms() / 1000);
+    char *bearer = auth_bearer_for(s->sig->cfg->jwt_access_secret, &s->who, time_wall_ms() / 1000);
     if (!ctx || !bearer) {
         free(ctx);
         free(bearer);
@@ -494,9 +480,9 @@ int session_authenticate(Session *s, const char *token, const char *resume_id, u
         *error = s->auth_pending ? "Authentication in progress" : "Already authenticated";
         return 409;
     }
-    int r = token && *token
-                ? auth_verify_access(sig->cfg->jwt_access_secret, token, wall_ms() / 1000, &s->who)
-                : -ENOKEY;
+    int r = token && *token ? auth_verify_access(sig->cfg->jwt_access_secret, token,
+                                                 time_wall_ms() / 1000, &s->who)
+                            : -ENOKEY;
     AuthCtx *ctx = r == 0 ? calloc(1, sizeof(*ctx)) : NULL;
     if (!ctx) {
         sig->session_counts.auth_failed++;

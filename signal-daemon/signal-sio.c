@@ -19,6 +19,7 @@
 #include "signal-gateway.h"
 #include "signal-session.h"
 #include "signal-sio-packet.h"
+#include "hype-time.h"
 
 #define NSP_CONNS_MAX 4
 #define CONFORMANCE_CONNECT_TIMEOUT_MS 1000
@@ -235,17 +236,15 @@ static void handle_connect(SioClient *c, SioPacket *p) {
          * registered one after the other (ws 8.5 emits every frame of a read synchronously):
          * the reference server's event arrives in a later write, and so must ours. */
         n->auth_timer = evtimer_new(srv->sig->base, on_auth_timer, n);
-        struct timeval tv = {0, CONFORMANCE_AUTH_DELAY_MS * 1000};
         if (n->auth_timer)
-            evtimer_add(n->auth_timer, &tv);
+            timer_arm_ms(n->auth_timer, CONFORMANCE_AUTH_DELAY_MS);
         return;
     }
     /* The token is checked here so a refusal is a CONNECT_ERROR, never a half-open session. */
     const char *token = json_object_get_string(json_get(p->payload, "token"));
     Identity who;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int r = token ? auth_verify_access(srv->sig->cfg->jwt_access_secret, token, now.tv_sec, &who)
+    int r = token ? auth_verify_access(srv->sig->cfg->jwt_access_secret, token,
+                                       time_wall_ms() / 1000, &who)
                   : -ENOKEY;
     Session *s = r == 0 ? session_new(srv->sig, &sio_transport, n, eio_peer(c->eio)) : NULL;
     if (!s) {
@@ -370,8 +369,7 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *userdata) {
 static void arm_connect_timer(SioClient *c) {
     uint64_t ms =
         c->srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : c->srv->sig->cfg->auth_timeout_ms;
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
-    evtimer_add(c->connect_timer, &tv);
+    timer_arm_ms(c->connect_timer, ms);
 }
 
 static void on_open(EioSocket *e, void *userdata) {

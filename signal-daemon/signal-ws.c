@@ -13,6 +13,8 @@
 
 #include "hype-utf8.h"
 #include "hype-ws.h"
+#include "hype-time.h"
+#include "hype-list.h"
 
 #define MSG_KEEP_MAX 4096 /* a larger reassembly buffer is freed after its message */
 #define LINGER_MS 2000    /* after our close frame: how long we wait for the peer's EOF */
@@ -68,15 +70,8 @@ static void count_close(uint16_t code) {
     stats.closed_other++;
 }
 
-static uint64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void arm_timer(WsConn *ws, uint32_t ms) {
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(ws->timer, &tv);
+    timer_arm_ms(ws->timer, ms);
 }
 
 static void on_writable(evutil_socket_t fd, short what, void *arg);
@@ -279,12 +274,7 @@ static void out_write(WsConn *ws, const struct iovec *iov, int n) {
 }
 
 static void conn_free(WsConn *ws) {
-    if (ws->prev)
-        ws->prev->next = ws->next;
-    else
-        conns = ws->next;
-    if (ws->next)
-        ws->next->prev = ws->prev;
+    LIST_REMOVE(conns, ws);
     if (ws->stage_first >= 0)
         stage.dirty[ws->stage_slot] = NULL;
     if (ws->write_ev) /* before the descriptor closes with the bufferevent */
@@ -495,7 +485,7 @@ static void process_input(WsConn *ws) {
 
 static void on_read(struct bufferevent *bev, void *arg) {
     WsConn *ws = arg;
-    ws->last_rx_ms = now_ms();
+    ws->last_rx_ms = time_mono_ms();
     if (ws->state == WS_OPEN) {
         process_input(ws);
         return;
@@ -551,7 +541,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
         conn_free(ws); /* linger over: the peer neither read nor closed in time */
         return;
     }
-    uint64_t silent = now_ms() - ws->last_rx_ms;
+    uint64_t silent = time_mono_ms() - ws->last_rx_ms;
     if (silent >= (uint64_t)ws->opts.ping_interval_ms + ws->opts.ping_timeout_ms) {
         fail(ws, WS_CLOSE_GOING_AWAY, "ping timeout");
         return;
@@ -573,10 +563,7 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
         return -ENOMEM;
     }
     conn_count++;
-    ws->next = conns;
-    if (conns)
-        conns->prev = ws;
-    conns = ws;
+    LIST_PREPEND(conns, ws);
     ws->bev = bev;
     ws->stage_first = ws->stage_last = -1;
     ws->opts = *opts;
@@ -586,7 +573,7 @@ int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOp
         ws->opts.output_limit = 1u << 20;
     ws->cbs = *cbs;
     ws->userdata = userdata;
-    ws->last_rx_ms = now_ms();
+    ws->last_rx_ms = time_mono_ms();
     /* Let a whole frame of the largest allowed size in, and no more, before it is handled. */
     bufferevent_setwatermark(bev, EV_READ, 0, ws->opts.max_message + 2 * WS_HEADER_MAX);
     ws->fd = bufferevent_getfd(bev);
