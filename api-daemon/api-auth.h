@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "api-router.h"
+#include "api-request.h"
 #include "hype-arena.h"
 
 #define TOKEN_HASH_HEX 65 /* SHA-256 in hex + NUL */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api-events.h"
+#include "api-router.h"
 #include "api-server.h"
 
 #define SERIES_MAX 512

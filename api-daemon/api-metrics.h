@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api-router.h"
+#include "api-request.h"
 
 /* Records one finished request. route NULL: no route matched. Single-threaded (the loop). */
 void api_metrics_record(const ApiRoute *route, HttpMethod method, int status, uint64_t usec);

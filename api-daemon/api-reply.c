@@ -19,7 +19,7 @@ void api_reply_text(ApiRequest *r, int status, const char *content_type, const c
     api_metrics_record(r->route, method, status, usec);
     log_debug("%s %s -> %d in %llu us", http_method_name(method), http_request_path(r->http),
               status, (unsigned long long)usec);
-    api_router_rate_headers(r);
+    api_request_rate_headers(r);
     http_reply(r->http, status, content_type, text, len);
 }
 

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "api-db.h"
-#include "api-router.h"
+#include "api-request.h"
 
 /* Sends body (taken) with status and ends the request. Every other helper ends here. */
 void api_reply_json(ApiRequest *r, int status, json_object *body);

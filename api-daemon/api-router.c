@@ -1,5 +1,4 @@
-/* api-router: the route table, per-request context and dispatch (aliases, auth, body validation).
- */
+/* api-router: the route table, matching and dispatch (aliases, rate limits, auth, body checks). */
 #include "api-router.h"
 
 #include <inttypes.h>
@@ -10,7 +9,6 @@
 #include "api-auth.h"
 #include "api-reply.h"
 #include "api-server.h"
-#include "hype-id.h"
 #include "hype-json.h"
 #include "hype-log.h"
 #include "hype-utf8.h"
@@ -253,21 +251,6 @@ static bool authenticate(ApiRequest *r) {
 
 /* ---- rate limits ---- */
 
-void api_router_rate_headers(ApiRequest *r) {
-    if (!r->rate.set)
-        return;
-    int64_t after_ms = r->rate.reset_ms > r->rate.now_ms ? r->rate.reset_ms - r->rate.now_ms : 0;
-    http_response_header(r->http, "X-RateLimit-Limit", arena_printf(r->arena, "%u", r->rate.limit));
-    http_response_header(r->http, "X-RateLimit-Remaining",
-                         arena_printf(r->arena, "%u", r->rate.remaining));
-    http_response_header(
-        r->http, "X-RateLimit-Reset",
-        arena_printf(r->arena, "%lld", (long long)((r->rate.reset_ms + 999) / 1000)));
-    http_response_header(r->http, "X-RateLimit-Reset-After",
-                         arena_printf(r->arena, "%.3f", (double)after_ms / 1000.0));
-    http_response_header(r->http, "X-RateLimit-Bucket", r->rate.bucket);
-}
-
 /* Counts the request against the caller's key; answers 429 when over. Per address before
  * authentication, per user after it; the headers report the tighter of the two. */
 static bool rate_check(ApiRequest *r, const char *key) {
@@ -280,15 +263,7 @@ static bool rate_check(ApiRequest *r, const char *key) {
     RateDecision d = ratelimit_hit(r->api->limiter, bucket, key,
                                    (uint32_t)(auth ? cfg->rate_limit_auth : cfg->rate_limit),
                                    (uint32_t)cfg->rate_limit_window_ms, now);
-    if (!r->rate.set || !d.allowed || d.remaining < r->rate.remaining) {
-        r->rate.set = true;
-        r->rate.allowed = d.allowed;
-        r->rate.limit = d.limit;
-        r->rate.remaining = d.remaining;
-        r->rate.reset_ms = d.reset_ms;
-        r->rate.now_ms = now;
-        r->rate.bucket = bucket;
-    }
+    api_request_rate_note(r, &d, bucket, now);
     if (d.allowed)
         return true;
     long long retry = (d.reset_ms - now + 999) / 1000;
@@ -410,63 +385,4 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
     if (m.route->body && !load_body(r))
         return;
     m.route->handler(r);
-}
-
-/* Whether addr (n bytes) is one of the comma-separated TRUST_PROXY addresses. */
-static bool trusted_proxy(const char *list, const char *addr, size_t n) {
-    for (const char *p = list; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        const char *end = p;
-        while (*end && *end != ',' && *end != ' ')
-            end++;
-        if ((size_t)(end - p) == n && n > 0 && strncmp(p, addr, n) == 0)
-            return true;
-        p = end;
-    }
-    return false;
-}
-
-const char *api_client_address(ApiRequest *r) {
-    const char *peer = http_request_peer_address(r->http);
-    const char *list = r->api->cfg->trust_proxy;
-    const char *xff = http_request_header(r->http, "X-Forwarded-For");
-    if (!list || !*list || !xff || !trusted_proxy(list, peer, strlen(peer)))
-        return peer;
-    /* Walk from the right: each hop appended the address it received from. */
-    const char *end = xff + strlen(xff);
-    while (end > xff) {
-        const char *start = end;
-        while (start > xff && start[-1] != ',')
-            start--;
-        const char *a = start, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
-        if (b > a && !trusted_proxy(list, a, (size_t)(b - a)))
-            return arena_strndup(r->arena, a, (size_t)(b - a));
-        end = start > xff ? start - 1 : xff;
-    }
-    return peer;
-}
-
-const char *api_query(ApiRequest *r, const char *name) {
-    /* check_query has vouched for every value: the only failure left is "absent". */
-    const char *q = http_request_query(r->http);
-    size_t size = q ? strlen(q) + 1 : 0;
-    char *buf = q ? arena_alloc(r->arena, size) : NULL;
-    if (!buf || http_query_get(q, name, buf, size) < 0)
-        return NULL;
-    return buf;
-}
-
-int api_query_int(ApiRequest *r, const char *name, long long def, long long min, long long max,
-                  long long *ret, json_object **details) {
-    return validate_int_param(name, api_query(r, name), def, min, max, ret, details);
-}
-
-const char *api_id_str(ApiRequest *r, uint64_t id) {
-    char buf[ID_STRING_MAX];
-    return arena_strdup(r->arena, id_to_string(id, buf));
 }

@@ -6,6 +6,7 @@
 #include "api-auth.h"
 #include "api-password.h"
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "api-user.h"
 #include "hype-id.h"

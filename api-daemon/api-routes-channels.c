@@ -7,6 +7,7 @@
 #include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "hype-id.h"
 #include "hype-json.h"

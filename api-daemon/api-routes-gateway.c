@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "hype-json.h"
 

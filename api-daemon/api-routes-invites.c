@@ -6,6 +6,7 @@
 #include "api-events.h"
 #include "api-access.h"
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "hype-base64.h"
 #include "hype-id.h"

@@ -5,6 +5,7 @@
 
 #include "api-metrics.h"
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "hype-json.h"
 #include "hype-time.h"

@@ -8,6 +8,7 @@
 #include "api-events.h"
 #include "api-permissions.h"
 #include "api-reply.h"
+#include "api-router.h"
 #include "api-server.h"
 #include "hype-json.h"
 
