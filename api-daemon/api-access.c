@@ -97,12 +97,8 @@ static uint64_t u64_at(const DbResult *res, int col) {
 static void on_loaded(const DbResult *res, void *userdata) {
     Load *l = userdata;
     ApiServerAccess *a = l->a;
-    if (api_reply_db_failed(a->r, res, "loading server access"))
+    if (!api_reply_one_row(a->r, res, "loading server access", 404, l->not_found))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, l->not_found);
-        return;
-    }
     if (db_value(res, 0, 2)[0] == 't') {
         api_reply_error(a->r, 403, "Server is blocked");
         return;
@@ -215,12 +211,8 @@ typedef struct Rank {
 static void on_rank(const DbResult *res, void *userdata) {
     Rank *k = userdata;
     ApiServerAccess *a = k->a;
-    if (api_reply_db_failed(a->r, res, "loading a member's rank"))
+    if (!api_reply_one_row(a->r, res, "loading a member's rank", 404, "Member not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Member not found");
-        return;
-    }
     /* The owner's top position is INT_MAX: above every role. */
     if (api_access_top_position(a) <= atoi(db_value(res, 0, 0))) {
         api_reply_error(a->r, 403, "You can only act on members whose highest role is below yours");

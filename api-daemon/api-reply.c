@@ -76,6 +76,17 @@ bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context
     return true;
 }
 
+bool api_reply_one_row(ApiRequest *r, const DbResult *res, const char *context, int status,
+                       const char *message) {
+    if (api_reply_db_failed(r, res, context))
+        return false;
+    if (db_ntuples(res) != 1) {
+        api_reply_error(r, status, message);
+        return false;
+    }
+    return true;
+}
+
 void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,
                   void *userdata, const char *what) {
     int e = db_query(r->api->db, stmt, params, cb, userdata);

@@ -28,6 +28,13 @@ void api_reply_details(ApiRequest *r, int status, const char *message, json_obje
  * unreachable or saturated, 500 (logged with SQLSTATE and context) for anything else.
  */
 bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context);
+/*
+ * The prologue of a callback whose query must return exactly one row: answers as
+ * api_reply_db_failed when res failed, else status with message when res has no row or several.
+ * Returns true when the one row is there to read; false when r has been answered (and is gone).
+ */
+bool api_reply_one_row(ApiRequest *r, const DbResult *res, const char *context, int status,
+                       const char *message);
 /* db_query() for a request: when the query cannot even be queued, answers for it (503 when
  * saturated, 500 otherwise) and cb never runs. what names the step for the log. */
 void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,

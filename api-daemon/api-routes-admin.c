@@ -308,12 +308,8 @@ static void handle_users(ApiRequest *r) {
 
 static void on_user(const DbResult *res, void *userdata) {
     Admin *ad = userdata;
-    if (api_reply_db_failed(ad->r, res, "reading a user"))
+    if (!api_reply_one_row(ad->r, res, "reading a user", 404, "User not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(ad->r, 404, "User not found");
-        return;
-    }
     /* An update returns the ended sessions after the user's columns. */
     if (PQnfields(res->res) > 3 + API_USER_NCOLUMNS)
         revoke_sessions(ad->r, db_value(res, 0, 3 + API_USER_NCOLUMNS));
@@ -442,12 +438,8 @@ static void handle_servers(ApiRequest *r) {
 
 static void on_server(const DbResult *res, void *userdata) {
     Admin *ad = userdata;
-    if (api_reply_db_failed(ad->r, res, "reading a server"))
+    if (!api_reply_one_row(ad->r, res, "reading a server", 404, "Server not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(ad->r, 404, "Server not found");
-        return;
-    }
     api_reply_data(ad->r, 200, admin_server_json(res, 0));
 }
 

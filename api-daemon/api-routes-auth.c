@@ -254,12 +254,9 @@ static void handle_guest(ApiRequest *r) {
 
 static void on_login_session(const DbResult *res, void *userdata) {
     AuthFlow *f = userdata;
-    if (api_reply_db_failed(f->r, res, "opening a session"))
+    /* No row: the account vanished between the two statements. */
+    if (!api_reply_one_row(f->r, res, "opening a session", 401, "Invalid credentials"))
         return;
-    if (db_ntuples(res) != 1) { /* the account vanished between the two statements */
-        api_reply_error(f->r, 401, "Invalid credentials");
-        return;
-    }
     reply_session(f, 200, res);
 }
 
@@ -399,12 +396,8 @@ static void handle_refresh(ApiRequest *r) {
 
 static void on_me(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "reading the current user"))
+    if (!api_reply_one_row(r, res, "reading the current user", 404, "User not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "User not found");
-        return;
-    }
     json_object *data = json_object_new_object();
     json_object_object_add(data, "user", api_user_json(res, 0, 0, true));
     api_reply_data(r, 200, data);

@@ -151,12 +151,8 @@ static void handle_list(ApiRequest *r) {
 /* One channel after a get, create or update: 404 when absent, 403 when not viewable. */
 static void on_channel(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
-    if (api_reply_db_failed(a->r, res, "reading a channel"))
+    if (!api_reply_one_row(a->r, res, "reading a channel", 404, "Channel not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Channel not found");
-        return;
-    }
     if (!api_access_require(a, can_view(a, res, 0) ? PERM_VIEW_CHANNEL : 0, PERM_VIEW_CHANNEL))
         return;
     json_object *data = channel_json(res, 0);
@@ -267,12 +263,8 @@ static void handle_update(ApiRequest *r) {
 
 static void on_deleted(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
-    if (api_reply_db_failed(a->r, res, "deleting a channel"))
+    if (!api_reply_one_row(a->r, res, "deleting a channel", 404, "Channel not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Channel not found");
-        return;
-    }
     json_object *data = json_object_new_object();
     json_object_object_add(data, "id", json_object_new_string(api_id_str(a->r, a->channel_id)));
     json_object_object_add(data, "serverId",
@@ -301,12 +293,9 @@ static void handle_delete(ApiRequest *r) {
 
 static void on_default_server(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "finding the default server"))
+    if (!api_reply_one_row(r, res, "finding the default server", 404,
+                           "Server not found (give serverId; there is no default server)"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Server not found (give serverId; there is no default server)");
-        return;
-    }
     const char *id = arena_strdup(r->arena, db_value(res, 0, 0));
     api_access_load(r, id, r->route->method == HTTP_GET ? on_list_access : on_create_access, NULL);
 }

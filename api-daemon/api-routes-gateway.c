@@ -40,12 +40,8 @@ _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one stat
 
 static void on_session(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "checking a realtime session"))
+    if (!api_reply_one_row(r, res, "checking a realtime session", 401, "Session has been revoked"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 401, "Session has been revoked");
-        return;
-    }
     json_object *data = json_object_new_object(), *user = json_object_new_object(),
                 *servers = json_object_new_array();
     json_object_object_add(user, "id", json_object_new_string(api_id_str(r, r->auth.user_id)));

@@ -202,12 +202,8 @@ static void query_accept(Accept *acc, int stmt) {
 static void on_accepted(const DbResult *res, void *userdata) {
     Accept *acc = userdata;
     ApiRequest *r = acc->r;
-    if (api_reply_db_failed(r, res, "accepting an invite"))
+    if (!api_reply_one_row(r, res, "accepting an invite", 404, "Invite not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Invite not found");
-        return;
-    }
     if (col_true(res, 5)) {
         api_reply_error(r, 403, "Server is blocked");
         return;
@@ -300,12 +296,8 @@ static void on_delete_access(ApiServerAccess *a) {
 
 static void on_found(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "finding an invite"))
+    if (!api_reply_one_row(r, res, "finding an invite", 404, "Invite not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Invite not found");
-        return;
-    }
     uint64_t *creator = arena_zalloc(r->arena, sizeof(*creator));
     if (!creator) {
         api_reply_error(r, 500, "Internal server error");

@@ -127,12 +127,8 @@ static uint64_t member_param(ApiServerAccess *a) {
 
 static void on_member(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
-    if (api_reply_db_failed(a->r, res, "reading a member"))
+    if (!api_reply_one_row(a->r, res, "reading a member", 404, "Member not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Member not found");
-        return;
-    }
     json_object *data = member_json(res, 0);
     if (a->r->route->method != HTTP_GET)
         api_publish(a->r->api,
@@ -201,12 +197,8 @@ static void on_added(const DbResult *res, void *userdata) {
         api_reply_error(r, 404, "User not found");
         return;
     }
-    if (api_reply_db_failed(r, res, "adding a member"))
+    if (!api_reply_one_row(r, res, "adding a member", 409, "Already a member of this server"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 409, "Already a member of this server");
-        return;
-    }
     reply_member(t->a, t->user_id);
 }
 
@@ -327,12 +319,9 @@ static void handle_remove(ApiRequest *r) {
 static void on_transferred(const DbResult *res, void *userdata) {
     Target *t = userdata;
     ApiRequest *r = t->a->r;
-    if (api_reply_db_failed(r, res, "transferring ownership"))
+    if (!api_reply_one_row(r, res, "transferring ownership", 400,
+                           "The new owner must be a member of the server"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 400, "The new owner must be a member of the server");
-        return;
-    }
     json_object *data = json_object_new_object();
     json_object_object_add(data, "serverId",
                            json_object_new_string(api_id_str(r, t->a->server_id)));

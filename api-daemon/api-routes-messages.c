@@ -210,12 +210,8 @@ static const char *event_type(const ApiRequest *r) {
 
 static void on_one(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "reading a message"))
+    if (!api_reply_one_row(r, res, "reading a message", 404, "Message not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Message not found");
-        return;
-    }
     json_object *data = message_json(res, 0, 1);
     const char *type = event_type(r);
     if (type)

@@ -230,12 +230,9 @@ static void on_put(const DbResult *res, void *userdata) {
                                      ACCESS_CHANNEL_OVERWRITES_MAX));
         return;
     }
-    if (api_reply_db_failed(a->r, res, "writing a permission overwrite"))
+    if (!api_reply_one_row(a->r, res, "writing a permission overwrite", 404,
+                           "No such role or member in this server"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "No such role or member in this server");
-        return;
-    }
     json_object *data = overwrite_json(res, 0);
     publish(c, data, NULL);
     api_reply_data(a->r, 200, data);

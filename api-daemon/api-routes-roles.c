@@ -236,12 +236,8 @@ static void on_role(const DbResult *res, void *userdata) {
                                      ACCESS_SERVER_ROLES_MAX));
         return;
     }
-    if (api_reply_db_failed(a->r, res, "writing a role"))
+    if (!api_reply_one_row(a->r, res, "writing a role", 404, "Role not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(a->r, 404, "Role not found");
-        return;
-    }
     json_object *data = role_json(res, 0);
     api_publish(a->r->api, a->r->route->method == HTTP_POST ? "role_created" : "role_updated",
                 HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, true);
@@ -289,12 +285,8 @@ typedef struct Target {
 static void on_target(const DbResult *res, void *userdata) {
     Target *t = userdata;
     ApiRequest *r = t->a->r;
-    if (api_reply_db_failed(r, res, "reading a role"))
+    if (!api_reply_one_row(r, res, "reading a role", 404, "Role not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Role not found");
-        return;
-    }
     RoleInput stored = {
         .has_position = db_value(res, 0, 7)[0] != 't', /* not @everyone */
         .has_permissions = true,

@@ -158,12 +158,8 @@ static void handle_list(ApiRequest *r) {
 
 static void on_server(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "reading a server"))
+    if (!api_reply_one_row(r, res, "reading a server", 404, "Server not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "Server not found");
-        return;
-    }
     api_reply_data(r, r->route->method == HTTP_POST ? 201 : 200, server_json(res, 0));
 }
 

@@ -88,12 +88,8 @@ static uint64_t target_user(ApiRequest *r) {
 }
 
 static void reply_user(ApiRequest *r, const DbResult *res, const char *context) {
-    if (api_reply_db_failed(r, res, context))
+    if (!api_reply_one_row(r, res, context, 404, "User not found"))
         return;
-    if (db_ntuples(res) != 1) {
-        api_reply_error(r, 404, "User not found");
-        return;
-    }
     api_reply_data(r, 200, api_user_json(res, 0, 0, api_user_id(res, 0, 0) == r->auth.user_id));
 }
 
