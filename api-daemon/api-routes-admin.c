@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api-auth.h"
+#include "api-page.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -143,7 +144,7 @@ typedef struct Admin {
     ApiRequest *r;
     bool need_admin; /* else moderator or admin */
     void (*next)(struct Admin *ad);
-    long long limit, offset;
+    ApiPage page;
 } Admin;
 
 static void on_role(const DbResult *res, void *userdata) {
@@ -167,7 +168,7 @@ static void with_role(ApiRequest *r, bool need_admin, void (*next)(Admin *)) {
         api_reply_error(r, 500, "Internal server error");
         return;
     }
-    *ad = (Admin){r, need_admin, next, 0, 0};
+    *ad = (Admin){.r = r, .need_admin = need_admin, .next = next};
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
     api_db_query(r, &statements[S_ROLE], params, on_role, ad, "checking a role");
 }
@@ -179,26 +180,15 @@ static void run(Admin *ad, int stmt, const char *const *params, db_callback cb) 
 /* Reads page/limit (default 20, max 100); answers 400 itself. */
 static bool paging(Admin *ad) {
     json_object *details = NULL;
-    long long page;
-    int a = api_query_int(ad->r, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &ad->limit, &details);
-    int b = api_query_int(ad->r, "page", 1, 1, INT32_MAX / PAGE_MAX, &page, &details);
-    if (a < 0 || b < 0) {
+    if (api_page_read(ad->r, PAGE_DEFAULT, PAGE_MAX, API_PAGE_NUMBER, &ad->page, &details) < 0) {
         api_reply_details(ad->r, 400, "Validation failed", details);
         return false;
     }
-    ad->offset = (page - 1) * ad->limit;
     return true;
 }
 
 static json_object *page_meta(const Admin *ad, const DbResult *res) {
-    json_object *meta = json_object_new_object();
-    long long total = db_ntuples(res) ? atoll(db_value(res, 0, 0)) : 0;
-    json_object_object_add(meta, "total", json_object_new_int64(total));
-    json_object_object_add(meta, "page", json_object_new_int64(ad->offset / ad->limit + 1));
-    json_object_object_add(meta, "limit", json_object_new_int64(ad->limit));
-    json_object_object_add(meta, "totalPages",
-                           json_object_new_int64((total + ad->limit - 1) / ad->limit));
-    return meta;
+    return api_page_meta(&ad->page, res, API_META_TOTAL | API_META_PAGES);
 }
 
 /* Optional query filter restricted to the values given; NULL when absent. Answers 400. */
@@ -296,9 +286,9 @@ static void do_users(Admin *ad) {
         !filter(ad, "status", statuses, &status))
         return;
     ApiRequest *r = ad->r;
-    const char *params[5] = {arena_printf(r->arena, "%lld", ad->limit),
-                             arena_printf(r->arena, "%lld", ad->offset), api_query(r, "search"),
-                             role, status};
+    const char *params[5] = {arena_printf(r->arena, "%lld", ad->page.limit),
+                             arena_printf(r->arena, "%lld", ad->page.offset),
+                             api_query(r, "search"), role, status};
     run(ad, S_USERS, params, on_users);
 }
 
@@ -426,9 +416,9 @@ static void do_servers(Admin *ad) {
     if (!paging(ad) || !filter(ad, "status", statuses, &status))
         return;
     ApiRequest *r = ad->r;
-    const char *params[4] = {arena_printf(r->arena, "%lld", ad->limit),
-                             arena_printf(r->arena, "%lld", ad->offset), api_query(r, "search"),
-                             status};
+    const char *params[4] = {arena_printf(r->arena, "%lld", ad->page.limit),
+                             arena_printf(r->arena, "%lld", ad->page.offset),
+                             api_query(r, "search"), status};
     run(ad, S_SERVERS, params, on_servers);
 }
 
@@ -526,8 +516,8 @@ static void do_logs(Admin *ad) {
     if (!paging(ad))
         return;
     ApiRequest *r = ad->r;
-    const char *params[2] = {arena_printf(r->arena, "%lld", ad->limit),
-                             arena_printf(r->arena, "%lld", ad->offset)};
+    const char *params[2] = {arena_printf(r->arena, "%lld", ad->page.limit),
+                             arena_printf(r->arena, "%lld", ad->page.offset)};
     run(ad, S_LOGS, params, on_logs);
 }
 

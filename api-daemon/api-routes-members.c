@@ -5,6 +5,7 @@
 
 #include "api-events.h"
 #include "api-access.h"
+#include "api-page.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -144,28 +145,22 @@ static void reply_member(ApiServerAccess *a, uint64_t user_id) {
 
 /* ---- list ---- */
 
-typedef struct Page {
-    long long limit, offset;
-} Page;
-
 static void on_list(const DbResult *res, void *userdata) {
     ApiServerAccess *a = userdata;
-    Page *p = a->userdata;
+    const ApiPage *p = a->userdata;
     if (api_reply_db_failed(a->r, res, "listing members"))
         return;
-    json_object *data = json_object_new_array(), *meta = json_object_new_object();
+    json_object *data = json_object_new_array();
     for (int i = 0; i < db_ntuples(res); i++)
         json_object_array_add(data, member_json(res, i));
-    json_object_object_add(meta, "limit", json_object_new_int64(p->limit));
-    json_object_object_add(meta, "offset", json_object_new_int64(p->offset));
-    api_reply_list(a->r, data, meta);
+    api_reply_list(a->r, data, api_page_meta(p, res, API_META_OFFSET));
 }
 
 static void on_list_access(ApiServerAccess *a) {
     ApiRequest *r = a->r;
     if (!api_access_require_member(a))
         return;
-    Page *p = a->userdata;
+    const ApiPage *p = a->userdata;
     const char *params[3] = {api_id_str(r, a->server_id), arena_printf(r->arena, "%lld", p->limit),
                              arena_printf(r->arena, "%lld", p->offset)};
     api_db_query(r, &statements[S_LIST], params, on_list, a, "listing members");
@@ -173,15 +168,13 @@ static void on_list_access(ApiServerAccess *a) {
 
 static void handle_list(ApiRequest *r) {
     json_object *details = NULL;
-    Page *p = arena_zalloc(r->arena, sizeof(*p));
+    ApiPage *p = arena_zalloc(r->arena, sizeof(*p));
     if (!p) {
         api_reply_error(r, 500, "Internal server error");
         return;
     }
-    int a =
-        api_query_int(r, "limit", MEMBERS_PAGE_DEFAULT, 1, MEMBERS_PAGE_MAX, &p->limit, &details);
-    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &p->offset, &details);
-    if (a < 0 || b < 0) {
+    if (api_page_read(r, MEMBERS_PAGE_DEFAULT, MEMBERS_PAGE_MAX, API_PAGE_OFFSET, p, &details) <
+        0) {
         api_reply_details(r, 400, "Validation failed", details);
         return;
     }

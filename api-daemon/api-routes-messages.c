@@ -6,6 +6,7 @@
 
 #include "api-events.h"
 #include "api-access.h"
+#include "api-page.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -227,7 +228,7 @@ static void query_one(ApiRequest *r, int stmt, const char *const *params, const 
 /* ---- list ---- */
 
 typedef struct List {
-    long long limit, offset, page;
+    ApiPage page;
     const char *before, *after;
 } List;
 
@@ -236,20 +237,17 @@ static List *list_params(ApiRequest *r, json_object **details) {
     List *l = arena_zalloc(r->arena, sizeof(*l));
     if (!l)
         return NULL;
-    int a = api_query_int(r, "limit", PAGE_DEFAULT, 1, PAGE_MAX, &l->limit, details);
-    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &l->offset, details);
-    int c = api_query_int(r, "page", 0, 1, INT32_MAX / PAGE_MAX, &l->page, details);
+    int e = api_page_read(r, PAGE_DEFAULT, PAGE_MAX, API_PAGE_OFFSET | API_PAGE_NUMBER, &l->page,
+                          details);
     l->before = api_query(r, "before");
     l->after = api_query(r, "after");
     if (l->before && !id_is_valid_string(l->before))
         validate_add_custom(details, "before", "Expected a message id");
     if (l->after && !id_is_valid_string(l->after))
         validate_add_custom(details, "after", "Expected a message id");
-    if (!!l->before + !!l->after + !!l->page + !!api_query(r, "offset") > 1)
+    if (!!l->before + !!l->after + !!l->page.page + !!api_query(r, "offset") > 1)
         validate_add_custom(details, "before", "Use only one of offset, page, before and after");
-    if (l->page)
-        l->offset = (l->page - 1) * l->limit;
-    return a < 0 || b < 0 || c < 0 || *details ? NULL : l;
+    return e < 0 || *details ? NULL : l;
 }
 
 static void on_list(const DbResult *res, void *userdata) {
@@ -257,23 +255,18 @@ static void on_list(const DbResult *res, void *userdata) {
     List *l = a->userdata;
     if (api_reply_db_failed(a->r, res, "listing messages"))
         return;
-    json_object *data = json_object_new_array(), *meta = json_object_new_object();
+    json_object *data = json_object_new_array();
     for (int i = 0; i < db_ntuples(res); i++)
         if (db_value(res, i, 1))
             json_object_array_add(data, message_json(res, i, 1));
-    long long total = db_ntuples(res) ? atoll(db_value(res, 0, 0)) : 0;
-    json_object_object_add(meta, "total", json_object_new_int64(total));
-    json_object_object_add(meta, "limit", json_object_new_int64(l->limit));
-    if (l->before || l->after)
+    /* A cursor page stands in for offset (and excludes page: list_params). */
+    const char *cursor = l->before ? l->before : l->after;
+    json_object *meta = api_page_meta(&l->page, res,
+                                      API_META_TOTAL | (cursor ? 0 : API_META_OFFSET) |
+                                          (l->page.page ? API_META_PAGES : 0));
+    if (cursor)
         json_object_object_add(meta, l->before ? "before" : "after",
-                               json_object_new_string(l->before ? l->before : l->after));
-    else
-        json_object_object_add(meta, "offset", json_object_new_int64(l->offset));
-    if (l->page) {
-        json_object_object_add(meta, "page", json_object_new_int64(l->page));
-        json_object_object_add(meta, "totalPages",
-                               json_object_new_int64((total + l->limit - 1) / l->limit));
-    }
+                               json_object_new_string(cursor));
     api_reply_list(a->r, data, meta);
 }
 
@@ -282,11 +275,12 @@ static void on_list_access(ApiServerAccess *a) {
     if (!may(a, ACT_READ))
         return;
     List *l = a->userdata;
-    const char *params[3] = {api_id_str(r, a->channel_id), arena_printf(r->arena, "%lld", l->limit),
+    const char *params[3] = {api_id_str(r, a->channel_id),
+                             arena_printf(r->arena, "%lld", l->page.limit),
                              l->before ? l->before : l->after};
     int stmt = l->before ? S_LIST_BEFORE : l->after ? S_LIST_AFTER : S_LIST_OFFSET;
     if (stmt == S_LIST_OFFSET)
-        params[2] = arena_printf(r->arena, "%lld", l->offset);
+        params[2] = arena_printf(r->arena, "%lld", l->page.offset);
     api_db_query(r, &statements[stmt], params, on_list, a, "listing messages");
 }
 
@@ -409,17 +403,11 @@ static void on_search(const DbResult *res, void *userdata) {
     List *l = a->userdata;
     if (api_reply_db_failed(a->r, res, "searching messages"))
         return;
-    json_object *data = json_object_new_array(), *meta = json_object_new_object();
+    json_object *data = json_object_new_array();
     for (int i = 0; i < db_ntuples(res); i++)
         json_object_array_add(data, message_json(res, i, 1));
-    long long total = db_ntuples(res) ? atoll(db_value(res, 0, 0)) : 0;
-    json_object_object_add(meta, "total", json_object_new_int64(total));
-    json_object_object_add(meta, "limit", json_object_new_int64(l->limit));
-    json_object_object_add(meta, "offset", json_object_new_int64(l->offset));
-    json_object_object_add(meta, "page", json_object_new_int64(l->offset / l->limit + 1));
-    json_object_object_add(meta, "totalPages",
-                           json_object_new_int64((total + l->limit - 1) / l->limit));
-    api_reply_list(a->r, data, meta);
+    api_reply_list(a->r, data,
+                   api_page_meta(&l->page, res, API_META_TOTAL | API_META_OFFSET | API_META_PAGES));
 }
 
 static void on_search_access(ApiServerAccess *a) {
@@ -428,8 +416,8 @@ static void on_search_access(ApiServerAccess *a) {
         return;
     List *l = a->userdata;
     const char *params[4] = {api_id_str(r, a->channel_id), api_query(r, "query"),
-                             arena_printf(r->arena, "%lld", l->limit),
-                             arena_printf(r->arena, "%lld", l->offset)};
+                             arena_printf(r->arena, "%lld", l->page.limit),
+                             arena_printf(r->arena, "%lld", l->page.offset)};
     api_db_query(r, &statements[S_SEARCH], params, on_search, a, "searching messages");
 }
 

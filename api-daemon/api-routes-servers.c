@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api-access.h"
+#include "api-page.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -107,21 +108,17 @@ static json_object *server_json(const DbResult *res, int i) {
 
 typedef struct Page {
     ApiRequest *r;
-    long long limit, offset;
+    ApiPage page;
 } Page;
 
 static void on_list(const DbResult *res, void *userdata) {
     Page *p = userdata;
     if (api_reply_db_failed(p->r, res, "listing servers"))
         return;
-    json_object *data = json_object_new_array(), *meta = json_object_new_object();
+    json_object *data = json_object_new_array();
     for (int i = 0; i < db_ntuples(res); i++)
         json_object_array_add(data, server_json(res, i));
-    long long total = db_ntuples(res) ? atoll(db_value(res, 0, 0)) : 0;
-    json_object_object_add(meta, "total", json_object_new_int64(total));
-    json_object_object_add(meta, "limit", json_object_new_int64(p->limit));
-    json_object_object_add(meta, "offset", json_object_new_int64(p->offset));
-    api_reply_list(p->r, data, meta);
+    api_reply_list(p->r, data, api_page_meta(&p->page, res, API_META_TOTAL | API_META_OFFSET));
 }
 
 static void handle_list(ApiRequest *r) {
@@ -132,15 +129,13 @@ static void handle_list(ApiRequest *r) {
         return;
     }
     p->r = r;
-    int a =
-        api_query_int(r, "limit", SERVERS_PAGE_DEFAULT, 1, SERVERS_PAGE_MAX, &p->limit, &details);
-    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &p->offset, &details);
-    if (a < 0 || b < 0) {
+    if (api_page_read(r, SERVERS_PAGE_DEFAULT, SERVERS_PAGE_MAX, API_PAGE_OFFSET, &p->page,
+                      &details) < 0) {
         api_reply_details(r, 400, "Validation failed", details);
         return;
     }
-    const char *limit = arena_printf(r->arena, "%lld", p->limit);
-    const char *offset = arena_printf(r->arena, "%lld", p->offset);
+    const char *limit = arena_printf(r->arena, "%lld", p->page.limit);
+    const char *offset = arena_printf(r->arena, "%lld", p->page.offset);
     int e;
     /* Signed in: the caller's servers; anonymous: every server not blocked by an admin. */
     if (r->auth.user_id) {

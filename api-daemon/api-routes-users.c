@@ -4,6 +4,7 @@
 
 #include "api-auth.h"
 #include "api-events.h"
+#include "api-page.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -97,7 +98,7 @@ static void reply_user(ApiRequest *r, const DbResult *res, const char *context) 
 
 typedef struct ListPage {
     ApiRequest *r;
-    long long limit, offset;
+    ApiPage page;
 } ListPage;
 
 static void on_list(const DbResult *res, void *userdata) {
@@ -106,16 +107,11 @@ static void on_list(const DbResult *res, void *userdata) {
     if (api_reply_db_failed(r, res, "listing users"))
         return;
     json_object *data = json_object_new_array();
-    long long total = db_ntuples(res) ? strtoll(db_value(res, 0, 0), NULL, 10) : 0;
     for (int i = 0; i < db_ntuples(res); i++)
         if (db_value(res, i, 1))
             json_object_array_add(
                 data, api_user_json(res, i, 1, api_user_id(res, i, 1) == r->auth.user_id));
-    json_object *meta = json_object_new_object();
-    json_object_object_add(meta, "total", json_object_new_int64(total));
-    json_object_object_add(meta, "limit", json_object_new_int64(page->limit));
-    json_object_object_add(meta, "offset", json_object_new_int64(page->offset));
-    api_reply_list(r, data, meta);
+    api_reply_list(r, data, api_page_meta(&page->page, res, API_META_TOTAL | API_META_OFFSET));
 }
 
 static void handle_list(ApiRequest *r) {
@@ -126,15 +122,13 @@ static void handle_list(ApiRequest *r) {
         return;
     }
     page->r = r;
-    int a =
-        api_query_int(r, "limit", USERS_PAGE_DEFAULT, 1, USERS_PAGE_MAX, &page->limit, &details);
-    int b = api_query_int(r, "offset", 0, 0, INT32_MAX, &page->offset, &details);
-    if (a < 0 || b < 0) {
+    if (api_page_read(r, USERS_PAGE_DEFAULT, USERS_PAGE_MAX, API_PAGE_OFFSET, &page->page,
+                      &details) < 0) {
         api_reply_details(r, 400, "Validation failed", details);
         return;
     }
-    const char *params[2] = {arena_printf(r->arena, "%lld", page->limit),
-                             arena_printf(r->arena, "%lld", page->offset)};
+    const char *params[2] = {arena_printf(r->arena, "%lld", page->page.limit),
+                             arena_printf(r->arena, "%lld", page->page.offset)};
     api_db_query(r, &statements[S_LIST], params, on_list, page, "listing users");
 }
 
