@@ -136,12 +136,12 @@ static void load(ApiRequest *r, int stmt, const char *id_text, const char *not_f
         api_reply_error(r, 404, not_found);
         return;
     }
-    ApiServerAccess *a = arena_zalloc(r->arena, sizeof(*a));
-    Load *l = arena_zalloc(r->arena, sizeof(*l));
-    if (!a || !l) {
-        api_reply_error(r, 500, "Internal server error");
+    ApiServerAccess *a = api_zalloc(r, sizeof(*a));
+    if (!a)
         return;
-    }
+    Load *l = api_zalloc(r, sizeof(*l));
+    if (!l)
+        return;
     a->r = r;
     a->userdata = userdata;
     *l = (Load){a, cb, not_found};
@@ -232,11 +232,9 @@ void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(v
         api_reply_error(r, 403, "You cannot act on the server owner");
         return;
     }
-    Rank *k = arena_alloc(r->arena, sizeof(*k));
-    if (!k) {
-        api_reply_error(r, 500, "Internal server error");
+    Rank *k = api_zalloc(r, sizeof(*k));
+    if (!k)
         return;
-    }
     *k = (Rank){a, cb, userdata};
     const char *params[2] = {api_id_str(r, a->server_id), api_id_str(r, user_id)};
     api_db_query(r, &statements[S_RANK], params, on_rank, k, "loading a member's rank");

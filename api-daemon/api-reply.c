@@ -87,6 +87,13 @@ bool api_reply_one_row(ApiRequest *r, const DbResult *res, const char *context, 
     return true;
 }
 
+void *api_zalloc(ApiRequest *r, size_t size) {
+    void *p = arena_zalloc(r->arena, size);
+    if (!p)
+        api_reply_error(r, 500, "Internal server error");
+    return p;
+}
+
 void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,
                   void *userdata, const char *what) {
     int e = db_query(r->api->db, stmt, params, cb, userdata);

@@ -35,6 +35,8 @@ bool api_reply_db_failed(ApiRequest *r, const DbResult *res, const char *context
  */
 bool api_reply_one_row(ApiRequest *r, const DbResult *res, const char *context, int status,
                        const char *message);
+/* arena_zalloc() for a request: when out of memory, answers 500 and returns NULL (r is gone). */
+void *api_zalloc(ApiRequest *r, size_t size);
 /* db_query() for a request: when the query cannot even be queued, answers for it (503 when
  * saturated, 500 otherwise) and cb never runs. what names the step for the log. */
 void api_db_query(ApiRequest *r, const DbStatement *stmt, const char *const *params, db_callback cb,

@@ -163,11 +163,9 @@ static void on_role(const DbResult *res, void *userdata) {
 }
 
 static void with_role(ApiRequest *r, bool need_admin, void (*next)(Admin *)) {
-    Admin *ad = arena_zalloc(r->arena, sizeof(*ad));
-    if (!ad) {
-        api_reply_error(r, 500, "Internal server error");
+    Admin *ad = api_zalloc(r, sizeof(*ad));
+    if (!ad)
         return;
-    }
     *ad = (Admin){.r = r, .need_admin = need_admin, .next = next};
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
     api_db_query(r, &statements[S_ROLE], params, on_role, ad, "checking a role");

@@ -143,11 +143,9 @@ typedef struct AuthFlow {
 } AuthFlow;
 
 static AuthFlow *flow_new(ApiRequest *r) {
-    AuthFlow *f = arena_zalloc(r->arena, sizeof(*f));
+    AuthFlow *f = api_zalloc(r, sizeof(*f));
     if (f)
         f->r = r;
-    else
-        api_reply_error(r, 500, "Internal server error");
     return f;
 }
 

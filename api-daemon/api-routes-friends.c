@@ -205,11 +205,9 @@ static void on_incoming(const DbResult *res, void *userdata) {
 }
 
 static void handle_requests(ApiRequest *r) {
-    Requests *q = arena_zalloc(r->arena, sizeof(*q));
-    if (!q) {
-        api_reply_error(r, 500, "Internal server error");
+    Requests *q = api_zalloc(r, sizeof(*q));
+    if (!q)
         return;
-    }
     q->r = r;
     const char *params[1] = {api_id_str(r, r->auth.user_id)};
     run(r, S_INCOMING, params, on_incoming, q, "listing friend requests");

@@ -245,11 +245,9 @@ static void on_accepted(const DbResult *res, void *userdata) {
 }
 
 static void handle_accept(ApiRequest *r) {
-    Accept *acc = arena_zalloc(r->arena, sizeof(*acc));
-    if (!acc) {
-        api_reply_error(r, 500, "Internal server error");
+    Accept *acc = api_zalloc(r, sizeof(*acc));
+    if (!acc)
         return;
-    }
     acc->r = r;
     query_accept(acc, S_ACCEPT);
 }
@@ -298,11 +296,9 @@ static void on_found(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
     if (!api_reply_one_row(r, res, "finding an invite", 404, "Invite not found"))
         return;
-    uint64_t *creator = arena_zalloc(r->arena, sizeof(*creator));
-    if (!creator) {
-        api_reply_error(r, 500, "Internal server error");
+    uint64_t *creator = api_zalloc(r, sizeof(*creator));
+    if (!creator)
         return;
-    }
     const char *c = db_value(res, 0, 1);
     *creator = c ? strtoull(c, NULL, 10) : 0;
     api_access_load(r, db_value(res, 0, 0), on_delete_access, creator);

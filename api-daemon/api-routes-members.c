@@ -168,11 +168,9 @@ static void on_list_access(ApiServerAccess *a) {
 
 static void handle_list(ApiRequest *r) {
     json_object *details = NULL;
-    ApiPage *p = arena_zalloc(r->arena, sizeof(*p));
-    if (!p) {
-        api_reply_error(r, 500, "Internal server error");
+    ApiPage *p = api_zalloc(r, sizeof(*p));
+    if (!p)
         return;
-    }
     if (api_page_read(r, MEMBERS_PAGE_DEFAULT, MEMBERS_PAGE_MAX, API_PAGE_OFFSET, p, &details) <
         0) {
         api_reply_details(r, 400, "Validation failed", details);
@@ -239,11 +237,9 @@ static void on_nickname_access(ApiServerAccess *a) {
     uint64_t need = id == r->auth.user_id ? PERM_CHANGE_NICKNAME : PERM_MANAGE_NICKNAMES;
     if (!api_access_require(a, a->permissions, need))
         return;
-    Target *t = arena_zalloc(r->arena, sizeof(*t));
-    if (!t) {
-        api_reply_error(r, 500, "Internal server error");
+    Target *t = api_zalloc(r, sizeof(*t));
+    if (!t)
         return;
-    }
     *t = (Target){a, id};
     api_access_require_above(a, id, set_nickname, t);
 }
@@ -294,11 +290,9 @@ static void on_remove_access(ApiServerAccess *a) {
      * role than theirs. */
     if (id != r->auth.user_id && !api_access_require(a, a->permissions, PERM_KICK_MEMBERS))
         return;
-    Target *t = arena_zalloc(r->arena, sizeof(*t));
-    if (!t) {
-        api_reply_error(r, 500, "Internal server error");
+    Target *t = api_zalloc(r, sizeof(*t));
+    if (!t)
         return;
-    }
     *t = (Target){a, id};
     api_access_require_above(a, id, remove_member, t);
 }

@@ -210,11 +210,9 @@ static void require_rule(Change *c) {
 
 static Change *change_new(ApiServerAccess *a, uint64_t target, const char *type,
                           void (*next)(Change *c)) {
-    Change *c = arena_zalloc(a->r->arena, sizeof(*c));
-    if (!c) {
-        api_reply_error(a->r, 500, "Internal server error");
+    Change *c = api_zalloc(a->r, sizeof(*c));
+    if (!c)
         return NULL;
-    }
     *c = (Change){.a = a, .target = target, .type = type, .before.target_id = target, .next = next};
     return c;
 }

@@ -302,11 +302,9 @@ static void on_target(const DbResult *res, void *userdata) {
 static void load_target(ApiServerAccess *a, unsigned param,
                         void (*next)(Target *, const DbResult *)) {
     ApiRequest *r = a->r;
-    Target *t = arena_zalloc(r->arena, sizeof(*t));
-    if (!t) {
-        api_reply_error(r, 500, "Internal server error");
+    Target *t = api_zalloc(r, sizeof(*t));
+    if (!t)
         return;
-    }
     *t = (Target){.a = a, .next = next};
     if (id_parse(api_param(r, param), &t->role_id) < 0) {
         api_reply_error(r, 404, "Role not found");

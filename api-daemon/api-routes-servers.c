@@ -123,11 +123,9 @@ static void on_list(const DbResult *res, void *userdata) {
 
 static void handle_list(ApiRequest *r) {
     json_object *details = NULL;
-    Page *p = arena_zalloc(r->arena, sizeof(*p));
-    if (!p) {
-        api_reply_error(r, 500, "Internal server error");
+    Page *p = api_zalloc(r, sizeof(*p));
+    if (!p)
         return;
-    }
     p->r = r;
     if (api_page_read(r, SERVERS_PAGE_DEFAULT, SERVERS_PAGE_MAX, API_PAGE_OFFSET, &p->page,
                       &details) < 0) {

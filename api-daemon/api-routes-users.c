@@ -116,11 +116,9 @@ static void on_list(const DbResult *res, void *userdata) {
 
 static void handle_list(ApiRequest *r) {
     json_object *details = NULL;
-    ListPage *page = arena_zalloc(r->arena, sizeof(*page));
-    if (!page) {
-        api_reply_error(r, 500, "Internal server error");
+    ListPage *page = api_zalloc(r, sizeof(*page));
+    if (!page)
         return;
-    }
     page->r = r;
     if (api_page_read(r, USERS_PAGE_DEFAULT, USERS_PAGE_MAX, API_PAGE_OFFSET, &page->page,
                       &details) < 0) {
