@@ -34,6 +34,10 @@ endif
 PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# GLib only for what runs a GMainContext (the IPC peer's GLib binding, its test, later
+# hype-media): the libevent daemons must not load it.
+GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
+GLIB_LIBS   := $(shell pkg-config --libs glib-2.0 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
            -Wold-style-definition -Werror=implicit-function-declaration -Wno-unused-parameter
@@ -49,7 +53,11 @@ PROTO_C     := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,$(PROTOS))
 PROTO_H     := $(PROTO_C:.c=.h)
 PROTO_O     := $(PROTO_C:.c=.o)
 
-COMMON_SRC  := $(wildcard common/*.c)
+# common/*-glib.c need GLib: they go to their own archive, not to libhype-common.a.
+GLIB_SRC    := $(wildcard common/*-glib.c)
+GLIB_O      := $(patsubst %.c,$(BUILD)/%.o,$(GLIB_SRC))
+GLIB_LIB    := $(BUILD)/libhype-glib.a
+COMMON_SRC  := $(filter-out $(GLIB_SRC),$(wildcard common/*.c))
 COMMON_O    := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(PROTO_O)
 COMMON_LIB  := $(BUILD)/libhype-common.a
 
@@ -82,7 +90,7 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http bench-ws \
         install clean format-check
-all: $(BINS)
+all: $(BINS) $(GLIB_LIB)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -97,6 +105,14 @@ $(BUILD)/%.o: %.c | $(PROTO_H)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(COMMON_LIB): $(COMMON_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(GLIB_O): $(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
+
+$(GLIB_LIB): $(GLIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -119,6 +135,12 @@ $(BUILD)/bin/hype-signal: $(BUILD)/signal-daemon/main.o $(SIGNAL_LIB) $(COMMON_L
 $(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(COMMON_LIB) $(LDLIBS)
+
+# Tests of a GLib binding (test-*-glib.c) link the GLib archive too.
+$(BUILD)/tests/unit/common/%-glib: tests/unit/common/%-glib.c $(GLIB_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(GLIB_LIB) $(COMMON_LIB) \
+	  $(LDLIBS) $(GLIB_LIBS)
 
 $(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)

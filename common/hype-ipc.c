@@ -78,6 +78,13 @@ int ipc_decoder_feed(IpcDecoder *d, const void *data, size_t n) {
     return 0;
 }
 
+size_t ipc_decoder_missing(const IpcDecoder *d) {
+    if (d->len < IPC_HEADER_SIZE)
+        return IPC_HEADER_SIZE - d->len;
+    size_t frame = IPC_HEADER_SIZE + (size_t)get_be32(d->buf);
+    return frame > d->len ? frame - d->len : 0;
+}
+
 int ipc_frame_decode(const uint8_t *data, size_t n, size_t max_frame, Hype__Envelope **ret_env,
                      size_t *ret_consumed) {
     if (n < IPC_HEADER_SIZE)

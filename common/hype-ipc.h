@@ -44,6 +44,12 @@ int ipc_decoder_feed(IpcDecoder *d, const void *data, size_t n);
  * unpack as an Envelope. Errors are sticky.
  */
 int ipc_decoder_next(IpcDecoder *d, Hype__Envelope **ret_env);
+/*
+ * Bytes still missing from the frame being buffered: the rest of the header, then the rest of the
+ * payload; 0 once a whole frame is buffered. A caller that feeds no more than this keeps at most
+ * one frame here (hype-ipc-peer decodes whole frames straight from what it reads).
+ */
+size_t ipc_decoder_missing(const IpcDecoder *d);
 
 /* Convenience for a whole-buffer decode (the fuzz target uses it): 1/0/-errno as above,
  * *ret_consumed bytes eaten. */

@@ -85,6 +85,28 @@ TEST(stream_one_byte_at_a_time) {
     ipc_decoder_done(&d);
 }
 
+TEST(missing_counts_down_to_a_whole_frame) {
+    uint8_t buf[256];
+    int len = ipc_frame_encode_into(event_env("message", "{}", 1), buf, sizeof(buf));
+    ASSERT_GT(len, IPC_HEADER_SIZE);
+    IpcDecoder d;
+    ipc_decoder_init(&d, 0);
+    ASSERT_EQ(ipc_decoder_missing(&d), IPC_HEADER_SIZE);
+    ASSERT_EQ(ipc_decoder_feed(&d, buf, 2), 0);
+    ASSERT_EQ(ipc_decoder_missing(&d), IPC_HEADER_SIZE - 2);
+    ASSERT_EQ(ipc_decoder_feed(&d, buf + 2, 2), 0);
+    ASSERT_EQ(ipc_decoder_missing(&d), len - IPC_HEADER_SIZE);
+    ASSERT_EQ(ipc_decoder_feed(&d, buf + 4, (size_t)len - 5), 0);
+    ASSERT_EQ(ipc_decoder_missing(&d), 1);
+    ASSERT_EQ(ipc_decoder_feed(&d, buf + len - 1, 1), 0);
+    ASSERT_EQ(ipc_decoder_missing(&d), 0);
+    Hype__Envelope *env = NULL;
+    ASSERT_EQ(ipc_decoder_next(&d, &env), 1);
+    hype__envelope__free_unpacked(env, NULL);
+    ASSERT_EQ(ipc_decoder_missing(&d), IPC_HEADER_SIZE);
+    ipc_decoder_done(&d);
+}
+
 TEST(split_at_every_boundary_and_batched) {
     uint8_t stream[4096];
     size_t total = 0;

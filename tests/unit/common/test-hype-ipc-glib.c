@@ -1,0 +1,377 @@
+/* Unit tests for common/hype-ipc-glib: a peer on a GMainLoop talking, over a socketpair, to a peer
+ * on the libevent binding, whose base the same loop runs without blocking every millisecond.
+ * SIGPIPE is left at its default: both bindings write with MSG_NOSIGNAL. */
+#include <event2/event.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hype-ipc-event.h"
+#include "hype-ipc-glib.h"
+#include "hype-log.h"
+#include "test.h"
+
+typedef struct Side {
+    IpcPeer *peer;
+    int hellos, messages, closes, close_error;
+    char last_json[64];
+    bool answer_requests, free_on_close, free_on_message;
+} Side;
+
+typedef struct Call {
+    int calls, error;
+    uint32_t code;
+    bool got_reply;
+    char json[64];
+} Call;
+
+static GMainContext *ctx;
+static GMainLoop *loop;
+static struct event_base *base;
+static int *wait_counter, wait_target;
+
+static int on_message(IpcPeer *p, const Hype__Envelope *env, void *ud) {
+    Side *s = ud;
+    s->messages++;
+    if (s->free_on_message) {
+        s->peer = ipc_peer_free(p);
+        return 0;
+    }
+    if (env->body_case != HYPE__ENVELOPE__BODY_EVENT)
+        return -EOPNOTSUPP;
+    snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
+    if (env->id && s->answer_requests) {
+        Hype__Event ev = HYPE__EVENT__INIT;
+        Hype__Envelope reply = HYPE__ENVELOPE__INIT;
+        ev.type = "echo";
+        ev.json = env->event->json;
+        reply.body_case = HYPE__ENVELOPE__BODY_EVENT;
+        reply.event = &ev;
+        ipc_peer_reply(p, env, &reply);
+    }
+    return 0;
+}
+
+static void on_hello(IpcPeer *p, const Hype__Hello *h, void *ud) {
+    ((Side *)ud)->hellos++;
+}
+
+static void on_close(IpcPeer *p, int error, void *ud) {
+    Side *s = ud;
+    s->closes++;
+    s->close_error = error;
+    if (s->free_on_close)
+        s->peer = ipc_peer_free(p);
+}
+
+static void on_reply(IpcPeer *p, const Hype__Envelope *reply, int error, void *ud) {
+    Call *c = ud;
+    c->calls++;
+    c->error = error;
+    c->got_reply = reply != NULL;
+    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_ERROR)
+        c->code = reply->error->code;
+    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_EVENT)
+        snprintf(c->json, sizeof(c->json), "%s", reply->event->json);
+}
+
+static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
+
+/* ---- running the loop until something happened ---- */
+
+static gboolean pump_libevent(gpointer data) {
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    if (wait_counter && *wait_counter >= wait_target)
+        g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean give_up(gpointer data) {
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+static GSource *add_source(GSource *s, GSourceFunc fn) {
+    g_source_set_callback(s, fn, NULL, NULL);
+    g_source_attach(s, ctx);
+    return s;
+}
+
+static void drop_source(GSource *s) {
+    g_source_destroy(s);
+    g_source_unref(s);
+}
+
+/* Runs the GMainLoop until *counter reaches target (5 s at most, a failure, not a measure). */
+static bool wait_for(int *counter, int target) {
+    wait_counter = counter;
+    wait_target = target;
+    GSource *pump = add_source(g_timeout_source_new(1), pump_libevent);
+    GSource *limit = add_source(g_timeout_source_new(5000), give_up);
+    if (*counter < target)
+        g_main_loop_run(loop);
+    drop_source(pump);
+    drop_source(limit);
+    wait_counter = NULL;
+    return *counter >= target;
+}
+
+/* ---- fixtures ---- */
+
+static void setup(void) {
+    ctx = g_main_context_new();
+    loop = g_main_loop_new(ctx, FALSE);
+    base = event_base_new();
+}
+
+/* Nothing is left on either loop once the peers are freed. */
+static bool teardown(void) {
+    int left = event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED);
+    event_base_free(base);
+    bool idle = !g_main_context_pending(ctx);
+    g_main_loop_unref(loop);
+    g_main_context_unref(ctx);
+    return left == 0 && idle;
+}
+
+/* g on GLib (the media worker's role), l on libevent (hype-signal's). */
+static void pair(Side *g, Side *l, uint32_t timeout_ms) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    IpcPeerOptions og = {HYPE__ROLE__ROLE_MEDIA, "media-1", timeout_ms, 0, 0};
+    IpcPeerOptions ol = {HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
+    ipc_gpeer_new(ctx, sv[0], &og, &cbs, g, &g->peer);
+    ipc_peer_new(base, sv[1], &ol, &cbs, l, &l->peer);
+}
+
+static Hype__Envelope *event_env(const char *json) {
+    static Hype__Event ev;
+    static Hype__Envelope env;
+    hype__event__init(&ev);
+    hype__envelope__init(&env);
+    ev.type = "message";
+    ev.json = (char *)json;
+    env.body_case = HYPE__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    return &env;
+}
+
+static Hype__Envelope *hello_env(void) {
+    static Hype__Hello h;
+    static Hype__Envelope env;
+    hype__hello__init(&h);
+    hype__envelope__init(&env);
+    env.body_case = HYPE__ENVELOPE__BODY_HELLO; /* a second Hello: a body nobody serves */
+    env.hello = &h;
+    return &env;
+}
+
+/* ---- the tests ---- */
+
+TEST(hello_event_request_reply_both_ways) {
+    setup();
+    Side g = {.answer_requests = true}, l = {.answer_requests = true};
+    pair(&g, &l, 1000);
+    ASSERT_TRUE(wait_for(&g.hellos, 1));
+    ASSERT_TRUE(wait_for(&l.hellos, 1));
+    ASSERT_TRUE(ipc_peer_is_ready(g.peer));
+    ASSERT_STREQ(ipc_peer_hello(g.peer)->instance, "signal");
+    ASSERT_EQ(ipc_peer_hello(l.peer)->role, HYPE__ROLE__ROLE_MEDIA);
+
+    ASSERT_EQ(ipc_peer_send(g.peer, event_env("{\"from\":\"glib\"}")), 0);
+    ASSERT_EQ(ipc_peer_send(l.peer, event_env("{\"from\":\"libevent\"}")), 0);
+    ASSERT_TRUE(wait_for(&l.messages, 1));
+    ASSERT_TRUE(wait_for(&g.messages, 1));
+    ASSERT_STREQ(l.last_json, "{\"from\":\"glib\"}");
+    ASSERT_STREQ(g.last_json, "{\"from\":\"libevent\"}");
+
+    Call cg = {0}, cl = {0};
+    ASSERT_EQ(ipc_peer_request(g.peer, event_env("ping from glib"), on_reply, &cg), 0);
+    ASSERT_EQ(ipc_peer_request(l.peer, event_env("ping from libevent"), on_reply, &cl), 0);
+    ASSERT_EQ(ipc_peer_pending_requests(g.peer), 1);
+    ASSERT_TRUE(wait_for(&cg.calls, 1));
+    ASSERT_TRUE(wait_for(&cl.calls, 1));
+    ASSERT_EQ(cg.error, 0);
+    ASSERT_STREQ(cg.json, "ping from glib");
+    ASSERT_EQ(cl.error, 0);
+    ASSERT_STREQ(cl.json, "ping from libevent");
+    ASSERT_EQ(ipc_peer_pending_requests(g.peer), 0);
+    ASSERT_EQ(ipc_peer_output_pending(g.peer), 0);
+    ipc_peer_free(g.peer);
+    ipc_peer_free(l.peer);
+    ASSERT_TRUE(teardown());
+}
+
+TEST(unknown_body_and_timeout_both_ways) {
+    setup();
+    Side g = {0}, l = {0}; /* neither answers events: those requests time out */
+    pair(&g, &l, 150);
+    Call ug = {0}, ul = {0};
+    ASSERT_EQ(ipc_peer_request(g.peer, hello_env(), on_reply, &ug), 0);
+    ASSERT_EQ(ipc_peer_request(l.peer, hello_env(), on_reply, &ul), 0);
+    ASSERT_TRUE(wait_for(&ug.calls, 1));
+    ASSERT_TRUE(wait_for(&ul.calls, 1));
+    ASSERT_EQ(ug.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
+    ASSERT_EQ(ul.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
+
+    Call tg = {0}, tl = {0};
+    ASSERT_EQ(ipc_peer_request(g.peer, event_env("x"), on_reply, &tg), 0);
+    ASSERT_EQ(ipc_peer_request(l.peer, event_env("y"), on_reply, &tl), 0);
+    ASSERT_TRUE(wait_for(&tg.calls, 1));
+    ASSERT_TRUE(wait_for(&tl.calls, 1));
+    ASSERT_EQ(tg.error, -ETIMEDOUT);
+    ASSERT_FALSE(tg.got_reply);
+    ASSERT_EQ(tl.error, -ETIMEDOUT);
+    ASSERT_EQ(l.messages, 2); /* the requests arrived; nobody answered */
+    ASSERT_EQ(ipc_peer_pending_requests(g.peer), 0);
+    /* Once more on the GLib side: the source's ready time was re-armed after the first. */
+    Call tg2 = {0};
+    ASSERT_EQ(ipc_peer_request(g.peer, event_env("z"), on_reply, &tg2), 0);
+    ASSERT_TRUE(wait_for(&tg2.calls, 1));
+    ASSERT_EQ(tg2.error, -ETIMEDOUT);
+    ASSERT_EQ(tg.calls + tl.calls, 2);
+    ipc_peer_free(g.peer);
+    ipc_peer_free(l.peer);
+    ASSERT_TRUE(teardown());
+}
+
+TEST(drop_fails_pending_both_ways) {
+    log_set_max_level(LOG_ERR);
+    /* The libevent peer goes: the GLib one fails its request and frees itself in on_close. */
+    setup();
+    Side g = {.free_on_close = true}, l = {0};
+    pair(&g, &l, 5000);
+    ASSERT_TRUE(wait_for(&l.hellos, 1));
+    Call cg = {0};
+    ASSERT_EQ(ipc_peer_request(g.peer, event_env("x"), on_reply, &cg), 0);
+    l.peer = ipc_peer_free(l.peer);
+    ASSERT_TRUE(wait_for(&g.closes, 1));
+    ASSERT_EQ(cg.calls, 1);
+    ASSERT_EQ(cg.error, -ECONNRESET);
+    ASSERT_TRUE(g.close_error == 0 || g.close_error == -ECONNRESET);
+    ASSERT_NULL(g.peer);
+    ASSERT_TRUE(teardown());
+
+    /* The GLib peer goes: the libevent one does the same. */
+    setup();
+    Side g2 = {0}, l2 = {.free_on_close = true};
+    pair(&g2, &l2, 5000);
+    ASSERT_TRUE(wait_for(&g2.hellos, 1));
+    Call cl = {0};
+    ASSERT_EQ(ipc_peer_request(l2.peer, event_env("x"), on_reply, &cl), 0);
+    g2.peer = ipc_peer_free(g2.peer);
+    ASSERT_TRUE(wait_for(&l2.closes, 1));
+    ASSERT_EQ(cl.calls, 1);
+    ASSERT_EQ(cl.error, -ECONNRESET);
+    ASSERT_TRUE(l2.close_error == 0 || l2.close_error == -ECONNRESET);
+    ASSERT_NULL(l2.peer);
+    ASSERT_TRUE(teardown());
+    log_set_max_level(LOG_INFO);
+}
+
+TEST(free_from_inside_a_glib_dispatch) {
+    log_set_max_level(LOG_ERR);
+    setup();
+    Side g = {.free_on_message = true}, l = {0};
+    pair(&g, &l, 5000);
+    ASSERT_TRUE(wait_for(&g.hellos, 1));
+    /* Two events in one read: the first frees the peer, the second is never looked at. */
+    ASSERT_EQ(ipc_peer_send(l.peer, event_env("one")), 0);
+    ASSERT_EQ(ipc_peer_send(l.peer, event_env("two")), 0);
+    ASSERT_TRUE(wait_for(&g.messages, 1));
+    ASSERT_NULL(g.peer);
+    ASSERT_TRUE(wait_for(&l.closes, 1)); /* its socket was closed with it */
+    ASSERT_EQ(g.messages, 1);
+    ipc_peer_free(l.peer);
+    ASSERT_TRUE(teardown());
+    log_set_max_level(LOG_INFO);
+}
+
+static void write_hello(int fd, uint32_t version, Hype__Role role) {
+    Hype__Hello h = HYPE__HELLO__INIT;
+    Hype__Envelope env = HYPE__ENVELOPE__INIT;
+    h.protocol_version = version;
+    h.role = role;
+    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    uint8_t buf[128];
+    int n = ipc_frame_encode_into(&env, buf, sizeof(buf));
+    if (write(fd, buf, (size_t)n) != n)
+        abort();
+}
+
+static int raw_gpeer(Side *g, int *raw, size_t max_output) {
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    IpcPeerOptions o = {HYPE__ROLE__ROLE_MEDIA, "media-1", 1000, max_output, 0};
+    *raw = sv[1];
+    return ipc_gpeer_new(ctx, sv[0], &o, &cbs, g, &g->peer);
+}
+
+TEST(protocol_violations_drop_the_glib_peer) {
+    log_set_max_level(LOG_ERR);
+    setup();
+    int raw;
+    Side a = {0};
+    ASSERT_EQ(raw_gpeer(&a, &raw, 0), 0);
+    write_hello(raw, 99, HYPE__ROLE__ROLE_SIGNAL);
+    ASSERT_TRUE(wait_for(&a.closes, 1));
+    ASSERT_EQ(a.close_error, -EPROTO);
+    ipc_peer_free(a.peer);
+    close(raw);
+
+    Side b = {0};
+    ASSERT_EQ(raw_gpeer(&b, &raw, 0), 0);
+    ASSERT_EQ(ipc_peer_expect_roles(b.peer, IPC_ROLE_BIT(HYPE__ROLE__ROLE_SIGNAL)), 0);
+    write_hello(raw, IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API);
+    ASSERT_TRUE(wait_for(&b.closes, 1));
+    ASSERT_EQ(b.close_error, -EPROTO);
+    ASSERT_EQ(b.hellos, 0);
+    ipc_peer_free(b.peer);
+    close(raw);
+
+    Side c = {0};
+    ASSERT_EQ(raw_gpeer(&c, &raw, 0), 0);
+    write_hello(raw, IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_SIGNAL);
+    uint8_t oversize[4] = {0x01, 0x00, 0x00, 0x00};
+    ASSERT_TRUE(write(raw, oversize, 4) == 4);
+    ASSERT_TRUE(wait_for(&c.closes, 1));
+    ASSERT_EQ(c.hellos, 1);
+    ASSERT_EQ(c.close_error, -EMSGSIZE);
+    ipc_peer_free(c.peer);
+    close(raw);
+    ASSERT_TRUE(teardown());
+    log_set_max_level(LOG_INFO);
+}
+
+TEST(glib_peer_that_never_reads_is_dropped) {
+    log_set_max_level(LOG_ERR);
+    setup();
+    int raw;
+    Side a = {0};
+    ASSERT_EQ(raw_gpeer(&a, &raw, 64 * 1024), 0);
+    char json[1024];
+    memset(json, 'x', sizeof(json) - 1);
+    json[sizeof(json) - 1] = '\0';
+    int r = 0;
+    size_t most = 0;
+    for (int i = 0; i < 10000 && r == 0; i++) {
+        r = ipc_peer_send(a.peer, event_env(json));
+        if (r == 0 && ipc_peer_output_pending(a.peer) > most)
+            most = ipc_peer_output_pending(a.peer);
+        if (i % 16 == 0)
+            g_main_context_iteration(ctx, FALSE);
+    }
+    ASSERT_EQ(r, -ENOBUFS);
+    ASSERT_TRUE(most > 32 * 1024 && most <= 64 * 1024);
+    ASSERT_EQ(a.closes, 1);
+    ASSERT_EQ(a.close_error, -ENOBUFS);
+    ASSERT_EQ(ipc_peer_output_pending(a.peer), 0);
+    ipc_peer_free(a.peer);
+    close(raw);
+    ASSERT_TRUE(teardown());
+    log_set_max_level(LOG_INFO);
+}
+
+TEST_MAIN()
