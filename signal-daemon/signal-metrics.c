@@ -20,9 +20,9 @@ void metrics_reply(Signal *sig, HttpRequest *req) {
         signal_reply_error(req, 503, "Out of memory");
         return;
     }
-    const WsStats *ws = ws_conn_stats();
+    const WsStats *ws = ws_hub_stats(sig->hub);
     metric(b, "hype_signal_ws_connections", "gauge",
-           "WebSocket connections open or finishing their close", ws_conn_count());
+           "WebSocket connections open or finishing their close", ws_hub_count(sig->hub));
     metric(b, "hype_signal_ws_messages_received_total", "counter",
            "WebSocket messages received from clients", ws->messages_in);
     metric(b, "hype_signal_ws_messages_sent_total", "counter", "WebSocket messages sent to clients",

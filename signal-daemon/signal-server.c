@@ -62,7 +62,7 @@ WsConn *signal_accept_websocket(Signal *sig, HttpRequest *req, const WsConnCallb
     if (!bev)
         return NULL;
     WsConn *ws = NULL;
-    if (ws_conn_new(sig->base, bev, &sig->ws_opts, cbs, userdata, &ws) < 0) {
+    if (ws_conn_new(sig->hub, bev, &sig->ws_opts, cbs, userdata, &ws) < 0) {
         bufferevent_free(bev);
         return NULL;
     }
@@ -72,7 +72,8 @@ WsConn *signal_accept_websocket(Signal *sig, HttpRequest *req, const WsConnCallb
 static void reply_health(Signal *sig, HttpRequest *req) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "status", json_object_new_string(sig->stopping ? "stopping" : "ok"));
-    json_object_object_add(o, "connections", json_object_new_int64((int64_t)ws_conn_count()));
+    json_object_object_add(o, "connections",
+                           json_object_new_int64((int64_t)ws_hub_count(sig->hub)));
     /* Up without hype-api means sessions cannot authenticate: say so to whoever probes. */
     json_object_object_add(o, "api", json_object_new_boolean(signal_ipc_api_connected(sig->ipc)));
     size_t len;
@@ -126,9 +127,10 @@ static int listen_ws(Signal *sig) {
 
 static void on_drain_timer(evutil_socket_t fd, short what, void *userdata) {
     Signal *sig = userdata;
-    if (ws_conn_count() == 0 || time_mono_ms() >= sig->stop_deadline_ms) {
-        if (ws_conn_count())
-            log_warning("%zu connections did not finish closing in time", ws_conn_count());
+    size_t left = ws_hub_count(sig->hub);
+    if (left == 0 || time_mono_ms() >= sig->stop_deadline_ms) {
+        if (left)
+            log_warning("%zu connections did not finish closing in time", left);
         event_base_loopexit(sig->base, NULL);
         return;
     }
@@ -142,10 +144,10 @@ static void on_signal(evutil_socket_t signo, short what, void *userdata) {
         return;
     }
     sig->stopping = true;
-    log_info("received %s, closing %zu connections", strsignal((int)signo), ws_conn_count());
-    notify_stopping("stopping: closing %zu connections", ws_conn_count());
+    log_info("received %s, closing %zu connections", strsignal((int)signo), ws_hub_count(sig->hub));
+    notify_stopping("stopping: closing %zu connections", ws_hub_count(sig->hub));
     http_server_shutdown(sig->http, NULL, NULL);
-    ws_conn_close_all(WS_CLOSE_GOING_AWAY, "server shutting down");
+    ws_hub_close_all(sig->hub, WS_CLOSE_GOING_AWAY, "server shutting down");
     sig->stop_deadline_ms = time_mono_ms() + SHUTDOWN_GRACE_MS;
     on_drain_timer(-1, 0, sig);
 }
@@ -193,6 +195,8 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
         };
         r = http_server_new(sig->base, &ho, on_request, sig, &sig->http);
     }
+    if (r == 0)
+        r = ws_hub_new(sig->base, &sig->hub);
     if (r == 0)
         r = bus_new(&sig->bus);
     if (r == 0)
@@ -251,7 +255,7 @@ Signal *signal_free(Signal *sig) {
     sig->http = http_server_free(sig->http);
     sig->sio = sio_server_free(sig->sio);
     sig->eio_echo = eio_server_free(sig->eio_echo);
-    ws_conn_free_all();
+    sig->hub = ws_hub_free(sig->hub);
     sessions_free_all(sig);
     sig->ipc = signal_ipc_free(sig->ipc);
     sig->bus = bus_free(sig->bus);

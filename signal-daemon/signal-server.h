@@ -29,6 +29,7 @@ typedef struct Signal {
     struct event_base *base;
     const SignalConfig *cfg;
     HttpServer *http;
+    WsHub *hub; /* every WebSocket connection */
     WsConnOptions ws_opts;
     Bus *bus;
     SignalIpc *ipc;
