@@ -1,5 +1,5 @@
-/* signal-bus: topics ("c:<channel>", "s:<server>", "u:<user>", "r:<room>") and who subscribes to
- * them; the in-process implementation of the bus DESIGN.md asks for (NATS later). */
+/* signal-bus: topics ("c:<channel>", "s:<server>", "u:<user>", "r:<mesh room>") and who subscribes
+ * to them; the in-process implementation of the bus DESIGN.md asks for (NATS later). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,7 +1,6 @@
-/* signal-echo: the test-only echo endpoint (/echo, WS_ECHO=1) the conformance harness drives. */
+/* signal-echo: the test-only echo endpoints: /echo (WS_ECHO=1) the conformance harness drives, and
+ * the Engine.IO suite's reference server at /engine.io/ (SIGNAL_CONFORMANCE=1). */
 #include "signal-echo.h"
-
-#include "signal-eio.h"
 
 static void on_echo_message(WsConn *ws, bool text, const char *data, size_t len, void *userdata) {
     ws_conn_send(ws, text, data, len);
@@ -10,9 +9,9 @@ static void on_echo_message(WsConn *ws, bool text, const char *data, size_t len,
 static void on_echo_close(WsConn *ws, uint16_t code, void *userdata) {
 }
 
-void echo_accept(Signal *sig, HttpRequest *req) {
+void echo_accept(SignalHttp *http, HttpRequest *req) {
     static const WsConnCallbacks cbs = {on_echo_message, on_echo_close};
-    signal_accept_websocket(sig, req, &cbs, NULL);
+    signal_http_accept_websocket(http, req, &cbs, NULL);
 }
 
 static void on_eio_message(EioSocket *e, bool binary, const char *data, size_t len,
@@ -20,12 +19,7 @@ static void on_eio_message(EioSocket *e, bool binary, const char *data, size_t l
     eio_send(e, binary, data, len);
 }
 
-int echo_eio_new(Signal *sig, EioServer **ret) {
+int echo_eio_new(SignalHttp *http, EioServer **ret) {
     static const EioCallbacks cbs = {NULL, on_eio_message, NULL};
-    EioOptions opts = {
-        .ping_interval_ms = (uint32_t)sig->cfg->ping_interval_ms,
-        .ping_timeout_ms = (uint32_t)sig->cfg->ping_timeout_ms,
-        .max_payload = sig->cfg->max_message,
-    };
-    return eio_server_new(sig, &opts, &cbs, NULL, ret);
+    return eio_server_new(http, &cbs, NULL, ret);
 }

@@ -17,8 +17,7 @@
 #include "hype-time.h"
 
 struct EioServer {
-    Signal *sig;
-    EioOptions opts;
+    SignalHttp *http;
     EioCallbacks cbs;
     void *userdata;
     StrMap *sockets; /* by sid */
@@ -51,7 +50,7 @@ static void socket_close(EioSocket *e, const char *reason, char poll_answer);
 
 static void add_cors(EioServer *srv, HttpRequest *req) {
     const char *origin = http_request_header(req, "Origin");
-    if (origin && signal_config_origin_allowed(srv->sig->cfg, origin)) {
+    if (origin && signal_config_origin_allowed(srv->http->cfg, origin)) {
         http_response_header(req, "Access-Control-Allow-Origin", origin);
         http_response_header(req, "Access-Control-Allow-Credentials", "true");
         http_response_header(req, "Vary", "Origin");
@@ -139,7 +138,7 @@ static void on_timer(evutil_socket_t fd, short what, void *userdata) {
     e->awaiting_pong = true;
     send_packet(e, EIO_PING, false, "", 0);
     if (!e->closed)
-        arm(e, e->srv->opts.ping_timeout_ms);
+        arm(e, e->srv->http->ws_opts.ping_timeout_ms);
 }
 
 static void got_pong(EioSocket *e) {
@@ -147,7 +146,7 @@ static void got_pong(EioSocket *e) {
         return; /* closing: the timer is due now to close it, and must stay so */
     e->awaiting_pong = false;
     evtimer_del(e->timer);
-    arm(e, e->srv->opts.ping_interval_ms);
+    arm(e, e->srv->http->ws_opts.ping_interval_ms);
 }
 
 /* ---- lifecycle ---- */
@@ -205,16 +204,16 @@ static EioSocket *socket_new(EioServer *srv, const char *peer) {
     }
     base64url_encode(e->sid, rnd, sizeof(rnd));
     e->srv = srv;
-    e->output_limit = srv->sig->cfg->output_limit;
+    e->output_limit = srv->http->cfg->output_limit;
     snprintf(e->peer, sizeof(e->peer), "%s", peer);
-    e->timer = evtimer_new(srv->sig->base, on_timer, e);
+    e->timer = evtimer_new(srv->http->base, on_timer, e);
     if (!e->timer || strmap_put(srv->sockets, e->sid, e) < 0) {
         if (e->timer)
             event_free(e->timer);
         free(e);
         return NULL;
     }
-    arm(e, srv->opts.ping_interval_ms);
+    arm(e, srv->http->ws_opts.ping_interval_ms);
     return e;
 }
 
@@ -223,8 +222,9 @@ static char *open_packet(EioServer *srv, const EioSocket *e, bool can_upgrade) {
     if (asprintf(&out,
                  "0{\"sid\":\"%s\",\"upgrades\":%s,\"pingInterval\":%u,\"pingTimeout\":%u,"
                  "\"maxPayload\":%zu}",
-                 e->sid, can_upgrade ? "[\"websocket\"]" : "[]", srv->opts.ping_interval_ms,
-                 srv->opts.ping_timeout_ms, srv->opts.max_payload) < 0)
+                 e->sid, can_upgrade ? "[\"websocket\"]" : "[]",
+                 srv->http->ws_opts.ping_interval_ms, srv->http->ws_opts.ping_timeout_ms,
+                 srv->http->ws_opts.max_message) < 0)
         return NULL;
     return out;
 }
@@ -322,7 +322,7 @@ static const WsConnCallbacks ws_cbs = {on_ws_message, on_ws_close};
 static void open_websocket(EioServer *srv, HttpRequest *req) {
     char peer[48];
     snprintf(peer, sizeof(peer), "%s", http_request_peer_address(req));
-    WsConn *ws = signal_accept_websocket(srv->sig, req, &ws_cbs, NULL);
+    WsConn *ws = signal_http_accept_websocket(srv->http, req, &ws_cbs, NULL);
     if (!ws)
         return;
     EioSocket *e = socket_new(srv, peer);
@@ -346,12 +346,12 @@ static void probe_websocket(EioServer *srv, EioSocket *e, HttpRequest *req) {
     if (e->websocket || e->probe) {
         /* Already upgraded (or upgrading): this second WebSocket is accepted and closed at once,
          * which WebSocket clients report as a close rather than an error. */
-        WsConn *ws = signal_accept_websocket(srv->sig, req, &ws_cbs, NULL);
+        WsConn *ws = signal_http_accept_websocket(srv->http, req, &ws_cbs, NULL);
         if (ws)
             ws_conn_close(ws, 1008, "Session already has a WebSocket");
         return;
     }
-    WsConn *ws = signal_accept_websocket(srv->sig, req, &ws_cbs, e);
+    WsConn *ws = signal_http_accept_websocket(srv->http, req, &ws_cbs, e);
     if (ws) {
         ws_conn_set_output_limit(ws, e->output_limit);
         e->probe = ws;
@@ -366,7 +366,7 @@ static void open_polling(EioServer *srv, HttpRequest *req) {
     if (!open) {
         if (e)
             socket_close(e, "out of memory", '1');
-        signal_reply_error(req, 503, "Out of memory");
+        signal_http_error(req, 503, "Out of memory");
         return;
     }
     reply_text(srv, req, open, strlen(open));
@@ -399,7 +399,7 @@ static void poll_post(EioServer *srv, EioSocket *e, HttpRequest *req) {
     const char *body = http_request_body(req, &len);
     char *scratch = malloc(len + 1);
     if (!scratch) {
-        signal_reply_error(req, 503, "Out of memory");
+        signal_http_error(req, 503, "Out of memory");
         return;
     }
     int r = eio_parse_payload(body, len, scratch, on_posted_packet, e);
@@ -463,16 +463,14 @@ void eio_server_handle(EioServer *srv, HttpRequest *req) {
 
 /* ---- server ---- */
 
-int eio_server_new(Signal *sig, const EioOptions *opts, const EioCallbacks *cbs, void *userdata,
-                   EioServer **ret) {
+int eio_server_new(SignalHttp *http, const EioCallbacks *cbs, void *userdata, EioServer **ret) {
     EioServer *srv = calloc(1, sizeof(*srv));
     if (!srv)
         return -ENOMEM;
-    srv->sig = sig;
-    srv->opts = *opts;
+    srv->http = http;
     srv->cbs = *cbs;
     srv->userdata = userdata;
-    srv->reaper = event_new(sig->base, -1, 0, on_reap, srv);
+    srv->reaper = event_new(http->base, -1, 0, on_reap, srv);
     if (!srv->reaper || strmap_new(&srv->sockets) < 0) {
         eio_server_free(srv);
         return -ENOMEM;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "signal-server.h"
+#include "signal-http.h"
 
 typedef struct EioServer EioServer;
 typedef struct EioSocket EioSocket;
@@ -20,14 +20,9 @@ typedef struct EioCallbacks {
     void (*on_close)(EioSocket *e, const char *reason, void *userdata);
 } EioCallbacks;
 
-typedef struct EioOptions {
-    uint32_t ping_interval_ms;
-    uint32_t ping_timeout_ms;
-    size_t max_payload;
-} EioOptions;
-
-int eio_server_new(Signal *sig, const EioOptions *opts, const EioCallbacks *cbs, void *userdata,
-                   EioServer **ret);
+/* Its WebSockets are accepted through http (borrowed), whose WebSocket options are also the
+ * Engine.IO socket's: the heartbeat (pingInterval, pingTimeout) and maxPayload. */
+int eio_server_new(SignalHttp *http, const EioCallbacks *cbs, void *userdata, EioServer **ret);
 EioServer *eio_server_free(EioServer *srv);
 /* Serves one request to the Engine.IO path (handshake, polls, posts, WebSocket upgrades). */
 void eio_server_handle(EioServer *srv, HttpRequest *req);

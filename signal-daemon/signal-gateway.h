@@ -1,17 +1,14 @@
-/* signal-gateway: what clients ask of a session (auth, channel subscriptions, typing, messages,
- * voice states, the mesh relay), and the raw protocol's transport at / and /ws. */
+/* signal-gateway: what every client op goes through, whatever its transport and its feature: the
+ * op registry features fill, dispatch (with what each op requires), "auth", and outcomes. */
 #pragma once
 
 #include <json-c/json.h>
-#include <stdint.h>
+#include <stddef.h>
 
+#include "signal-config.h"
 #include "signal-session.h"
 
-/* Upgrades req to the raw protocol: seed 000's {"type","data","timestamp"} frames (plus "seq"
- * on numbered events). ?token= authenticates at once; else an "auth" frame must come first. */
-void gateway_accept_raw(Signal *sig, HttpRequest *req);
-/* Registers the gateway's session end hooks (leaving channels and mesh rooms). */
-int gateway_init(Signal *sig);
+typedef struct Gateway Gateway;
 
 /* The outcome of one client op. */
 typedef struct OpOutcome {
@@ -23,16 +20,59 @@ typedef struct OpOutcome {
 } OpOutcome;
 typedef void (*op_done_cb)(Session *s, const OpOutcome *o, void *userdata);
 
+/* Where an op's outcome goes: done with userdata (a Socket.IO ack), or, when done is NULL, a
+ * failure becomes an "error" frame {code, message, ...extra} and a success says nothing. */
+typedef struct OpReply {
+    op_done_cb done;
+    void *userdata;
+} OpReply;
+
+/* What a session must be for an op to run; a session that is not gets 401. */
+typedef enum OpRequires {
+    OP_REQUIRES_READY,   /* authenticated (every feature's ops) */
+    OP_REQUIRES_NOTHING, /* any session, also one still authenticating ("auth" itself) */
+} OpRequires;
+
+/* Handles one op of a feature: must end it exactly once (gateway_finish, gateway_fail,
+ * gateway_succeed, gateway_op_end...), at once or later. data is borrowed for the call. */
+typedef void (*op_handler)(void *feature, Session *s, json_object *data, OpReply reply);
+
+typedef struct GatewayOp {
+    const char *type; /* what clients send: the raw protocol's "type", a Socket.IO event name */
+    op_handler handler;
+    OpRequires requires;
+} GatewayOp;
+
+/* Registers "auth"; cfg is borrowed (WS_PENDING_OPS). */
+int gateway_new(const SignalConfig *cfg, Gateway **ret);
+Gateway *gateway_free(Gateway *gw);
+/* Registers a feature's ops (ops is kept by reference: a static table); feature goes to each
+ * handler. -EEXIST when a type is taken already. */
+int gateway_register(Gateway *gw, const GatewayOp *ops, size_t n, void *feature);
+
+/*
+ * One client op, whatever the transport: an unknown type is refused with 400, an op the session
+ * is not ready for with 401. The outcome goes to reply once it is known: at once, or when
+ * hype-api has answered (s may then be closed: look at s->conn).
+ */
+void gateway_handle(Gateway *gw, Session *s, const char *type, json_object *data, OpReply reply);
+
+/* Ends an op with o (exactly once per op). */
+void gateway_finish(Session *s, OpReply reply, const OpOutcome *o);
+void gateway_fail(Session *s, OpReply reply, int code, const char *message, json_object *extra);
+void gateway_succeed(Session *s, OpReply reply, json_object *data);
 /* A failed outcome as clients see it: {...extra, "code", "message"} (a new object). */
 json_object *gateway_error_json(const OpOutcome *o);
 
 /*
- * One client op, whatever the transport. done (NULL: none) runs exactly once with the outcome,
- * once it is known: at once, or when hype-api has answered (s may then be closed: look at
- * s->conn). Without done, a failure is sent as an "error" frame {code, message, ...extra}.
+ * An op about to wait for hype-api counts against the session's WS_PENDING_OPS, so that a client
+ * that floods requests is refused (429) instead of queuing without bound on signal.sock: false
+ * when it was refused (the op is over). Each op that started waiting ends with gateway_op_end.
  */
-void gateway_handle(Session *s, const char *type, json_object *data, op_done_cb done,
-                    void *userdata);
-/* Permissions changed in a server: every live subscription to its channels is checked again;
- * sessions that lost a channel are unsubscribed and told ("channel_access_revoked"). */
-void gateway_recheck_server(Signal *sig, uint64_t server_id);
+bool gateway_op_begin(Gateway *gw, Session *s, OpReply reply);
+void gateway_op_end(Session *s, OpReply reply, const OpOutcome *o);
+/* Ends a waiting op with a relayed API call's answer (root: its parsed body, or NULL): its
+ * "data" on 2xx, else its status, its "error" (or what) and extra (an object, borrowed) with its
+ * "details" added. */
+void gateway_op_end_api(Session *s, OpReply reply, int status, json_object *root, const char *what,
+                        json_object *extra);

@@ -4,9 +4,7 @@
 #include <event2/buffer.h>
 #include <inttypes.h>
 
-#include "signal-bus.h"
-#include "signal-ipc.h"
-#include "signal-session.h"
+#include "signal-http.h"
 
 static void metric(struct evbuffer *b, const char *name, const char *type, const char *help,
                    uint64_t value) {
@@ -14,15 +12,16 @@ static void metric(struct evbuffer *b, const char *name, const char *type, const
                         name, value);
 }
 
-void metrics_reply(Signal *sig, HttpRequest *req) {
+void metrics_reply(HttpRequest *req, const WsHub *hub, const SessionRegistry *sessions,
+                   const SignalIpc *ipc, const Bus *bus) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
-        signal_reply_error(req, 503, "Out of memory");
+        signal_http_error(req, 503, "Out of memory");
         return;
     }
-    const WsStats *ws = ws_conn_stats();
+    const WsStats *ws = ws_hub_stats(hub);
     metric(b, "hype_signal_ws_connections", "gauge",
-           "WebSocket connections open or finishing their close", ws_conn_count());
+           "WebSocket connections open or finishing their close", ws_hub_count(hub));
     metric(b, "hype_signal_ws_messages_received_total", "counter",
            "WebSocket messages received from clients", ws->messages_in);
     metric(b, "hype_signal_ws_messages_sent_total", "counter", "WebSocket messages sent to clients",
@@ -38,7 +37,7 @@ void metrics_reply(Signal *sig, HttpRequest *req) {
                             ws_stats_codes[i], ws->closed[i]);
     evbuffer_add_printf(b, "hype_signal_ws_closed_total{code=\"other\"} %" PRIu64 "\n",
                         ws->closed_other);
-    SessionStats st = sessions_stats(sig);
+    SessionStats st = sessions_stats(sessions);
     evbuffer_add_printf(b,
                         "# HELP hype_signal_sessions Sessions by state.\n"
                         "# TYPE hype_signal_sessions gauge\n"
@@ -54,17 +53,17 @@ void metrics_reply(Signal *sig, HttpRequest *req) {
            "Connections closed with 4001 (no or bad token)", st.auth_failed);
     metric(b, "hype_signal_events_delivered_total", "counter", "Events sent to sessions",
            st.delivered);
-    SignalIpcStats ipc = signal_ipc_stats(sig->ipc);
+    SignalIpcStats api = signal_ipc_stats(ipc);
     metric(b, "hype_signal_api_connected", "gauge", "Whether hype-api is connected (signal.sock)",
-           signal_ipc_api_connected(sig->ipc));
+           signal_ipc_api_connected(ipc));
     metric(b, "hype_signal_api_events_total", "counter", "Events received from hype-api",
-           ipc.events);
+           api.events);
     metric(b, "hype_signal_api_calls_total", "counter", "Client actions relayed to hype-api",
-           ipc.calls);
+           api.calls);
     metric(b, "hype_signal_api_calls_failed_total", "counter",
-           "Relayed actions hype-api did not answer (absent or timed out)", ipc.calls_failed);
+           "Relayed actions hype-api did not answer (absent or timed out)", api.calls_failed);
     metric(b, "hype_signal_topics", "gauge", "Channels, servers, users and rooms with subscribers",
-           bus_topic_count(sig->bus));
+           bus_topic_count(bus));
     size_t len = evbuffer_get_length(b);
     http_reply(req, 200, "text/plain; version=0.0.4", (const char *)evbuffer_pullup(b, -1), len);
     evbuffer_free(b);

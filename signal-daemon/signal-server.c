@@ -1,121 +1,141 @@
-/* signal-server: the hype-signal manager: owns the loop's parts (HTTP/WebSocket listener, client
- * connections) and their start and stop. */
+/* signal-server: the hype-signal manager: makes the daemon's parts (HTTP listener, WebSocket hub,
+ * bus, link to hype-api, session registry, event and op tables, features, transports), routes
+ * HTTP paths to them, and runs and stops them. */
 #include "signal-server.h"
 
 #include <errno.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "hype-http-server.h"
 #include "hype-json.h"
 #include "hype-log.h"
+#include "hype-macro.h"
 #include "hype-notify.h"
+#include "hype-time.h"
 #include "hype-ws.h"
 #include "signal-bus.h"
+#include "signal-channels.h"
 #include "signal-echo.h"
 #include "signal-eio.h"
-#include "signal-sio.h"
 #include "signal-events.h"
 #include "signal-gateway.h"
+#include "signal-http.h"
 #include "signal-ipc.h"
-#include "signal-session.h"
+#include "signal-mesh.h"
 #include "signal-metrics.h"
-#include "hype-time.h"
+#include "signal-presence.h"
+#include "signal-raw.h"
+#include "signal-session.h"
+#include "signal-sio.h"
+#include "signal-ws.h"
 
 #define SHUTDOWN_GRACE_MS 5000 /* clients get this long to answer our 1001 close frames */
 #define DRAIN_POLL_MS 50
 
-void signal_reply_error(HttpRequest *req, int status, const char *message) {
-    json_object *body = json_envelope_error(message, NULL);
-    size_t len;
-    const char *text = json_serialize(body, &len);
-    http_reply(req, status, "application/json", text, len);
-    json_object_put(body);
-}
+struct Signal {
+    struct event_base *base;
+    const SignalConfig *cfg;
+    HttpServer *http;
+    WsHub *hub;      /* every WebSocket connection */
+    SignalHttp *web; /* what the endpoints share; its stopping flag is the daemon's */
+    Bus *bus;
+    SignalIpc *ipc;
+    SessionRegistry *sessions;
+    Events *events;   /* what hype-api tells, and who hears it */
+    Gateway *gateway; /* what clients ask */
+    /* The features, in the order their session hooks run. */
+    Presence *presence;
+    Channels *channels;
+    Mesh *mesh;
+    /* The transports. */
+    RawTransport *raw;   /* / and /ws */
+    SioServer *sio;      /* /socket.io/ */
+    EioServer *eio_echo; /* /engine.io/, conformance mode only */
+    bool realtime_reset; /* stale voice/presence state cleared since start */
+    int exit_code;
+    struct event *sig_term, *sig_int, *drain_timer;
+    uint64_t stop_deadline_ms;
+};
 
-WsConn *signal_accept_websocket(Signal *sig, HttpRequest *req, const WsConnCallbacks *cbs,
-                                void *userdata) {
-    char accept[WS_ACCEPT_LEN + 1];
-    const char *reason = NULL;
-    int status = ws_handshake_check(http_request_head(req), accept, &reason);
-    if (status == 0 && sig->stopping) {
-        status = 503;
-        reason = "Server is shutting down";
-    }
-    if (status == 0 &&
-        !signal_config_origin_allowed(sig->cfg, http_request_header(req, "Origin"))) {
-        status = 403;
-        reason = "Origin not allowed";
-    }
-    if (status != 0) {
-        if (status == 426)
-            http_response_header(req, "Sec-WebSocket-Version", "13");
-        signal_reply_error(req, status, reason);
-        return NULL;
-    }
-    http_response_header(req, "Sec-WebSocket-Accept", accept);
-    struct bufferevent *bev = http_reply_upgrade(req, "websocket");
-    if (!bev)
-        return NULL;
-    WsConn *ws = NULL;
-    if (ws_conn_new(sig->base, bev, &sig->ws_opts, cbs, userdata, &ws) < 0) {
-        bufferevent_free(bev);
-        return NULL;
-    }
-    return ws;
-}
+/* ---- HTTP paths ---- */
 
-static void reply_health(Signal *sig, HttpRequest *req) {
+static void serve_health(Signal *sig, HttpRequest *req) {
+    bool stopping = sig->web->stopping;
     json_object *o = json_object_new_object();
-    json_object_object_add(o, "status", json_object_new_string(sig->stopping ? "stopping" : "ok"));
-    json_object_object_add(o, "connections", json_object_new_int64((int64_t)ws_conn_count()));
+    json_object_object_add(o, "status", json_object_new_string(stopping ? "stopping" : "ok"));
+    json_object_object_add(o, "connections",
+                           json_object_new_int64((int64_t)ws_hub_count(sig->hub)));
     /* Up without hype-api means sessions cannot authenticate: say so to whoever probes. */
     json_object_object_add(o, "api", json_object_new_boolean(signal_ipc_api_connected(sig->ipc)));
     size_t len;
     const char *text = json_serialize(o, &len);
-    http_reply(req, sig->stopping ? 503 : 200, "application/json", text, len);
+    http_reply(req, stopping ? 503 : 200, "application/json", text, len);
     json_object_put(o);
 }
+
+static void serve_metrics(Signal *sig, HttpRequest *req) {
+    metrics_reply(req, sig->hub, sig->sessions, sig->ipc, sig->bus);
+}
+
+static void serve_raw(Signal *sig, HttpRequest *req) {
+    raw_serve(sig->raw, req);
+}
+
+static void serve_sio(Signal *sig, HttpRequest *req) {
+    sio_server_handle(sig->sio, req);
+}
+
+static void serve_eio_echo(Signal *sig, HttpRequest *req) {
+    eio_server_handle(sig->eio_echo, req);
+}
+
+static void serve_echo(Signal *sig, HttpRequest *req) {
+    echo_accept(sig->web, req);
+}
+
+static bool conformance_on(const Signal *sig) {
+    return sig->eio_echo != NULL;
+}
+
+static bool echo_on(const Signal *sig) {
+    return sig->cfg->ws_echo;
+}
+
+typedef struct Route {
+    const char *path;
+    bool subtree; /* also every path under it ("/socket.io/...") */
+    void (*serve)(Signal *sig, HttpRequest *req);
+    bool (*enabled)(const Signal *sig); /* NULL: always */
+} Route;
+
+static const Route routes[] = {
+    {"/health", false, serve_health, NULL}, {"/metrics", false, serve_metrics, NULL},
+    {"/", false, serve_raw, NULL},          {"/ws", false, serve_raw, NULL},
+    {"/socket.io", true, serve_sio, NULL},  {"/engine.io", true, serve_eio_echo, conformance_on},
+    {"/echo", false, serve_echo, echo_on},
+};
 
 static void on_request(HttpRequest *req, void *userdata) {
     Signal *sig = userdata;
     const char *path = http_request_path(req);
-    if (strcmp(path, "/health") == 0) {
-        reply_health(sig, req);
+    for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
+        const Route *r = &routes[i];
+        size_t len = strlen(r->path);
+        if (strncmp(path, r->path, len) != 0 ||
+            (path[len] != '\0' && !(r->subtree && path[len] == '/')))
+            continue;
+        if (r->enabled && !r->enabled(sig))
+            continue;
+        r->serve(sig, req);
         return;
     }
-    if (strcmp(path, "/metrics") == 0) {
-        metrics_reply(sig, req);
-        return;
-    }
-    if (strcmp(path, "/") == 0 || strcmp(path, "/ws") == 0) {
-        if (!http_request_header(req, "Upgrade")) {
-            http_response_header(req, "Upgrade", "websocket");
-            signal_reply_error(req, 426, "Upgrade Required: connect with a WebSocket client");
-            return;
-        }
-        gateway_accept_raw(sig, req);
-        return;
-    }
-    if (strncmp(path, "/socket.io", 10) == 0 && (path[10] == '/' || path[10] == '\0')) {
-        sio_server_handle(sig->sio, req);
-        return;
-    }
-    if (sig->eio_echo && strncmp(path, "/engine.io", 10) == 0 &&
-        (path[10] == '/' || path[10] == '\0')) {
-        eio_server_handle(sig->eio_echo, req);
-        return;
-    }
-    if (strcmp(path, "/echo") == 0 && sig->cfg->ws_echo) {
-        echo_accept(sig, req);
-        return;
-    }
-    signal_reply_error(req, 404, "Not found");
+    signal_http_error(req, 404, "Not found");
 }
+
+/* ---- start and stop ---- */
 
 static int listen_ws(Signal *sig) {
     int fd = notify_listen_fd("ws");
@@ -126,9 +146,10 @@ static int listen_ws(Signal *sig) {
 
 static void on_drain_timer(evutil_socket_t fd, short what, void *userdata) {
     Signal *sig = userdata;
-    if (ws_conn_count() == 0 || time_mono_ms() >= sig->stop_deadline_ms) {
-        if (ws_conn_count())
-            log_warning("%zu connections did not finish closing in time", ws_conn_count());
+    size_t left = ws_hub_count(sig->hub);
+    if (left == 0 || time_mono_ms() >= sig->stop_deadline_ms) {
+        if (left)
+            log_warning("%zu connections did not finish closing in time", left);
         event_base_loopexit(sig->base, NULL);
         return;
     }
@@ -137,17 +158,25 @@ static void on_drain_timer(evutil_socket_t fd, short what, void *userdata) {
 
 static void on_signal(evutil_socket_t signo, short what, void *userdata) {
     Signal *sig = userdata;
-    if (sig->stopping) { /* a second signal: stop now */
+    if (sig->web->stopping) { /* a second signal: stop now */
         event_base_loopbreak(sig->base);
         return;
     }
-    sig->stopping = true;
-    log_info("received %s, closing %zu connections", strsignal((int)signo), ws_conn_count());
-    notify_stopping("stopping: closing %zu connections", ws_conn_count());
+    sig->web->stopping = true;
+    size_t n = ws_hub_count(sig->hub);
+    log_info("received %s, closing %zu connections", strsignal((int)signo), n);
+    notify_stopping("stopping: closing %zu connections", n);
     http_server_shutdown(sig->http, NULL, NULL);
-    ws_conn_close_all(WS_CLOSE_GOING_AWAY, "server shutting down");
+    ws_hub_close_all(sig->hub, WS_CLOSE_GOING_AWAY, "server shutting down");
     sig->stop_deadline_ms = time_mono_ms() + SHUTDOWN_GRACE_MS;
     on_drain_timer(-1, 0, sig);
+}
+
+/* ---- the link to hype-api ---- */
+
+static void on_api_event(const Hype__Event *ev, void *userdata) {
+    Signal *sig = userdata;
+    events_dispatch(sig->events, ev);
 }
 
 static void on_reset_done(int status, const char *body, void *userdata) {
@@ -165,11 +194,30 @@ static void on_reset_done(int status, const char *body, void *userdata) {
  * online users (a previous run may have been killed): clear that once, at the first link. */
 static void on_api_ready(void *userdata) {
     Signal *sig = userdata;
-    if (!sig->realtime_reset && !sig->sessions)
+    if (!sig->realtime_reset && !sessions_list(sig->sessions))
         signal_ipc_api_call(sig->ipc, "POST", "/internal/realtime-reset", NULL, NULL, "",
                             on_reset_done, sig);
     else
-        sessions_recheck(sig); /* revocations made while we were unlinked did not reach us */
+        sessions_recheck(sig->sessions); /* revocations made while we were unlinked missed us */
+}
+
+/* ---- the parts ---- */
+
+/* The features, then the transports that bring them clients. */
+static int new_features(Signal *sig) {
+    const SignalConfig *cfg = sig->cfg;
+    int r = presence_new(sig->sessions, &sig->presence);
+    if (r == 0)
+        r = channels_new(cfg, sig->bus, sig->sessions, sig->gateway, sig->events, &sig->channels);
+    if (r == 0)
+        r = mesh_new(sig->bus, sig->sessions, sig->gateway, &sig->mesh);
+    if (r == 0)
+        r = raw_new(sig->web, sig->sessions, sig->gateway, &sig->raw);
+    if (r == 0)
+        r = sio_server_new(sig->web, sig->sessions, sig->gateway, cfg->conformance, &sig->sio);
+    if (r == 0 && cfg->conformance)
+        r = echo_eio_new(sig->web, &sig->eio_echo);
+    return r;
 }
 
 int signal_new(const SignalConfig *cfg, Signal **ret) {
@@ -177,14 +225,12 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
     if (!sig)
         return -ENOMEM;
     sig->cfg = cfg;
-    sig->ws_opts = (WsConnOptions){
-        .max_message = cfg->max_message,
-        .output_limit = cfg->output_limit,
-        .ping_interval_ms = (uint32_t)cfg->ping_interval_ms,
-        .ping_timeout_ms = (uint32_t)cfg->ping_timeout_ms,
-    };
     sig->base = event_base_new();
     int r = sig->base ? 0 : -ENOMEM;
+    if (r == 0)
+        r = ws_hub_new(sig->base, &sig->hub);
+    if (r == 0)
+        r = signal_http_new(sig->base, cfg, sig->hub, &sig->web);
     if (r == 0) {
         HttpServerOptions ho = {
             .header_timeout_ms = (uint32_t)cfg->handshake_timeout_ms,
@@ -196,14 +242,16 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
     if (r == 0)
         r = bus_new(&sig->bus);
     if (r == 0)
-        r = gateway_init(sig);
-    if (r == 0)
-        r = signal_ipc_new(sig->base, cfg->signal_socket, events_dispatch, on_api_ready, sig,
+        r = signal_ipc_new(sig->base, cfg->signal_socket, on_api_event, on_api_ready, sig,
                            &sig->ipc);
     if (r == 0)
-        r = sio_server_new(sig, cfg->conformance, &sig->sio);
-    if (r == 0 && cfg->conformance)
-        r = echo_eio_new(sig, &sig->eio_echo);
+        r = sessions_new(sig->base, cfg, sig->bus, sig->ipc, &sig->sessions);
+    if (r == 0)
+        r = events_new(sig->sessions, sig->bus, &sig->events);
+    if (r == 0)
+        r = gateway_new(cfg, &sig->gateway);
+    if (r == 0)
+        r = new_features(sig);
     if (r == 0) {
         sig->drain_timer = evtimer_new(sig->base, on_drain_timer, sig);
         r = sig->drain_timer ? 0 : -ENOMEM;
@@ -248,14 +296,22 @@ Signal *signal_free(Signal *sig) {
     if (!sig)
         return NULL;
     notify_watchdog_stop();
+    /* Connections first (no goodbyes: nothing runs any more), then the sessions, then what
+     * sessions and connections call into. */
     sig->http = http_server_free(sig->http);
     sig->sio = sio_server_free(sig->sio);
     sig->eio_echo = eio_server_free(sig->eio_echo);
-    ws_conn_free_all();
-    sessions_free_all(sig);
+    sig->hub = ws_hub_free(sig->hub);
+    sig->sessions = sessions_free(sig->sessions);
+    sig->raw = raw_free(sig->raw);
+    sig->mesh = mesh_free(sig->mesh);
+    sig->channels = channels_free(sig->channels);
+    sig->presence = presence_free(sig->presence);
+    sig->gateway = gateway_free(sig->gateway);
+    sig->events = events_free(sig->events);
+    sig->web = signal_http_free(sig->web);
     sig->ipc = signal_ipc_free(sig->ipc);
     sig->bus = bus_free(sig->bus);
-    free(sig->scratch);
     if (sig->sig_term)
         event_free(sig->sig_term);
     if (sig->sig_int)

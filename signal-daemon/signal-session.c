@@ -1,5 +1,6 @@
-/* signal-session: one client session: authentication, its subscriptions, numbered events with a
- * bounded replay buffer, detaching on a dropped connection and resuming. */
+/* signal-session: client sessions and their registry: authentication, subscriptions, numbered
+ * events with a bounded replay buffer, detaching on a dropped connection and resuming, fan-out,
+ * and the hooks and per-session slots features keep their state in. */
 #include "signal-session.h"
 
 #include <errno.h>
@@ -22,6 +23,25 @@
 #define RING_MIN 8
 /* hype-api's route for hype-signal alone: is the login session alive, and the user's servers. */
 #define GATEWAY_SESSION_PATH "/internal/gateway-session"
+
+typedef struct Feature {
+    const SessionHooks *hooks;
+    void *userdata;
+} Feature;
+
+struct SessionRegistry {
+    struct event_base *base;
+    const SignalConfig *cfg;
+    Bus *bus;
+    SignalIpc *ipc;
+    Session *sessions; /* every session, any state */
+    Feature features[SESSION_FEATURES_MAX];
+    size_t n_features;
+    SessionStats counts; /* the counters (the gauges are computed when asked) */
+    uint32_t mark_gen;   /* fan-out dedup generation */
+    Session **scratch;   /* fan-out copy of a topic's subscribers */
+    size_t scratch_cap;
+};
 
 /* ---- events ---- */
 
@@ -84,7 +104,7 @@ static void ring_drop_oldest(Session *s) {
 
 /* Grows lazily up to RESUME_BUFFER, so sessions that get no events cost nothing. */
 static void ring_push(Session *s, uint64_t seq, OutEvent *ev) {
-    size_t max = (size_t)s->sig->cfg->resume_buffer;
+    size_t max = (size_t)s->reg->cfg->resume_buffer;
     if (s->ring.count == s->ring.cap && s->ring.cap < max) {
         size_t cap = s->ring.cap ? s->ring.cap * 2 : RING_MIN;
         if (cap > max)
@@ -119,7 +139,7 @@ static void ring_push(Session *s, uint64_t seq, OutEvent *ev) {
     /* What is kept for a resume counts like what waits to be sent: at most WS_OUTPUT_LIMIT (and
      * the newest event), however large the events someone sends this session. A client further
      * behind than that resyncs over REST. */
-    while (s->ring.bytes > s->sig->cfg->output_limit && s->ring.count > 1)
+    while (s->ring.bytes > s->reg->cfg->output_limit && s->ring.count > 1)
         ring_drop_oldest(s);
 }
 
@@ -142,11 +162,14 @@ Session *session_ref(Session *s) {
 void session_unref(Session *s) {
     if (--s->refs > 0)
         return;
-    LIST_REMOVE(s->sig->sessions, s);
+    SessionRegistry *reg = s->reg;
+    LIST_REMOVE(reg->sessions, s);
     ring_clear(s);
     if (s->timer)
         event_free(s->timer);
-    free(s->room);
+    for (size_t i = 0; i < reg->n_features; i++)
+        if (s->slots[i] && reg->features[i].hooks->free_state)
+            reg->features[i].hooks->free_state(s->slots[i]);
     free(s);
 }
 
@@ -158,13 +181,14 @@ static void arm(Session *s, uint64_t ms) {
     timer_arm_ms(s->timer, ms);
 }
 
-/* The user's sessions that count for presence: ready or detached (not those still being
- * checked, which subscribe to the user's key before they are accepted). */
-static size_t user_sessions(Session *s) {
+Sub *const *sessions_of_user(SessionRegistry *reg, uint64_t user_id, size_t *n) {
     char key[BUS_KEY_MAX];
+    return bus_subscribers(reg->bus, bus_key(key, sizeof(key), 'u', user_id), n);
+}
+
+size_t sessions_user_count(SessionRegistry *reg, uint64_t user_id) {
     size_t n, count = 0;
-    Sub *const *subs =
-        bus_subscribers(s->sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), &n);
+    Sub *const *subs = sessions_of_user(reg, user_id, &n);
     for (size_t i = 0; i < n; i++) {
         const Session *o = subs[i]->owner;
         count += o->state == SESSION_READY || o->state == SESSION_DETACHED;
@@ -172,43 +196,36 @@ static size_t user_sessions(Session *s) {
     return count;
 }
 
-static void set_status(Session *s, const char *status) {
-    char target[64], body[64];
-    snprintf(target, sizeof(target), "/api/users/%" PRIu64 "/status", s->who.user_id);
-    snprintf(body, sizeof(body), "{\"status\":\"%s\"}", status);
-    session_api_call(s, "PUT", target, body, NULL, NULL);
-}
-
-int sessions_on_end(Signal *sig, session_end_hook hook) {
-    if (sig->n_session_end_hooks == SESSION_END_HOOKS_MAX)
+int sessions_register(SessionRegistry *reg, const SessionHooks *hooks, void *userdata,
+                      unsigned *ret_slot) {
+    if (reg->n_features == SESSION_FEATURES_MAX)
         return -E2BIG;
-    sig->session_end_hooks[sig->n_session_end_hooks++] = hook;
+    if (ret_slot)
+        *ret_slot = (unsigned)reg->n_features;
+    reg->features[reg->n_features++] = (Feature){hooks, userdata};
     return 0;
 }
 
-/* The end of a session: what features hold for it (their hooks), its topics, and if it was the
- * user's last, presence and voice. */
+/* The end of a session: what features hold for it (their end hooks, if it had started), then its
+ * topics. */
 static void session_end(Session *s) {
     if (s->state == SESSION_CLOSED)
         return;
     bool was_ready = s->state == SESSION_READY || s->state == SESSION_DETACHED;
     s->state = SESSION_CLOSED;
     evtimer_del(s->timer);
-    for (size_t i = 0; i < s->sig->n_session_end_hooks; i++)
-        s->sig->session_end_hooks[i](s);
-    bus_unsubscribe_all(s->sig->bus, &s->subs);
+    for (size_t i = 0; was_ready && i < s->reg->n_features; i++)
+        if (s->reg->features[i].hooks->end)
+            s->reg->features[i].hooks->end(s, s->reg->features[i].userdata);
+    bus_unsubscribe_all(s->reg->bus, &s->subs);
     ring_clear(s);
-    if (was_ready && user_sessions(s) == 0) {
-        set_status(s, "offline");
-        session_api_call(s, "PUT", "/api/voice/state", "{\"channelId\":null}", NULL, NULL);
-    }
     session_unref(s);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *userdata) {
     Session *s = userdata;
     if (s->state == SESSION_AUTHENTICATING) {
-        s->sig->session_counts.auth_failed++;
+        s->reg->counts.auth_failed++;
         if (s->conn)
             s->transport->close(s, WS_CLOSE_UNAUTHORIZED, "Authentication required");
         return;
@@ -217,11 +234,12 @@ static void on_timer(evutil_socket_t fd, short what, void *userdata) {
         session_end(s); /* not resumed in time */
 }
 
-Session *session_new(Signal *sig, const SessionTransport *transport, void *conn, const char *peer) {
+Session *session_new(SessionRegistry *reg, const SessionTransport *transport, void *conn,
+                     const char *peer) {
     Session *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->timer = evtimer_new(sig->base, on_timer, s);
+    s->timer = evtimer_new(reg->base, on_timer, s);
     uint8_t rnd[SESSION_ID_LEN / 2];
     if (!s->timer || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
         if (s->timer)
@@ -231,13 +249,13 @@ Session *session_new(Signal *sig, const SessionTransport *transport, void *conn,
     }
     for (size_t i = 0; i < sizeof(rnd); i++)
         snprintf(s->id + 2 * i, 3, "%02x", rnd[i]);
-    s->sig = sig;
+    s->reg = reg;
     s->refs = 1;
     s->transport = transport;
     s->conn = conn;
     snprintf(s->peer, sizeof(s->peer), "%s", peer ? peer : "");
-    LIST_PREPEND(sig->sessions, s);
-    arm(s, sig->cfg->auth_timeout_ms);
+    LIST_PREPEND(reg->sessions, s);
+    arm(s, reg->cfg->auth_timeout_ms);
     return s;
 }
 
@@ -247,7 +265,7 @@ void session_connection_lost(Session *s, bool clean) {
         /* Resumable for a while: events keep going into the ring. */
         s->state = SESSION_DETACHED;
         evtimer_del(s->timer);
-        arm(s, s->sig->cfg->resume_window_ms);
+        arm(s, s->reg->cfg->resume_window_ms);
         return;
     }
     session_end(s);
@@ -261,7 +279,7 @@ void session_send(Session *s, OutEvent *ev) {
     uint64_t seq = ++s->seq;
     ring_push(s, seq, ev);
     if (s->state == SESSION_READY && s->conn) {
-        s->sig->session_counts.delivered++;
+        s->reg->counts.delivered++;
         s->transport->send_event(s, ev, seq);
     }
 }
@@ -275,27 +293,27 @@ void session_send_now(Session *s, const char *type, const char *data_json) {
     out_event_unref(ev);
 }
 
-size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent *ev,
+size_t sessions_publish(SessionRegistry *reg, const char *const *keys, size_t n, OutEvent *ev,
                         const Session *skip) {
-    uint32_t mark = ++sig->mark_gen;
+    uint32_t mark = ++reg->mark_gen;
     size_t sent = 0;
     for (size_t k = 0; k < n; k++) {
         size_t count;
-        Sub *const *subs = bus_subscribers(sig->bus, keys[k], &count);
+        Sub *const *subs = bus_subscribers(reg->bus, keys[k], &count);
         if (count == 0)
             continue;
         /* Sending may close a session, which unsubscribes it: walk a copy. */
-        if (count > sig->scratch_cap) {
-            Session **grown = realloc(sig->scratch, count * sizeof(Session *));
+        if (count > reg->scratch_cap) {
+            Session **grown = realloc(reg->scratch, count * sizeof(Session *));
             if (!grown)
                 continue;
-            sig->scratch = grown;
-            sig->scratch_cap = count;
+            reg->scratch = grown;
+            reg->scratch_cap = count;
         }
         for (size_t i = 0; i < count; i++)
-            sig->scratch[i] = subs[i]->owner;
+            reg->scratch[i] = subs[i]->owner;
         for (size_t i = 0; i < count; i++) {
-            Session *s = sig->scratch[i];
+            Session *s = reg->scratch[i];
             if (s->mark == mark || s == skip)
                 continue;
             s->mark = mark;
@@ -306,8 +324,9 @@ size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent
     return sent;
 }
 
-size_t sessions_publish_one(Signal *sig, const char *key, OutEvent *ev, const Session *skip) {
-    return sessions_publish(sig, &key, 1, ev, skip);
+size_t sessions_publish_one(SessionRegistry *reg, const char *key, OutEvent *ev,
+                            const Session *skip) {
+    return sessions_publish(reg, &key, 1, ev, skip);
 }
 
 /* ---- API calls on the session's behalf ---- */
@@ -333,7 +352,7 @@ static void on_api_result(int status, const char *body, void *userdata) {
 void session_api_call(Session *s, const char *method, const char *target, const char *body,
                       session_api_cb cb, void *userdata) {
     CallCtx *ctx = malloc(sizeof(*ctx));
-    char *bearer = auth_bearer_for(s->sig->cfg->jwt_access_secret, &s->who, time_wall_ms() / 1000);
+    char *bearer = auth_bearer_for(s->reg->cfg->jwt_access_secret, &s->who, time_wall_ms() / 1000);
     if (!ctx || !bearer) {
         free(ctx);
         free(bearer);
@@ -342,7 +361,7 @@ void session_api_call(Session *s, const char *method, const char *target, const 
         return;
     }
     *ctx = (CallCtx){session_ref(s), cb, userdata};
-    signal_ipc_api_call(s->sig->ipc, method, target, bearer, body, s->peer, on_api_result, ctx);
+    signal_ipc_api_call(s->reg->ipc, method, target, bearer, body, s->peer, on_api_result, ctx);
     explicit_bzero(bearer, strlen(bearer));
     free(bearer);
 }
@@ -358,14 +377,15 @@ static void send_ready(Session *s, json_object *servers) {
     json_object_object_add(d, "user", user);
     json_object_object_add(d, "servers", servers);
     json_object_object_add(d, "heartbeatInterval",
-                           json_object_new_int64((int64_t)s->sig->cfg->ping_interval_ms));
+                           json_object_new_int64((int64_t)s->reg->cfg->ping_interval_ms));
     json_object_object_add(d, "resumeWindow",
-                           json_object_new_int64((int64_t)s->sig->cfg->resume_window_ms));
+                           json_object_new_int64((int64_t)s->reg->cfg->resume_window_ms));
     session_send_now(s, "ready", json_serialize(d, NULL));
     json_object_put(d);
 }
 
-/* hype-api accepted the session: subscribe to each of the user's servers, then it is ready. */
+/* hype-api accepted the session: subscribe to each of the user's servers, then it is ready and
+ * the features start it. */
 static void become_ready(Session *s, json_object *servers) {
     json_object *ids = json_object_new_array();
     char key[BUS_KEY_MAX];
@@ -373,7 +393,7 @@ static void become_ready(Session *s, json_object *servers) {
         const char *sid = json_object_get_string(json_object_array_get_idx(servers, i));
         uint64_t id;
         if (sid && id_parse(sid, &id) == 0) {
-            bus_subscribe(s->sig->bus, bus_key(key, sizeof(key), 's', id), s, &s->subs);
+            bus_subscribe(s->reg->bus, bus_key(key, sizeof(key), 's', id), s, &s->subs);
             json_object_array_add(ids, json_object_new_string(sid));
         }
     }
@@ -382,12 +402,15 @@ static void become_ready(Session *s, json_object *servers) {
     if (s->transport->authenticated)
         s->transport->authenticated(s);
     send_ready(s, ids);
-    if (user_sessions(s) == 1)
-        set_status(s, "online");
+    /* Sending "ready" may have ended the session (its connection over its budget): its end hooks
+     * ran then, and its start hooks must not run after them. */
+    for (size_t i = 0; i < s->reg->n_features && s->state != SESSION_CLOSED; i++)
+        if (s->reg->features[i].hooks->start)
+            s->reg->features[i].hooks->start(s, s->reg->features[i].userdata);
 }
 
-static Session *find_detached(Signal *sig, const char *id, uint64_t user_id) {
-    for (Session *s = sig->sessions; s; s = s->next)
+static Session *find_detached(SessionRegistry *reg, const char *id, uint64_t user_id) {
+    for (Session *s = reg->sessions; s; s = s->next)
         if (s->state == SESSION_DETACHED && s->who.user_id == user_id && strcmp(s->id, id) == 0)
             return s;
     return NULL;
@@ -418,7 +441,7 @@ static void resume(Session *fresh, Session *old, uint64_t last_seq) {
     snprintf(data, sizeof(data), "{\"sessionId\":\"%s\",\"seq\":%" PRIu64 ",\"replayed\":%zu}",
              old->id, old->seq, replayed);
     session_send_now(old, "resumed", data);
-    old->sig->session_counts.resumed++;
+    old->reg->counts.resumed++;
 }
 
 /* What the client asked for besides authenticating, kept while hype-api checks the session. */
@@ -429,7 +452,7 @@ typedef struct AuthCtx {
 
 /* Refuses the session: 4001 when hype-api says the login session is over, else 1013. */
 static void refuse(Session *s, int status, const char *body) {
-    s->sig->session_counts.auth_failed++;
+    s->reg->counts.auth_failed++;
     if (status != 401) {
         s->transport->close(s, 1013, "Try again later: the API is unavailable");
         return;
@@ -456,13 +479,13 @@ static void on_session_checked(Session *s, int status, const char *body, void *u
         return;
     }
     if (ctx.resume_id[0]) {
-        Session *old = find_detached(s->sig, ctx.resume_id, s->who.user_id);
+        Session *old = find_detached(s->reg, ctx.resume_id, s->who.user_id);
         if (old && ring_covers(old, ctx.last_seq)) {
             resume(s, old, ctx.last_seq);
             json_object_put(root);
             return;
         }
-        s->sig->session_counts.resume_failed++;
+        s->reg->counts.resume_failed++;
         session_send_now(s, "invalid_session",
                          "{\"resumable\":false,\"message\":\"Session cannot be resumed: "
                          "fetch what you missed over REST\"}");
@@ -475,17 +498,17 @@ static void on_session_checked(Session *s, int status, const char *body, void *u
 
 int session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq,
                          const char **error) {
-    Signal *sig = s->sig;
+    SessionRegistry *reg = s->reg;
     if (s->state != SESSION_AUTHENTICATING || s->auth_pending) {
         *error = s->auth_pending ? "Authentication in progress" : "Already authenticated";
         return 409;
     }
-    int r = token && *token ? auth_verify_access(sig->cfg->jwt_access_secret, token,
+    int r = token && *token ? auth_verify_access(reg->cfg->jwt_access_secret, token,
                                                  time_wall_ms() / 1000, &s->who)
                             : -ENOKEY;
     AuthCtx *ctx = r == 0 ? calloc(1, sizeof(*ctx)) : NULL;
     if (!ctx) {
-        sig->session_counts.auth_failed++;
+        reg->counts.auth_failed++;
         *error = r < 0 ? auth_error_message(r) : "Try again later: out of memory";
         s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013, *error);
         return r < 0 ? 401 : 503;
@@ -497,7 +520,7 @@ int session_authenticate(Session *s, const char *token, const char *resume_id, u
     ctx->last_seq = last_seq;
     /* Subscribed before asking, so a revocation that crosses the answer still closes it. */
     char key[BUS_KEY_MAX];
-    bus_subscribe(sig->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
+    bus_subscribe(reg->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
     s->auth_pending = true;
     session_api_call(s, "GET", GATEWAY_SESSION_PATH, NULL, on_session_checked, ctx);
     return 0;
@@ -518,7 +541,7 @@ void session_revoke(Session *s) {
 #define RECHECK_CHUNK 10000 /* session ids per question: ~200 KB, well under the body limit */
 
 static void on_revoked_listed(int status, const char *body, void *userdata) {
-    Signal *sig = userdata;
+    SessionRegistry *reg = userdata;
     json_object *root = NULL, *list = NULL;
     if (status == 200 && json_parse_strict(body, strlen(body), 8, &root, NULL) == 0)
         list = json_get(json_get(root, "data"), "revoked");
@@ -533,12 +556,12 @@ static void on_revoked_listed(int status, const char *body, void *userdata) {
         if (id_parse(json_object_get_string(json_object_array_get_idx(list, i)), &sid) < 0)
             continue;
         /* Revoking ends the session and changes the list: look again after each. */
-        for (Session *s = sig->sessions; s;) {
+        for (Session *s = reg->sessions; s;) {
             if (s->who.session_id == sid && !s->no_resume &&
                 (s->state == SESSION_READY || s->state == SESSION_DETACHED)) {
                 session_revoke(s);
                 ended++;
-                s = sig->sessions;
+                s = reg->sessions;
             } else
                 s = s->next;
         }
@@ -548,40 +571,40 @@ static void on_revoked_listed(int status, const char *body, void *userdata) {
     json_object_put(root);
 }
 
-static void ask_revoked(Signal *sig, const char *ids) {
+static void ask_revoked(SessionRegistry *reg, const char *ids) {
     json_object *body = json_object_new_object();
     json_object_object_add(body, "sessionIds", json_object_new_string(ids));
-    signal_ipc_api_call(sig->ipc, "POST", "/internal/sessions-check", NULL,
-                        json_serialize(body, NULL), "", on_revoked_listed, sig);
+    signal_ipc_api_call(reg->ipc, "POST", "/internal/sessions-check", NULL,
+                        json_serialize(body, NULL), "", on_revoked_listed, reg);
     json_object_put(body);
 }
 
-void sessions_recheck(Signal *sig) {
+void sessions_recheck(SessionRegistry *reg) {
     char *ids = NULL;
     size_t len = 0, n = 0;
     FILE *f = open_memstream(&ids, &len);
     if (!f)
         return;
-    for (Session *s = sig->sessions; s; s = s->next) {
+    for (Session *s = reg->sessions; s; s = s->next) {
         if (s->state != SESSION_READY && s->state != SESSION_DETACHED)
             continue;
         fprintf(f, "%s%" PRIu64, n % RECHECK_CHUNK ? "," : "", s->who.session_id);
         if (++n % RECHECK_CHUNK == 0) {
             fflush(f);
-            ask_revoked(sig, ids);
+            ask_revoked(reg, ids);
             rewind(f); /* the next chunk overwrites this one */
         }
     }
     fclose(f);
     if (n % RECHECK_CHUNK)
-        ask_revoked(sig, ids);
+        ask_revoked(reg, ids);
     free(ids);
 }
 
-SessionStats sessions_stats(const Signal *sig) {
-    SessionStats st = sig->session_counts;
+SessionStats sessions_stats(const SessionRegistry *reg) {
+    SessionStats st = reg->counts;
     st.ready = st.authenticating = st.detached = 0;
-    for (const Session *s = sig->sessions; s; s = s->next) {
+    for (const Session *s = reg->sessions; s; s = s->next) {
         if (s->state == SESSION_READY)
             st.ready++;
         else if (s->state == SESSION_AUTHENTICATING)
@@ -592,12 +615,35 @@ SessionStats sessions_stats(const Signal *sig) {
     return st;
 }
 
-void sessions_free_all(Signal *sig) {
-    while (sig->sessions) {
-        Session *s = sig->sessions;
+void sessions_note_auth_failed(SessionRegistry *reg) {
+    reg->counts.auth_failed++;
+}
+
+Session *sessions_list(const SessionRegistry *reg) {
+    return reg->sessions;
+}
+
+int sessions_new(struct event_base *base, const SignalConfig *cfg, Bus *bus, SignalIpc *ipc,
+                 SessionRegistry **ret) {
+    SessionRegistry *reg = calloc(1, sizeof(*reg));
+    if (!reg)
+        return -ENOMEM;
+    *reg = (SessionRegistry){.base = base, .cfg = cfg, .bus = bus, .ipc = ipc};
+    *ret = reg;
+    return 0;
+}
+
+SessionRegistry *sessions_free(SessionRegistry *reg) {
+    if (!reg)
+        return NULL;
+    while (reg->sessions) {
+        Session *s = reg->sessions;
         ring_clear(s);
-        bus_unsubscribe_all(sig->bus, &s->subs);
+        bus_unsubscribe_all(reg->bus, &s->subs);
         s->refs = 1;
         session_unref(s);
     }
+    free(reg->scratch);
+    free(reg);
+    return NULL;
 }

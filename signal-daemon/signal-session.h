@@ -1,5 +1,6 @@
-/* signal-session: one client session: authentication, its subscriptions, numbered events with a
- * bounded replay buffer, detaching on a dropped connection and resuming. */
+/* signal-session: client sessions and their registry: authentication, subscriptions, numbered
+ * events with a bounded replay buffer, detaching on a dropped connection and resuming, fan-out,
+ * and the hooks and per-session slots features keep their state in. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,7 +9,13 @@
 
 #include "signal-auth.h"
 #include "signal-bus.h"
-#include "signal-server.h"
+#include "signal-config.h"
+
+struct event_base;
+typedef struct SignalIpc SignalIpc;
+
+/* Every session of the daemon, any state, and what they share (the bus, the link to hype-api). */
+typedef struct SessionRegistry SessionRegistry;
 
 /*
  * An event as clients receive it, shared by every recipient (refcounted): the raw protocol's
@@ -35,6 +42,7 @@ typedef enum SessionState {
 } SessionState;
 
 #define SESSION_ID_LEN 24 /* 12 random bytes in hex */
+#define SESSION_FEATURES_MAX 8
 
 typedef struct Session Session;
 
@@ -51,8 +59,8 @@ typedef struct SessionTransport {
 } SessionTransport;
 
 struct Session {
-    Signal *sig;
-    Session *prev, *next; /* sig's list */
+    SessionRegistry *reg;
+    Session *prev, *next; /* the registry's list */
     unsigned refs;        /* pending API calls hold one each */
     SessionState state;
     char id[SESSION_ID_LEN + 1]; /* the resume handle clients present (hex) */
@@ -71,21 +79,51 @@ struct Session {
     uint32_t mark;        /* fan-out dedup */
     bool no_resume;       /* ended on purpose (revoked): a lost connection ends the session */
     bool auth_pending;    /* hype-api is checking the token's login session */
-    unsigned pending_ops; /* client ops waiting for hype-api (at most WS_PENDING_OPS) */
-    uint64_t last_typing_ms;
-    struct event *timer; /* auth timeout, or detach expiry */
-    char *room;          /* the mesh relay room the session is in (one at a time), or NULL */
+    unsigned pending_ops; /* client ops waiting for hype-api (the gateway's, at most
+                             WS_PENDING_OPS) */
+    struct event *timer;  /* auth timeout, or detach expiry */
+    /* What each feature keeps for this session, at the slot sessions_register gave it; NULL until
+     * the feature puts something there, freed with its free_state when the session is freed. */
+    void *slots[SESSION_FEATURES_MAX];
 };
 
-/* What a feature does when any session ends (a clean close, a revocation, or a dropped
- * connection whose resume window passed): runs while the session still has its subscriptions,
- * but receives nothing any more. */
-typedef void (*session_end_hook)(Session *s);
-/* Registers a hook (at most SESSION_END_HOOKS_MAX, at start). */
-int sessions_on_end(Signal *sig, session_end_hook hook);
+/*
+ * What a feature does at the edges of every session's life, in the order features registered.
+ * start: the session became ready (its client got "ready"; not again when it resumes).
+ * end: a session that was ready ends (a clean close, a revocation, or a dropped connection whose
+ * resume window passed); it still has its subscriptions, but receives nothing any more.
+ * Either may be NULL; free_state (NULL: the feature keeps nothing) frees a non-NULL slot.
+ */
+typedef struct SessionHooks {
+    void (*start)(Session *s, void *userdata);
+    void (*end)(Session *s, void *userdata);
+    void (*free_state)(void *state);
+} SessionHooks;
+
+/* base, cfg, bus and ipc are borrowed, and shared by every session. */
+int sessions_new(struct event_base *base, const SignalConfig *cfg, Bus *bus, SignalIpc *ipc,
+                 SessionRegistry **ret);
+/* Frees every session at once (no hooks run, slots are freed), then the registry: at exit. */
+SessionRegistry *sessions_free(SessionRegistry *reg);
+/* Registers a feature (at most SESSION_FEATURES_MAX, at start; hooks is kept by reference) and
+ * sets *ret_slot (may be NULL) to its index in every session's slots. */
+int sessions_register(SessionRegistry *reg, const SessionHooks *hooks, void *userdata,
+                      unsigned *ret_slot);
+/* The first session of the list (s->next the others), any state; NULL when there is none. */
+Session *sessions_list(const SessionRegistry *reg);
+/* The subscriptions of user_id's sessions to its user topic ("u:<id>"; each ->owner a Session),
+ * from the moment they present a valid token: valid until a session of the user authenticates
+ * or ends. */
+Sub *const *sessions_of_user(SessionRegistry *reg, uint64_t user_id, size_t *n);
+/* How many of user_id's sessions are ready or detached (those being checked do not count). */
+size_t sessions_user_count(SessionRegistry *reg, uint64_t user_id);
+/* A connection refused before it had a session (a Socket.IO CONNECT with a bad token) counts as
+ * a failed authentication. */
+void sessions_note_auth_failed(SessionRegistry *reg);
 
 /* Creates a session for a new connection; it must authenticate within WS_AUTH_TIMEOUT. */
-Session *session_new(Signal *sig, const SessionTransport *transport, void *conn, const char *peer);
+Session *session_new(SessionRegistry *reg, const SessionTransport *transport, void *conn,
+                     const char *peer);
 /*
  * Authenticates with an access token; resume_id/last_seq (resume_id NULL: none) ask to resume a
  * detached session. The token's signature and expiry are checked here, then hype-api is asked
@@ -119,18 +157,21 @@ void session_api_call(Session *s, const char *method, const char *target, const 
 
 /* Fan-out: sends ev once to every live-or-detached session subscribed to any of keys, except
  * skip. Returns the number of recipients. */
-size_t sessions_publish(Signal *sig, const char *const *keys, size_t n, OutEvent *ev,
+size_t sessions_publish(SessionRegistry *reg, const char *const *keys, size_t n, OutEvent *ev,
                         const Session *skip);
 /* The same for one topic key. */
-size_t sessions_publish_one(Signal *sig, const char *key, OutEvent *ev, const Session *skip);
+size_t sessions_publish_one(SessionRegistry *reg, const char *key, OutEvent *ev,
+                            const Session *skip);
 
 /* Ends s because its login session is over: 4001 to a live connection, no resume. */
 void session_revoke(Session *s);
 /* After the link to hype-api was down (either side restarted): asks which login sessions of the
  * live ones ended meanwhile (a logout or a block whose event could not reach us) and ends them. */
-void sessions_recheck(Signal *sig);
+void sessions_recheck(SessionRegistry *reg);
 
-/* Counts for /metrics (the gauges computed now). */
-typedef SessionCounters SessionStats;
-SessionStats sessions_stats(const Signal *sig);
-void sessions_free_all(Signal *sig);
+/* Counts for /metrics: gauges computed now, counters since start. */
+typedef struct SessionStats {
+    size_t ready, authenticating, detached;
+    uint64_t resumed, resume_failed, auth_failed, delivered;
+} SessionStats;
+SessionStats sessions_stats(const SessionRegistry *reg);

@@ -57,7 +57,9 @@ struct SioClient {
 };
 
 struct SioServer {
-    Signal *sig;
+    SignalHttp *http;
+    SessionRegistry *sessions; /* production only, as is gw */
+    Gateway *gw;
     bool conformance;
     bool stopping; /* freeing: clients go, their sessions are the session registry's to free */
     EioServer *eio;
@@ -133,7 +135,7 @@ static void reply_connected(SioClient *c, SioNsp *n);
  * of an authenticated one. */
 static void sio_authenticated(Session *s) {
     SioNsp *n = s->conn;
-    eio_set_output_limit(n->client->eio, s->sig->cfg->output_limit);
+    eio_set_output_limit(n->client->eio, n->client->srv->http->cfg->output_limit);
     reply_connected(n->client, n);
 }
 
@@ -235,7 +237,7 @@ static void handle_connect(SioClient *c, SioPacket *p) {
         /* The suite reads the CONNECT reply and the "auth" event with one-shot listeners
          * registered one after the other (ws 8.5 emits every frame of a read synchronously):
          * the reference server's event arrives in a later write, and so must ours. */
-        n->auth_timer = evtimer_new(srv->sig->base, on_auth_timer, n);
+        n->auth_timer = evtimer_new(srv->http->base, on_auth_timer, n);
         if (n->auth_timer)
             timer_arm_ms(n->auth_timer, CONFORMANCE_AUTH_DELAY_MS);
         return;
@@ -243,12 +245,12 @@ static void handle_connect(SioClient *c, SioPacket *p) {
     /* The token is checked here so a refusal is a CONNECT_ERROR, never a half-open session. */
     const char *token = json_object_get_string(json_get(p->payload, "token"));
     Identity who;
-    int r = token ? auth_verify_access(srv->sig->cfg->jwt_access_secret, token,
+    int r = token ? auth_verify_access(srv->http->cfg->jwt_access_secret, token,
                                        time_wall_ms() / 1000, &who)
                   : -ENOKEY;
-    Session *s = r == 0 ? session_new(srv->sig, &sio_transport, n, eio_peer(c->eio)) : NULL;
+    Session *s = r == 0 ? session_new(srv->sessions, &sio_transport, n, eio_peer(c->eio)) : NULL;
     if (!s) {
-        srv->sig->session_counts.auth_failed++;
+        sessions_note_auth_failed(srv->sessions);
         send_packet(c, SIO_CONNECT_ERROR, 0, n->nsp, -1,
                     r < 0 ? "{\"message\":\"Unauthorized\",\"data\":{\"code\":4001}}"
                           : "{\"message\":\"Server busy\"}");
@@ -325,7 +327,7 @@ static void handle_event(SioClient *c, SioPacket *p) {
     }
     /* Held for the call: an op may end the session (a refused auth) before done runs. */
     Session *s = session_ref(n->session);
-    gateway_handle(s, name, data, to ? on_op_done : NULL, to);
+    gateway_handle(c->srv->gw, s, name, data, (OpReply){to ? on_op_done : NULL, to});
     session_unref(s);
 }
 
@@ -368,7 +370,7 @@ static void on_connect_timeout(evutil_socket_t fd, short what, void *userdata) {
 
 static void arm_connect_timer(SioClient *c) {
     uint64_t ms =
-        c->srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : c->srv->sig->cfg->auth_timeout_ms;
+        c->srv->conformance ? CONFORMANCE_CONNECT_TIMEOUT_MS : c->srv->http->cfg->auth_timeout_ms;
     timer_arm_ms(c->connect_timer, ms);
 }
 
@@ -381,7 +383,7 @@ static void on_open(EioSocket *e, void *userdata) {
     }
     c->srv = srv;
     c->eio = e;
-    c->connect_timer = evtimer_new(srv->sig->base, on_connect_timeout, c);
+    c->connect_timer = evtimer_new(srv->http->base, on_connect_timeout, c);
     if (!c->connect_timer) {
         free(c);
         eio_close(e, "out of memory");
@@ -390,7 +392,7 @@ static void on_open(EioSocket *e, void *userdata) {
     eio_set_userdata(e, c);
     /* Until a namespace session is authenticated, what it may queue for the client is small. */
     if (!srv->conformance)
-        eio_set_output_limit(e, srv->sig->cfg->auth_output_limit);
+        eio_set_output_limit(e, srv->http->cfg->auth_output_limit);
     arm_connect_timer(c);
 }
 
@@ -413,7 +415,7 @@ static void on_message(EioSocket *e, bool binary, const char *data, size_t len, 
         }
         /* Held until the packet is whole: all its attachments together are one client message,
          * bounded like one (WS_MAX_MESSAGE). */
-        if (len > c->srv->sig->cfg->max_message - c->attachment_bytes) {
+        if (len > c->srv->http->cfg->max_message - c->attachment_bytes) {
             eio_close(e, "binary attachments over the message size limit");
             return;
         }
@@ -478,18 +480,13 @@ static void on_close(EioSocket *e, const char *reason, void *userdata) {
 
 static const EioCallbacks eio_cbs = {on_open, on_message, on_close};
 
-int sio_server_new(Signal *sig, bool conformance, SioServer **ret) {
+int sio_server_new(SignalHttp *http, SessionRegistry *sessions, Gateway *gw, bool conformance,
+                   SioServer **ret) {
     SioServer *srv = calloc(1, sizeof(*srv));
     if (!srv)
         return -ENOMEM;
-    srv->sig = sig;
-    srv->conformance = conformance;
-    EioOptions opts = {
-        .ping_interval_ms = (uint32_t)sig->cfg->ping_interval_ms,
-        .ping_timeout_ms = (uint32_t)sig->cfg->ping_timeout_ms,
-        .max_payload = sig->cfg->max_message,
-    };
-    int r = eio_server_new(sig, &opts, &eio_cbs, srv, &srv->eio);
+    *srv = (SioServer){.http = http, .sessions = sessions, .gw = gw, .conformance = conformance};
+    int r = eio_server_new(http, &eio_cbs, srv, &srv->eio);
     if (r < 0) {
         free(srv);
         return r;

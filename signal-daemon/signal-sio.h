@@ -3,7 +3,9 @@
  * protocol. */
 #pragma once
 
-#include "signal-server.h"
+#include "signal-gateway.h"
+#include "signal-http.h"
+#include "signal-session.h"
 
 typedef struct SioServer SioServer;
 
@@ -11,9 +13,11 @@ typedef struct SioServer SioServer;
  * conformance: behave as the official protocol test suites' reference server (namespaces "/"
  * and "/custom", no authentication, "auth" echoed on connect, "message" echoed as
  * "message-back", "message-with-ack" acknowledged with its arguments). Otherwise namespaces "/"
- * and "/socket" (seed 001), CONNECT needs {token}, and events go to the gateway.
+ * and "/socket" (seed 001), CONNECT needs {token}, and events are ops for the gateway.
+ * Everything it is given is borrowed.
  */
-int sio_server_new(Signal *sig, bool conformance, SioServer **ret);
+int sio_server_new(SignalHttp *http, SessionRegistry *sessions, Gateway *gw, bool conformance,
+                   SioServer **ret);
 SioServer *sio_server_free(SioServer *srv);
 /* Serves a request under /socket.io/. */
 void sio_server_handle(SioServer *srv, HttpRequest *req);

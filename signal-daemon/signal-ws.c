@@ -1,4 +1,5 @@
-/* signal-ws: one server-side WebSocket connection on a bufferevent (RFC 6455 after the 101). */
+/* signal-ws: server-side WebSocket connections on bufferevents (RFC 6455 after the 101), and the
+ * hub of one loop's connections: their shared output stage and counters. */
 #include "signal-ws.h"
 
 #include <errno.h>
@@ -32,13 +33,14 @@ typedef enum WsState {
  * it drains. Both are created on first need, so idle connections do not carry them.
  */
 struct WsConn {
-    WsConn *prev, *next; /* every connection, open or finishing */
+    WsHub *hub;
+    WsConn *prev, *next; /* the hub's connections, open or finishing */
     struct bufferevent *bev;
     evutil_socket_t fd; /* -1 for a socketless bufferevent (the fuzz target's pairs) */
     struct evbuffer *out;
     struct event *write_ev;
     int32_t stage_first, stage_last; /* this connection's staged segments, -1: none */
-    uint32_t stage_slot;             /* its place in stage.dirty while it has some */
+    uint32_t stage_slot;             /* its place in the stage's dirty list while it has some */
     size_t staged;                   /* bytes staged */
     bool broken;                     /* a write failed: ends like EOF, from the loop */
     struct event *timer;
@@ -56,19 +58,6 @@ struct WsConn {
     uint8_t *msg;
     size_t msg_len, msg_cap;
 };
-
-static WsConn *conns;
-static size_t conn_count;
-static WsStats stats;
-
-static void count_close(uint16_t code) {
-    for (size_t i = 0; i < WS_STATS_CODES; i++)
-        if (ws_stats_codes[i] == code) {
-            stats.closed[i]++;
-            return;
-        }
-    stats.closed_other++;
-}
 
 static void arm_timer(WsConn *ws, uint32_t ms) {
     timer_arm_ms(ws->timer, ms);
@@ -96,8 +85,9 @@ static void mark_broken(WsConn *ws) {
  * One event fanned out to N connections costs N writes whether it is written at once or staged;
  * k events that arrive together (the loop fell behind: a burst of IPC frames, many clients
  * speaking at once) cost N writes instead of kN, so a busy gateway gets cheaper per delivery
- * instead of slower. The staged bytes of every connection share one buffer, so staging allocates
- * nothing per frame once the buffer has grown, and idle connections carry nothing for it.
+ * instead of slower. The staged bytes of every connection of a hub share one buffer, so staging
+ * allocates nothing per frame once the buffer has grown, and idle connections carry nothing for
+ * it.
  */
 #define STAGE_FLUSH_AT (8u << 20) /* staged bytes that force a flush before the loop's turn */
 #define STAGE_KEEP (1u << 20)     /* buffer capacity kept between flushes */
@@ -108,7 +98,7 @@ typedef struct StageSeg {
     int32_t next; /* the connection's next segment, -1: last */
 } StageSeg;
 
-static struct {
+typedef struct Stage {
     struct event *flush_ev;
     uint8_t *buf;
     size_t len, cap;
@@ -116,7 +106,25 @@ static struct {
     size_t nsegs, segs_cap;
     WsConn **dirty; /* connections with staged segments; NULL where one was freed */
     size_t ndirty, dirty_cap;
-} stage;
+} Stage;
+
+/* Every connection of one loop, with what they share: the stage and the counters. */
+struct WsHub {
+    struct event_base *base;
+    WsConn *conns;
+    size_t count;
+    WsStats stats;
+    Stage stage;
+};
+
+static void count_close(WsHub *hub, uint16_t code) {
+    for (size_t i = 0; i < WS_STATS_CODES; i++)
+        if (ws_stats_codes[i] == code) {
+            hub->stats.closed[i]++;
+            return;
+        }
+    hub->stats.closed_other++;
+}
 
 /* Makes *p hold at least need elements of elem bytes, doubling from 64. */
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
@@ -161,6 +169,7 @@ static void shut_when_flushed(WsConn *ws);
 /* Writes a connection's staged segments, STAGE_IOV at a time, until done or the kernel
  * refuses; the rest goes to out. Never frees the connection (a failed write marks it). */
 static void stage_write(WsConn *ws) {
+    Stage *stage = &ws->hub->stage;
     int32_t seg = ws->stage_first;
     ws->stage_first = ws->stage_last = -1;
     ws->staged = 0;
@@ -168,12 +177,12 @@ static void stage_write(WsConn *ws) {
         struct iovec iov[STAGE_IOV];
         int n = 0;
         size_t total = 0;
-        for (; seg >= 0 && n < STAGE_IOV; seg = stage.segs[seg].next, n++) {
-            iov[n] = (struct iovec){stage.buf + stage.segs[seg].off, stage.segs[seg].len};
+        for (; seg >= 0 && n < STAGE_IOV; seg = stage->segs[seg].next, n++) {
+            iov[n] = (struct iovec){stage->buf + stage->segs[seg].off, stage->segs[seg].len};
             total += iov[n].iov_len;
         }
         ssize_t w = writev(ws->fd, iov, n);
-        stats.writes++;
+        ws->hub->stats.writes++;
         if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             mark_broken(ws);
             return;
@@ -181,8 +190,8 @@ static void stage_write(WsConn *ws) {
         size_t done = w > 0 ? (size_t)w : 0;
         if (done < total) {
             keep_unsent(ws, iov, n, done);
-            for (; seg >= 0 && !ws->broken; seg = stage.segs[seg].next) {
-                struct iovec rest = {stage.buf + stage.segs[seg].off, stage.segs[seg].len};
+            for (; seg >= 0 && !ws->broken; seg = stage->segs[seg].next) {
+                struct iovec rest = {stage->buf + stage->segs[seg].off, stage->segs[seg].len};
                 keep_unsent(ws, &rest, 1, 0);
             }
             return;
@@ -192,62 +201,60 @@ static void stage_write(WsConn *ws) {
         shut_when_flushed(ws);
 }
 
-static void stage_flush(void) {
-    for (size_t i = 0; i < stage.ndirty; i++)
-        if (stage.dirty[i])
-            stage_write(stage.dirty[i]);
-    stage.ndirty = stage.nsegs = stage.len = 0;
-    if (stage.cap > STAGE_KEEP) { /* a burst's buffers are not kept */
-        free(stage.buf);
-        stage.buf = NULL;
-        stage.cap = 0;
+static void stage_flush(Stage *stage) {
+    for (size_t i = 0; i < stage->ndirty; i++)
+        if (stage->dirty[i])
+            stage_write(stage->dirty[i]);
+    stage->ndirty = stage->nsegs = stage->len = 0;
+    if (stage->cap > STAGE_KEEP) { /* a burst's buffers are not kept */
+        free(stage->buf);
+        stage->buf = NULL;
+        stage->cap = 0;
     }
-    if (stage.segs_cap * sizeof(StageSeg) > STAGE_KEEP) {
-        free(stage.segs);
-        stage.segs = NULL;
-        stage.segs_cap = 0;
+    if (stage->segs_cap * sizeof(StageSeg) > STAGE_KEEP) {
+        free(stage->segs);
+        stage->segs = NULL;
+        stage->segs_cap = 0;
     }
 }
 
 static void on_stage_flush(evutil_socket_t fd, short what, void *arg) {
-    stage_flush();
+    stage_flush(arg);
 }
 
 /* Copies iov[0..n) into the stage as a segment of ws (or onto the end of its last one); the
  * loop writes it after this turn. */
 static void stage_append(WsConn *ws, const struct iovec *iov, int n, size_t total) {
-    if (!stage.flush_ev)
-        stage.flush_ev = event_new(bufferevent_get_base(ws->bev), -1, 0, on_stage_flush, NULL);
-    if (!stage.flush_ev || total > UINT32_MAX ||
-        !grow((void **)&stage.buf, &stage.cap, stage.len + total, 1) ||
-        !grow((void **)&stage.segs, &stage.segs_cap, stage.nsegs + 1, sizeof(StageSeg)) ||
-        !grow((void **)&stage.dirty, &stage.dirty_cap, stage.ndirty + 1, sizeof(WsConn *))) {
+    Stage *stage = &ws->hub->stage;
+    if (total > UINT32_MAX || !grow((void **)&stage->buf, &stage->cap, stage->len + total, 1) ||
+        !grow((void **)&stage->segs, &stage->segs_cap, stage->nsegs + 1, sizeof(StageSeg)) ||
+        !grow((void **)&stage->dirty, &stage->dirty_cap, stage->ndirty + 1, sizeof(WsConn *))) {
         mark_broken(ws);
         return;
     }
     int32_t last = ws->stage_last;
-    bool extend = last >= 0 && stage.segs[last].off + stage.segs[last].len == stage.len &&
-                  stage.segs[last].len + total <= UINT32_MAX;
+    bool extend = last >= 0 && stage->segs[last].off + stage->segs[last].len == stage->len &&
+                  stage->segs[last].len + total <= UINT32_MAX;
     for (int i = 0; i < n; i++) {
         if (!iov[i].iov_len) /* an empty payload may have no pointer */
             continue;
-        memcpy(stage.buf + stage.len, iov[i].iov_base, iov[i].iov_len);
-        stage.len += iov[i].iov_len;
+        memcpy(stage->buf + stage->len, iov[i].iov_base, iov[i].iov_len);
+        stage->len += iov[i].iov_len;
     }
     ws->staged += total;
     if (extend) { /* the same connection again (a burst to one client): one longer segment */
-        stage.segs[last].len += (uint32_t)total;
+        stage->segs[last].len += (uint32_t)total;
         return;
     }
-    int32_t seg = (int32_t)stage.nsegs++;
-    stage.segs[seg] = (StageSeg){(uint32_t)(stage.len - total), (uint32_t)total, -1};
+    int32_t seg = (int32_t)stage->nsegs++;
+    stage->segs[seg] = (StageSeg){(uint32_t)(stage->len - total), (uint32_t)total, -1};
     if (ws->stage_first < 0) {
         ws->stage_first = seg;
-        ws->stage_slot = (uint32_t)stage.ndirty;
-        stage.dirty[stage.ndirty++] = ws;
-        event_active(stage.flush_ev, EV_TIMEOUT, 1);
+        ws->stage_slot = (uint32_t)stage->ndirty;
+        stage->dirty[stage->ndirty++] = ws;
+        event_active(stage->flush_ev, EV_TIMEOUT, 1);
     } else
-        stage.segs[last].next = seg;
+        stage->segs[last].next = seg;
     ws->stage_last = seg;
 }
 
@@ -263,8 +270,8 @@ static void out_write(WsConn *ws, const struct iovec *iov, int n) {
     size_t total = 0;
     for (int i = 0; i < n; i++)
         total += iov[i].iov_len;
-    if (stage.len + total > STAGE_FLUSH_AT)
-        stage_flush(); /* may leave ws with unsent bytes in out, or broken */
+    if (ws->hub->stage.len + total > STAGE_FLUSH_AT)
+        stage_flush(&ws->hub->stage); /* may leave ws with unsent bytes in out, or broken */
     if (ws->broken)
         return;
     if (ws->out && evbuffer_get_length(ws->out) > 0)
@@ -274,9 +281,10 @@ static void out_write(WsConn *ws, const struct iovec *iov, int n) {
 }
 
 static void conn_free(WsConn *ws) {
-    LIST_REMOVE(conns, ws);
+    WsHub *hub = ws->hub;
+    LIST_REMOVE(hub->conns, ws);
     if (ws->stage_first >= 0)
-        stage.dirty[ws->stage_slot] = NULL;
+        hub->stage.dirty[ws->stage_slot] = NULL;
     if (ws->write_ev) /* before the descriptor closes with the bufferevent */
         event_free(ws->write_ev);
     if (ws->out)
@@ -285,7 +293,7 @@ static void conn_free(WsConn *ws) {
     event_free(ws->timer);
     free(ws->msg);
     free(ws);
-    conn_count--;
+    hub->count--;
 }
 
 /* Control frames and our own messages: the header and payload straight into the output. */
@@ -329,7 +337,7 @@ static void finish(WsConn *ws, uint16_t code, const char *reason, bool send_clos
     evtimer_del(ws->timer);
     arm_timer(ws, LINGER_MS);
     shut_when_flushed(ws);
-    count_close(code);
+    count_close(ws->hub, code);
     if (ws->cbs.on_close)
         ws->cbs.on_close(ws, code, ws->userdata);
 }
@@ -353,7 +361,7 @@ static bool over_limit(WsConn *ws) {
 }
 
 static void deliver(WsConn *ws, bool text, uint8_t *data, size_t len) {
-    stats.messages_in++;
+    ws->hub->stats.messages_in++;
     if (ws->cbs.on_message)
         ws->cbs.on_message(ws, text, (const char *)data, len, ws->userdata);
 }
@@ -498,7 +506,7 @@ static void on_read(struct bufferevent *bev, void *arg) {
 static void conn_lost(WsConn *ws) {
     if (ws->state == WS_OPEN) {
         ws->state = WS_FINISHING; /* dropped without a close frame: nothing to send */
-        count_close(WS_CLOSE_ABNORMAL);
+        count_close(ws->hub, WS_CLOSE_ABNORMAL);
         if (ws->cbs.on_close)
             ws->cbs.on_close(ws, WS_CLOSE_ABNORMAL, ws->userdata);
     }
@@ -552,18 +560,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg) {
     arm_timer(ws, ws->opts.ping_interval_ms);
 }
 
-int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOptions *opts,
+int ws_conn_new(WsHub *hub, struct bufferevent *bev, const WsConnOptions *opts,
                 const WsConnCallbacks *cbs, void *userdata, WsConn **ret) {
     WsConn *ws = calloc(1, sizeof(*ws));
     if (!ws)
         return -ENOMEM;
-    ws->timer = evtimer_new(base, on_timer, ws);
+    ws->timer = evtimer_new(hub->base, on_timer, ws);
     if (!ws->timer) {
         free(ws);
         return -ENOMEM;
     }
-    conn_count++;
-    LIST_PREPEND(conns, ws);
+    ws->hub = hub;
+    hub->count++;
+    LIST_PREPEND(hub->conns, ws);
     ws->bev = bev;
     ws->stage_first = ws->stage_last = -1;
     ws->opts = *opts;
@@ -603,7 +612,7 @@ int ws_conn_send(WsConn *ws, bool text, const void *data, size_t len) {
     if (over_limit(ws))
         return -ENOBUFS;
     queue_frame(ws, text ? WS_OP_TEXT : WS_OP_BINARY, data, len);
-    stats.messages_out++;
+    ws->hub->stats.messages_out++;
     return 0;
 }
 
@@ -620,7 +629,7 @@ int ws_conn_send2(WsConn *ws, bool text, const void *a, size_t alen, const void 
         {(void *)b, blen},
     };
     out_write(ws, iov, 3);
-    stats.messages_out++;
+    ws->hub->stats.messages_out++;
     return 0;
 }
 
@@ -648,28 +657,44 @@ size_t ws_conn_output_pending(const WsConn *ws) {
     return out_pending(ws);
 }
 
-size_t ws_conn_count(void) {
-    return conn_count;
+int ws_hub_new(struct event_base *base, WsHub **ret) {
+    WsHub *hub = calloc(1, sizeof(*hub));
+    if (!hub)
+        return -ENOMEM;
+    hub->base = base;
+    hub->stage.flush_ev = event_new(base, -1, 0, on_stage_flush, &hub->stage);
+    if (!hub->stage.flush_ev) {
+        free(hub);
+        return -ENOMEM;
+    }
+    *ret = hub;
+    return 0;
 }
 
-void ws_conn_close_all(uint16_t code, const char *reason) {
-    for (WsConn *ws = conns; ws; ws = ws->next)
+WsHub *ws_hub_free(WsHub *hub) {
+    if (!hub)
+        return NULL;
+    while (hub->conns)
+        conn_free(hub->conns);
+    event_free(hub->stage.flush_ev);
+    free(hub->stage.buf);
+    free(hub->stage.segs);
+    free(hub->stage.dirty);
+    free(hub);
+    return NULL;
+}
+
+size_t ws_hub_count(const WsHub *hub) {
+    return hub->count;
+}
+
+void ws_hub_close_all(WsHub *hub, uint16_t code, const char *reason) {
+    for (WsConn *ws = hub->conns; ws; ws = ws->next)
         finish(ws, code, reason, true);
 }
 
-void ws_conn_free_all(void) {
-    while (conns)
-        conn_free(conns);
-    if (stage.flush_ev)
-        event_free(stage.flush_ev);
-    free(stage.buf);
-    free(stage.segs);
-    free(stage.dirty);
-    memset(&stage, 0, sizeof(stage));
-}
-
-const WsStats *ws_conn_stats(void) {
-    return &stats;
+const WsStats *ws_hub_stats(const WsHub *hub) {
+    return &hub->stats;
 }
 
 const uint16_t ws_stats_codes[WS_STATS_CODES] = {1000, 1001, 1002, 1003, 1006,

@@ -1,4 +1,5 @@
-/* signal-ws: one server-side WebSocket connection on a bufferevent (RFC 6455 after the 101). */
+/* signal-ws: server-side WebSocket connections on bufferevents (RFC 6455 after the 101), and the
+ * hub of one loop's connections: their shared output stage and counters. */
 #pragma once
 
 #include <stdbool.h>
@@ -17,9 +18,15 @@ struct bufferevent;
  * Lifetime: on_close runs once, as soon as the connection stops being open (a close frame either
  * way, a protocol violation, a dead peer, EOF), with the close code (1006 when the TCP connection
  * dropped without one). The owner must forget the WsConn then; it finishes the close handshake
- * and frees itself. Everything runs on base's loop.
+ * and frees itself. Everything runs on its hub's loop.
  */
 typedef struct WsConn WsConn;
+/*
+ * Every connection of one event loop: the list (for a shutdown and for metrics), the counters,
+ * and the stage their frames wait in until the loop iteration's callbacks have run (then each
+ * connection is written once). Made by whoever owns the loop, before its first connection.
+ */
+typedef struct WsHub WsHub;
 
 typedef struct WsConnCallbacks {
     /* A whole message; data is NUL-terminated (not counted in len) and borrowed for the call. */
@@ -34,8 +41,16 @@ typedef struct WsConnOptions {
     uint32_t ping_timeout_ms;  /* no frame at all for interval + timeout: the peer is dead */
 } WsConnOptions;
 
-/* Takes ownership of bev (any bytes already in its input are read first). */
-int ws_conn_new(struct event_base *base, struct bufferevent *bev, const WsConnOptions *opts,
+int ws_hub_new(struct event_base *base, WsHub **ret);
+/* Frees every connection of the hub at once (no on_close), then the hub: at exit. */
+WsHub *ws_hub_free(WsHub *hub);
+/* Connections that exist (open or finishing their close), for metrics and leak checks. */
+size_t ws_hub_count(const WsHub *hub);
+/* Starts the close handshake of every open connection (SIGTERM: 1001). */
+void ws_hub_close_all(WsHub *hub, uint16_t code, const char *reason);
+
+/* Takes ownership of bev, on hub's loop (any bytes already in its input are read first). */
+int ws_conn_new(WsHub *hub, struct bufferevent *bev, const WsConnOptions *opts,
                 const WsConnCallbacks *cbs, void *userdata, WsConn **ret);
 
 /*
@@ -58,14 +73,9 @@ void ws_conn_set_output_limit(WsConn *ws, size_t limit);
 bool ws_conn_closed_by_peer(const WsConn *ws);
 bool ws_conn_is_open(const WsConn *ws);
 size_t ws_conn_output_pending(const WsConn *ws);
-/* Connections that exist (open or finishing their close), for metrics and leak checks. */
-size_t ws_conn_count(void);
-/* Starts the close handshake of every open connection (SIGTERM: 1001). */
-void ws_conn_close_all(uint16_t code, const char *reason);
-/* Frees every connection at once, at exit. */
-void ws_conn_free_all(void);
 
-/* Counters since start, for /metrics. closed[i] counts closes with code ws_stats_codes[i]. */
+/* The hub's counters since it started, for /metrics. closed[i] counts closes with code
+ * ws_stats_codes[i]. */
 #define WS_STATS_CODES 10
 extern const uint16_t ws_stats_codes[WS_STATS_CODES];
 typedef struct WsStats {
@@ -74,4 +84,4 @@ typedef struct WsStats {
     uint64_t closed[WS_STATS_CODES];
     uint64_t closed_other;
 } WsStats;
-const WsStats *ws_conn_stats(void);
+const WsStats *ws_hub_stats(const WsHub *hub);

@@ -48,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const WsConnCallbacks cbs = {on_message, on_close};
     WsConnOptions opts = {.max_message = 4096, .output_limit = 8192};
     int closed = 0;
+    WsHub *hub = NULL;
     WsConn *ws = NULL;
-    if (ws_conn_new(base, pair[0], &opts, &cbs, &closed, &ws) < 0)
+    if (ws_hub_new(base, &hub) < 0 || ws_conn_new(hub, pair[0], &opts, &cbs, &closed, &ws) < 0)
         abort();
     /* In input-derived pieces, so frames split at every possible place get exercised. */
     size_t step = size ? (size_t)data[0] % 31 + 1 : 1;
@@ -63,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     event_base_loop(base, EVLOOP_NONBLOCK);
     bufferevent_free(pair[1]);
     event_base_loop(base, EVLOOP_NONBLOCK);
-    ws_conn_free_all();
+    ws_hub_free(hub);
     event_base_free(base);
     return 0;
 }

@@ -12,6 +12,7 @@
 
 typedef struct Pair {
     struct event_base *base;
+    WsHub *hub;
     WsConn *ws;
     int peer; /* the client's end, non-blocking */
     bool closed;
@@ -40,11 +41,12 @@ static int pair_open(Pair *p, int sndbuf, size_t output_limit) {
     struct bufferevent *bev = bufferevent_socket_new(p->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
     WsConnOptions opts = {.output_limit = output_limit};
     WsConnCallbacks cbs = {.on_close = on_close};
-    return ws_conn_new(p->base, bev, &opts, &cbs, p, &p->ws);
+    int r = ws_hub_new(p->base, &p->hub);
+    return r < 0 ? r : ws_conn_new(p->hub, bev, &opts, &cbs, p, &p->ws);
 }
 
 static void pair_close(Pair *p) {
-    ws_conn_free_all();
+    ws_hub_free(p->hub);
     event_base_free(p->base);
     close(p->peer);
 }
@@ -110,7 +112,7 @@ TEST(burst_in_one_turn_leaves_in_one_write) {
     ASSERT_OK(pair_open(&p, 0, 0));
     uint8_t buf[8192];
     pump(&p, buf, 1); /* nothing was queued yet: no bytes */
-    uint64_t writes = ws_conn_stats()->writes;
+    uint64_t writes = ws_hub_stats(p.hub)->writes;
     for (long i = 0; i < 100; i++) {
         char *m = message(20, "m", i);
         ASSERT_EQ(ws_conn_send(p.ws, true, m, 20), 0);
@@ -120,7 +122,7 @@ TEST(burst_in_one_turn_leaves_in_one_write) {
     size_t got = pump(&p, buf, 100 * 22);
     ASSERT_EQ(got, 100 * 22);
     ASSERT_EQ(check_frames(buf, got, 0, "m"), 100);
-    ASSERT_EQ_U(ws_conn_stats()->writes - writes, 1);
+    ASSERT_EQ_U(ws_hub_stats(p.hub)->writes - writes, 1);
     ASSERT_EQ(ws_conn_output_pending(p.ws), 0);
     pair_close(&p);
 }
