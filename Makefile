@@ -77,7 +77,9 @@ BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
 UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daemon/%,$(wildcard tests/unit/api-daemon/test-*.c))
 UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL)
+# Both ends of a link in one program (tests/unit/links/): each daemon's real end of it.
+UNIT_LINKS  := $(patsubst tests/unit/links/%.c,$(BUILD)/tests/unit/links/%,$(wildcard tests/unit/links/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -96,7 +98,8 @@ $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
 	protoc-c --proto_path=proto --c_out=$(BUILD)/proto $<
 
-$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c
+# A link's messages import hype-common.proto's: every header first.
+$(BUILD)/proto/%.pb-c.o: $(BUILD)/proto/%.pb-c.c | $(PROTO_H)
 	$(CC) $(filter-out -Wmissing-prototypes,$(CFLAGS)) -c -o $@ $<
 
 # Every object may include generated headers: build them first.
@@ -149,6 +152,11 @@ $(BUILD)/tests/unit/api-daemon/%: tests/unit/api-daemon/%.c $(API_LIB) $(COMMON_
 $(BUILD)/tests/unit/signal-daemon/%: tests/unit/signal-daemon/%.c $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Isignal-daemon $(LDFLAGS) -o $@ $< $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(SIGNAL_LIB) \
+	  $(COMMON_LIB) $(LDLIBS)
 
 # Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
 $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)

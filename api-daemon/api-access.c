@@ -3,6 +3,7 @@
 #include "api-access.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,23 +64,28 @@ static const DbStatement statements[] = {
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
 
 const ApiModule api_module_access = {
-    "access", NULL, 0, statements, sizeof(statements) / sizeof(statements[0]),
+    .name = "access",
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };
 
+/* One load: for a REST request (cb, answering failures itself), or for another caller (done). */
 typedef struct Load {
     ApiServerAccess *a;
     api_access_cb cb;
     const char *not_found;
+    api_access_done_cb done;
+    void *userdata;
 } Load;
 
-/* The caller's roles as ACCESS_COLUMNS renders them, into arrays from the request's arena sized
- * by the text: a member may hold every role of the server. */
+/* The caller's roles as ACCESS_COLUMNS renders them, into arrays from the arena sized by the
+ * text: a member may hold every role of the server. */
 static bool parse_roles(ApiServerAccess *a, const char *text) {
     size_t max = perm_count_entries(text);
     if (max == 0)
         return true;
-    uint64_t *ids = arena_alloc(a->r->arena, max * sizeof(*ids));
-    uint64_t *perms = arena_alloc(a->r->arena, max * sizeof(*perms));
+    uint64_t *ids = arena_alloc(a->arena, max * sizeof(*ids));
+    uint64_t *perms = arena_alloc(a->arena, max * sizeof(*perms));
     int r = ids && perms ? perm_parse_roles(text, ids, perms, max, &a->top_position) : -ENOMEM;
     if (r < 0)
         return false;
@@ -94,39 +100,57 @@ static uint64_t u64_at(const DbResult *res, int col) {
     return v ? strtoull(v, NULL, 10) : 0;
 }
 
-static void on_loaded(const DbResult *res, void *userdata) {
-    Load *l = userdata;
-    ApiServerAccess *a = l->a;
-    if (!api_reply_one_row(a->r, res, "loading server access", 404, l->not_found))
-        return;
-    if (db_value(res, 0, 2)[0] == 't') {
-        api_reply_error(a->r, 403, "Server is blocked");
-        return;
-    }
+/* Fills a from the load's row: 0, -ENOENT (no such row), -EACCES (server blocked), -ENOMEM, or
+ * the database's error. The one computation of what the caller may do, whoever asked. */
+static int fill(ApiServerAccess *a, const DbResult *res) {
+    if (res->error)
+        return res->error;
+    if (db_ntuples(res) != 1)
+        return -ENOENT;
+    if (db_value(res, 0, 2)[0] == 't')
+        return -EACCES;
     a->server_id = u64_at(res, 0);
     a->owner_id = u64_at(res, 1);
     a->is_default = db_value(res, 0, 3)[0] == 't';
     a->is_member = db_value(res, 0, 6)[0] == 't';
     a->ctx = (PermContext){
-        .user_id = a->r->auth.user_id,
-        .is_owner = a->r->auth.user_id && a->r->auth.user_id == a->owner_id,
+        .user_id = a->user_id,
+        .is_owner = a->user_id && a->user_id == a->owner_id,
         .is_member = a->is_member,
         .everyone_role_id = u64_at(res, 4),
         .everyone_permissions = u64_at(res, 5),
     };
-    if (!parse_roles(a, db_value(res, 0, 7))) {
-        api_reply_error(a->r, 500, "Internal server error");
-        return;
-    }
+    if (!parse_roles(a, db_value(res, 0, 7)))
+        return -ENOMEM;
     a->permissions = perm_compute(&a->ctx, NULL, 0);
     a->channel_id = u64_at(res, 8);
     if (a->channel_id) {
-        a->channel_type = arena_strdup(a->r->arena, db_value(res, 0, 9));
+        a->channel_type = arena_strdup(a->arena, db_value(res, 0, 9));
         a->channel_permissions = api_access_channel(a, db_value(res, 0, 10));
     }
     a->message_id = u64_at(res, 11);
     a->message_author_id = u64_at(res, 12);
-    l->cb(a);
+    return 0;
+}
+
+static void on_loaded(const DbResult *res, void *userdata) {
+    Load *l = userdata;
+    ApiServerAccess *a = l->a;
+    int e = fill(a, res);
+    if (l->done) {
+        l->done(a, e, res, l->userdata);
+        return;
+    }
+    if (e == -ENOENT)
+        api_reply_error(a->r, 404, l->not_found);
+    else if (e == -EACCES)
+        api_reply_error(a->r, 403, "Server is blocked");
+    else if (e == -ENOMEM)
+        api_reply_error(a->r, 500, "Internal server error");
+    else if (e < 0)
+        api_reply_db_failed(a->r, res, "loading server access");
+    else
+        l->cb(a);
 }
 
 static void load(ApiRequest *r, int stmt, const char *id_text, const char *not_found,
@@ -142,11 +166,10 @@ static void load(ApiRequest *r, int stmt, const char *id_text, const char *not_f
     Load *l = api_zalloc(r, sizeof(*l));
     if (!l)
         return;
-    a->r = r;
-    a->userdata = userdata;
-    *l = (Load){a, cb, not_found};
-    const char *params[2] = {api_id_str(r, id),
-                             r->auth.user_id ? api_id_str(r, r->auth.user_id) : NULL};
+    *a = (ApiServerAccess){
+        .r = r, .arena = r->arena, .user_id = r->auth.user_id, .userdata = userdata};
+    *l = (Load){.a = a, .cb = cb, .not_found = not_found};
+    const char *params[2] = {api_id_str(r, id), a->user_id ? api_id_str(r, a->user_id) : NULL};
     api_db_query(r, &statements[stmt], params, on_loaded, l, "loading access");
 }
 
@@ -164,17 +187,35 @@ void api_access_load_message(ApiRequest *r, const char *message_id, api_access_c
     load(r, S_MESSAGE, message_id, "Message not found", cb, userdata);
 }
 
+int api_access_load_channel_as(Api *api, Arena *arena, uint64_t user_id, uint64_t channel_id,
+                               api_access_done_cb done, void *userdata) {
+    ApiServerAccess *a = arena_zalloc(arena, sizeof(*a));
+    Load *l = arena_zalloc(arena, sizeof(*l));
+    char *channel = arena_printf(arena, "%" PRIu64, channel_id);
+    char *user = user_id ? arena_printf(arena, "%" PRIu64, user_id) : NULL;
+    if (!a || !l || !channel || (user_id && !user))
+        return -ENOMEM;
+    *a = (ApiServerAccess){.arena = arena, .user_id = user_id};
+    *l = (Load){.a = a, .done = done, .userdata = userdata};
+    const char *params[2] = {channel, user};
+    return db_query(api->db, &statements[S_CHANNEL], params, on_loaded, l);
+}
+
 int api_access_top_position(const ApiServerAccess *a) {
     return a->ctx.is_owner ? INT_MAX : a->top_position;
 }
 
+bool api_access_is_member(const ApiServerAccess *a) {
+    return a->is_member || a->ctx.is_owner;
+}
+
 bool api_access_require_member(ApiServerAccess *a) {
-    if (a->is_member || a->ctx.is_owner)
+    if (api_access_is_member(a))
         return true;
-    if (!a->r->auth.user_id)
+    if (!a->user_id)
         api_reply_error(a->r, 401, "Not authenticated");
     else
-        api_reply_error(a->r, 403, "You are not a member of this server");
+        api_reply_error(a->r, 403, API_ACCESS_NOT_MEMBER);
     return false;
 }
 
@@ -186,7 +227,7 @@ uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites) {
     PermOverwrite few[16], *ow = few;
     size_t max = perm_count_entries(overwrites);
     if (max > ELEMENTSOF(few))
-        ow = arena_alloc(a->r->arena, max * sizeof(*ow));
+        ow = arena_alloc(a->arena, max * sizeof(*ow));
     int n = ow ? perm_parse_overwrites(overwrites, ow, max) : -ENOMEM;
     /* Unreadable overwrites must not widen access: fall back to nothing. */
     if (n < 0)
@@ -197,8 +238,8 @@ uint64_t api_access_channel(const ApiServerAccess *a, const char *overwrites) {
 bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need) {
     if ((perms & need) == need)
         return true;
-    api_reply_error(a->r, a->r->auth.user_id ? 403 : 401,
-                    a->r->auth.user_id ? "Missing permissions" : "Not authenticated");
+    api_reply_error(a->r, a->user_id ? 403 : 401,
+                    a->user_id ? API_ACCESS_MISSING_PERMISSIONS : "Not authenticated");
     return false;
 }
 

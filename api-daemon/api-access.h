@@ -1,5 +1,5 @@
 /* api-access: what the caller may do in a server: loads ownership, membership and roles once, then
- * answers 404/403. */
+ * answers 404/403 (REST routes) or tells (hype-signal's questions). */
 #pragma once
 
 #include <stdbool.h>
@@ -17,10 +17,12 @@
 #define ACCESS_CHANNEL_OVERWRITES_MAX 500 /* permission overwrites per channel */
 
 typedef struct ApiServerAccess {
-    ApiRequest *r;
+    ApiRequest *r;    /* the REST request; NULL when loaded by api_access_load_channel_as */
+    Arena *arena;     /* r's, or the caller's: everything below lives there */
+    uint64_t user_id; /* who asks; 0: anonymous */
     uint64_t server_id, owner_id;
     bool is_member, is_default;
-    PermContext ctx;      /* its role arrays are in the request's arena */
+    PermContext ctx;      /* its role arrays are in the arena */
     uint64_t permissions; /* in the server, before channel overwrites */
     int top_position;     /* of the caller's highest role; 0 with none */
     /* Loaded by channel or message id: */
@@ -50,8 +52,26 @@ void api_access_load_channel(ApiRequest *r, const char *channel_id, api_access_c
 void api_access_load_message(ApiRequest *r, const char *message_id, api_access_cb cb,
                              void *userdata);
 
-/* Answers 401 to anonymous callers and 403 "You are not a member of this server" to others
- * unless the caller is a member; returns whether it is. */
+/*
+ * The same load of the channel with that id for a caller that is no HTTP request (hype-signal's
+ * ChannelAccess), as user_id (0: anonymous), everything in arena. done runs once, never from
+ * inside this call, with error 0 and a filled; -ENOENT (no such channel), -EACCES (its server is
+ * blocked), -ENOMEM, or the database's error (res then says what, for the log). Returns 0, or
+ * db_query's error (done then never runs).
+ */
+typedef void (*api_access_done_cb)(ApiServerAccess *a, int error, const DbResult *res,
+                                   void *userdata);
+int api_access_load_channel_as(Api *api, Arena *arena, uint64_t user_id, uint64_t channel_id,
+                               api_access_done_cb done, void *userdata);
+
+/* What the refusals below say, whoever is told. */
+#define API_ACCESS_NOT_MEMBER "You are not a member of this server"
+#define API_ACCESS_MISSING_PERMISSIONS "Missing permissions"
+
+/* Whether the caller is a member of the server, or its owner. */
+bool api_access_is_member(const ApiServerAccess *a);
+/* Answers 401 to anonymous callers and 403 API_ACCESS_NOT_MEMBER to others unless the caller is
+ * a member (api_access_is_member); returns whether it is. */
 bool api_access_require_member(ApiServerAccess *a);
 
 /* For reading a server's channels: members (and the owner) pass, and so does anyone for the
@@ -81,7 +101,8 @@ void api_access_require_above(ApiServerAccess *a, uint64_t user_id, void (*cb)(v
  * unless it is a channel of that server. */
 bool api_access_require_channel_of(ApiServerAccess *a, const char *server_id);
 
-/* Answers 403 "Missing permissions" unless perms holds every bit of need. */
+/* Answers 403 API_ACCESS_MISSING_PERMISSIONS (401 anonymous) unless perms holds every bit of
+ * need. */
 bool api_access_require(ApiServerAccess *a, uint64_t perms, uint64_t need);
 
 /* SQL that renders a channel's overwrites in that text form, for a channel aliased "c". */

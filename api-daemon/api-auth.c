@@ -154,8 +154,8 @@ void api_auth_revoke(Api *api, uint64_t user_id, uint64_t session_id) {
     json_object *data = json_object_new_object();
     json_object_object_add(data, "sessionId",
                            json_object_new_string(id_to_string(session_id, sid)));
-    api_publish(api, "session_revoked", HYPE__EVENT__TARGET_KIND__TARGET_USER, &user_id, 1, data,
-                false);
+    api_publish(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_SESSION_REVOKED,
+                HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER, &user_id, 1, data, false);
     json_object_put(data);
 }
 

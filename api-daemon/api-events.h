@@ -1,5 +1,5 @@
-/* api-events: hype-api's link to hype-signal over signal.sock: publishes change events once
- * committed, and serves the API calls hype-signal relays for its clients. */
+/* api-events: the change events hype-api publishes to hype-signal once committed, by kind, to
+ * exactly who may see them. */
 #pragma once
 
 #include <json-c/json.h>
@@ -8,38 +8,37 @@
 #include <stdint.h>
 
 #include "api-permissions.h"
-#include "hype.pb-c.h"
+#include "hype-ipc-api-signal.h"
 
 typedef struct Api Api;
-typedef struct EventLink EventLink;
+typedef struct ApiEvents ApiEvents;
 
-/*
- * The link connects to socket_path ("off": never) and reconnects with a growing delay (100 ms
- * up to 2 s) whenever hype-signal is absent or goes away; the API works either way.
- */
-int events_new(Api *api, const char *socket_path, EventLink **ret);
-void events_start(EventLink *link);
-EventLink *events_free(EventLink *link);
+/* Events go over api->signal (api-signal.h); without hype-signal they are counted and dropped:
+ * the API works the same. */
+int api_events_new(Api *api, ApiEvents **ret);
+/* After the database pool (api_free): no query of its own is running any more. */
+ApiEvents *api_events_free(ApiEvents *events);
 
-typedef struct EventStats {
+typedef struct ApiEventStats {
     uint64_t published;   /* handed to hype-signal */
     uint64_t undelivered; /* dropped: hype-signal absent or not keeping up */
-    uint64_t calls;       /* API calls relayed by hype-signal */
-    uint64_t connected;   /* 1 while linked */
-} EventStats;
-EventStats events_stats(const EventLink *link);
+} ApiEventStats;
+ApiEventStats api_events_stats(const ApiEvents *events);
 
 /*
- * Publishes a change clients should see live: type is the frame type ("message"), data (borrowed)
- * what they receive, kind and ids[0..n) who: a channel's subscribers, a server's online members,
- * a user's sessions. permissions_changed asks hype-signal to re-check its subscriptions in server
- * ids[0] (roles, overwrites, membership). Call it after the change is committed.
+ * Publishes a change clients should see live: kind what it is (the frame type clients see is its
+ * name, hype-ipc-api-signal.h), data (borrowed) what they receive, target and ids[0..n) who: a
+ * channel's subscribers, a server's online members, a user's sessions. permissions_changed asks
+ * hype-signal to re-check its subscriptions in server ids[0] (roles, overwrites, membership).
+ * Call it after the change is committed.
  */
-void api_publish(Api *api, const char *type, Hype__Event__TargetKind kind, const uint64_t *ids,
-                 size_t n, json_object *data, bool permissions_changed);
+void api_publish(Api *api, Hype__ApiSignal__EventKind kind,
+                 Hype__ApiSignal__Event__TargetKind target, const uint64_t *ids, size_t n,
+                 json_object *data, bool permissions_changed);
 /* The same with ids[0] taken from a decimal-string field of data ("channelId", "serverId"). */
-void api_publish_by_field(Api *api, const char *type, Hype__Event__TargetKind kind,
-                          const char *field, json_object *data, bool permissions_changed);
+void api_publish_by_field(Api *api, Hype__ApiSignal__EventKind kind,
+                          Hype__ApiSignal__Event__TargetKind target, const char *field,
+                          json_object *data, bool permissions_changed);
 
 /* What a channel was before the change an event is about, where that decides who gets it. */
 typedef struct ApiChannelBefore {
@@ -68,8 +67,8 @@ typedef struct ApiChannelBefore {
  * enough), and a database failure is logged and counted as undelivered. data is borrowed
  * (serialized at once); permissions_changed as for api_publish; before may be NULL.
  */
-void api_publish_channel(Api *api, const char *type, uint64_t server_id, uint64_t channel_id,
-                         json_object *data, bool permissions_changed,
+void api_publish_channel(Api *api, Hype__ApiSignal__EventKind kind, uint64_t server_id,
+                         uint64_t channel_id, json_object *data, bool permissions_changed,
                          const ApiChannelBefore *before);
 
 #define API_AUDIENCE_CHUNK 50000 /* user ids a frame: 10 bytes each at most, half a frame */

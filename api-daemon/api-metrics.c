@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api-events.h"
+#include "api-signal.h"
 #include "api-router.h"
 #include "api-server.h"
 
@@ -118,7 +119,8 @@ static void render_gauges(FILE *f, Api *api) {
             "# HELP hype_ratelimit_untracked_total Requests allowed untracked (table full).\n"
             "# TYPE hype_ratelimit_untracked_total counter\nhype_ratelimit_untracked_total %llu\n",
             (unsigned long long)ratelimit_overflows(api->limiter));
-    EventStats ev = events_stats(api->events);
+    ApiEventStats ev = api_events_stats(api->events);
+    ApiSignalStats link = api_signal_stats(api->signal);
     fprintf(f,
             "# HELP hype_signal_link_up Whether hype-signal is connected over signal.sock.\n"
             "# TYPE hype_signal_link_up gauge\nhype_signal_link_up %llu\n"
@@ -127,9 +129,12 @@ static void render_gauges(FILE *f, Api *api) {
             "# HELP hype_events_undelivered_total Live events dropped: hype-signal absent.\n"
             "# TYPE hype_events_undelivered_total counter\nhype_events_undelivered_total %llu\n"
             "# HELP hype_signal_calls_total API calls relayed by hype-signal for its clients.\n"
-            "# TYPE hype_signal_calls_total counter\nhype_signal_calls_total %llu\n",
-            (unsigned long long)ev.connected, (unsigned long long)ev.published,
-            (unsigned long long)ev.undelivered, (unsigned long long)ev.calls);
+            "# TYPE hype_signal_calls_total counter\nhype_signal_calls_total %llu\n"
+            "# HELP hype_signal_requests_total Other requests of hype-signal served.\n"
+            "# TYPE hype_signal_requests_total counter\nhype_signal_requests_total %llu\n",
+            (unsigned long long)link.connected, (unsigned long long)ev.published,
+            (unsigned long long)ev.undelivered, (unsigned long long)link.calls,
+            (unsigned long long)link.served);
     fprintf(f,
             "# HELP hype_metrics_series_dropped_total Requests beyond the series limit.\n"
             "# TYPE hype_metrics_series_dropped_total counter\n"

@@ -1,4 +1,5 @@
-/* api-modules: the route modules hype-api serves, in the order GET /api lists them. */
+/* api-modules: the modules hype-api serves (routes, and requests of hype-signal), in the order
+ * GET /api lists their routes. */
 #include "api-router.h"
 
 extern const ApiModule api_module_meta, api_module_auth, api_module_users, api_module_servers,
@@ -23,7 +24,7 @@ const ApiModule *const api_modules[] = {
     &api_module_friends,
     &api_module_admin,
     &api_module_voice,
-    &api_module_gateway,
+    &api_module_gateway, /* hype-signal's requests only */
     &api_module_access, /* statements only */
     &api_module_events, /* statements only */
 };

@@ -350,17 +350,6 @@ void api_router_dispatch(HttpRequest *http, void *userdata) {
         api_reply_error(r, 404, "Route not found");
         return;
     }
-    /* Routes for hype-signal alone do not exist over the network, preflights and 405s included,
-     * however the path spells its first segment ("//internal/..." matches routes too). */
-    const char *first = path;
-    while (first[0] == '/' && first[1] == '/')
-        first++;
-    bool local_only = (m.route && (m.route->flags & ROUTE_LOCAL)) ||
-                      strncmp(first, API_LOCAL_PREFIX, sizeof(API_LOCAL_PREFIX) - 1) == 0;
-    if (local_only && !http_request_is_local(http)) {
-        m.route = NULL;
-        m.path_known = false;
-    }
     set_cors_headers(r);
     if (!m.route && m.path_known && http_request_method(http) == HTTP_OPTIONS) {
         reply_preflight(r, &m);

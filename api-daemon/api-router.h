@@ -5,6 +5,7 @@
 
 #include "api-db.h"
 #include "api-request.h"
+#include "api-signal.h"
 #include "hype-http-server.h"
 #include "hype-validate.h"
 
@@ -16,12 +17,7 @@ enum {
                                       must be a valid access token (else 401, as ROUTE_AUTH) */
     ROUTE_LIMIT_AUTH = 1u << 2,    /* the stricter rate limit of credential routes */
     ROUTE_NO_LIMIT = 1u << 3,      /* not rate-limited (health probes) */
-    ROUTE_LOCAL = 1u << 4,         /* only for hype-signal over signal.sock (paths under
-                                      API_LOCAL_PREFIX): 404 over the network, absent from /api
-                                      and /api-docs */
 };
-
-#define API_LOCAL_PREFIX "/internal/"
 
 struct ApiRoute {
     HttpMethod method;
@@ -32,13 +28,16 @@ struct ApiRoute {
     const char *summary;        /* one line, for GET /api */
 };
 
-/* A group of routes and the statements they run, defined by each api-routes-*.c. */
+/* A group of routes, the statements they run, and the requests of hype-signal it serves (the
+ * same work, asked over signal.sock instead of HTTP): defined by each api-*.c that has any. */
 typedef struct ApiModule {
     const char *name;
     const ApiRoute *routes;
     size_t n_routes;
     const DbStatement *statements;
     size_t n_statements;
+    const ApiSignalHandler *signal_handlers;
+    size_t n_signal_handlers;
 } ApiModule;
 
 extern const ApiModule *const api_modules[];

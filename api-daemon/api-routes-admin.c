@@ -563,5 +563,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_admin = {
-    "admin", routes, sizeof(routes) / sizeof(routes[0]), statements, S__COUNT,
+    .name = "admin",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = S__COUNT,
 };

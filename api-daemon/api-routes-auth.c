@@ -465,9 +465,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_auth = {
-    "auth",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "auth",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

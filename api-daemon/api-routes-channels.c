@@ -1,16 +1,19 @@
 /* api-routes-channels: /api/servers/:serverId/channels (seeds 000 and 001): list, get, create,
  * update, delete. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "api-events.h"
 #include "api-access.h"
+#include "api-auth.h"
+#include "api-events.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
 #include "hype-id.h"
 #include "hype-json.h"
+#include "hype-time.h"
 
 /* A channel "c" of server "s"; the last column is its overwrites for api_access_channel(). */
 #define CHANNEL_COLUMNS                                                                            \
@@ -160,7 +163,9 @@ static void on_channel(const DbResult *res, void *userdata) {
     /* An update may change the channel's overwrites: who may see it. Only who may view the
      * channel hears of it. */
     if (m != HTTP_GET)
-        api_publish_channel(a->r->api, m == HTTP_POST ? "channel_created" : "channel_updated",
+        api_publish_channel(a->r->api,
+                            m == HTTP_POST ? HYPE__API_SIGNAL__EVENT_KIND__EVENT_CHANNEL_CREATED
+                                           : HYPE__API_SIGNAL__EVENT_KIND__EVENT_CHANNEL_UPDATED,
                             a->server_id, strtoull(db_value(res, 0, 0), NULL, 10), data,
                             m != HTTP_POST, NULL);
     api_reply_data(a->r, m == HTTP_POST ? 201 : 200, data);
@@ -271,8 +276,8 @@ static void on_deleted(const DbResult *res, void *userdata) {
                            json_object_new_string(api_id_str(a->r, a->server_id)));
     /* To who could view it, as its overwrites were. */
     ApiChannelBefore before = {.deleted = true, .overwrites = db_value(res, 0, 0)};
-    api_publish_channel(a->r->api, "channel_deleted", a->server_id, a->channel_id, data, false,
-                        &before);
+    api_publish_channel(a->r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CHANNEL_DELETED,
+                        a->server_id, a->channel_id, data, false, &before);
     json_object_put(data);
     api_reply_empty(a->r, 204);
 }
@@ -386,6 +391,55 @@ static void handle_access(ApiRequest *r) {
     api_access_load_channel(r, api_param(r, 0), on_access, NULL);
 }
 
+/* hype-signal asks the same for a session that subscribes to a channel (or holds a subscription
+ * while permissions change): as on_access decides it, the login session alive first. */
+static void on_signal_access(ApiServerAccess *a, int error, const DbResult *res, void *userdata) {
+    ApiSignalCall *call = userdata;
+    if (error == -ENOENT)
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_NOT_FOUND, "Channel not found");
+    else if (error == -EACCES)
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_FORBIDDEN, "Server is blocked");
+    else if (error == -ENOMEM)
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_UNAVAILABLE, "Out of memory");
+    else if (error < 0)
+        api_signal_reply_db_failed(call, res, "loading server access");
+    else if (!api_access_is_member(a))
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_FORBIDDEN, API_ACCESS_NOT_MEMBER);
+    else if (!(a->channel_permissions & PERM_VIEW_CHANNEL))
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_FORBIDDEN,
+                               API_ACCESS_MISSING_PERMISSIONS);
+    else {
+        Hype__ApiSignal__ChannelAccessResult c = HYPE__API_SIGNAL__CHANNEL_ACCESS_RESULT__INIT;
+        c.server_id = a->server_id;
+        c.channel_type = (char *)a->channel_type;
+        c.permissions = a->channel_permissions;
+        Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+        env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CHANNEL_ACCESS_RESULT;
+        env.channel_access_result = &c;
+        api_signal_reply(call, &env);
+    }
+}
+
+static void serve_channel_access(Api *api, ApiSignalCall *call,
+                                 const Hype__ApiSignal__Envelope *env) {
+    const Hype__ApiSignal__ChannelAccess *q = env->channel_access;
+    if (revocations_contains(api->revoked, q->session_id, time_wall_ms())) {
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_UNAUTHENTICATED,
+                               api_auth_error_message(-EKEYREVOKED));
+        return;
+    }
+    int r = api_access_load_channel_as(api, api_signal_call_arena(call), q->user_id, q->channel_id,
+                                       on_signal_access, call);
+    if (r < 0) {
+        DbResult failed = {.error = r};
+        api_signal_reply_db_failed(call, &failed, "loading server access");
+    }
+}
+
+static const ApiSignalHandler signal_handlers[] = {
+    {HYPE__API_SIGNAL__ENVELOPE__BODY_CHANNEL_ACCESS, serve_channel_access},
+};
+
 static const ApiRoute flat_routes[] = {
     {HTTP_GET, "/api/channels", handle_flat_list, ROUTE_AUTH_OPTIONAL, NULL,
      "Channels of serverId (default: the default server) you may view"},
@@ -402,13 +456,17 @@ static const ApiRoute flat_routes[] = {
 };
 
 const ApiModule api_module_channels_flat = {
-    "channels (flat)", flat_routes, sizeof(flat_routes) / sizeof(flat_routes[0]), NULL, 0,
+    .name = "channels (flat)",
+    .routes = flat_routes,
+    .n_routes = sizeof(flat_routes) / sizeof(flat_routes[0]),
+    .signal_handlers = signal_handlers,
+    .n_signal_handlers = sizeof(signal_handlers) / sizeof(signal_handlers[0]),
 };
 
 const ApiModule api_module_channels = {
-    "channels",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "channels",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

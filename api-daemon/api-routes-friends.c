@@ -352,9 +352,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_friends = {
-    "friends",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "friends",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

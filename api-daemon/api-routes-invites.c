@@ -232,8 +232,9 @@ static void on_accepted(const DbResult *res, void *userdata) {
         json_object_object_add(ev, "serverId", json_new_string_or_null(db_value(res, 0, 0)));
         json_object_object_add(ev, "userId",
                                json_object_new_string(api_id_str(r, r->auth.user_id)));
-        api_publish_by_field(r->api, "member_joined", HYPE__EVENT__TARGET_KIND__TARGET_SERVER,
-                             "serverId", ev, false);
+        api_publish_by_field(r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_JOINED,
+                             HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, "serverId", ev,
+                             false);
         json_object_put(ev);
     }
     json_object_object_add(body, "success", json_object_new_boolean(1));
@@ -337,9 +338,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_invites = {
-    "invites",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "invites",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

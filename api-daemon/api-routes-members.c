@@ -132,9 +132,11 @@ static void on_member(const DbResult *res, void *userdata) {
         return;
     json_object *data = member_json(res, 0);
     if (a->r->route->method != HTTP_GET)
-        api_publish(a->r->api,
-                    a->r->route->method == HTTP_POST ? "member_joined" : "member_updated",
-                    HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, false);
+        api_publish(
+            a->r->api,
+            a->r->route->method == HTTP_POST ? HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_JOINED
+                                             : HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_UPDATED,
+            HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, false);
     api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, data);
 }
 
@@ -263,8 +265,8 @@ static void on_removed(const DbResult *res, void *userdata) {
     json_object_object_add(data, "serverId",
                            json_object_new_string(api_id_str(a->r, a->server_id)));
     json_object_object_add(data, "userId", json_object_new_string(api_param(a->r, 1)));
-    api_publish(a->r->api, "member_left", HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1,
-                data, true);
+    api_publish(a->r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_LEFT,
+                HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, true);
     json_object_put(data);
     api_reply_empty(a->r, 204);
 }
@@ -364,9 +366,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_members = {
-    "members",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "members",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

@@ -200,13 +200,14 @@ static bool may(ApiServerAccess *a, Action act) {
 
 static void handle_react(ApiRequest *r);
 
-/* The live event a successful reply of this route is, or NULL for reads. */
-static const char *event_type(const ApiRequest *r) {
+/* The live event a successful reply of this route is, or EVENT_UNSPECIFIED for reads. */
+static Hype__ApiSignal__EventKind event_kind(const ApiRequest *r) {
     if (r->route->handler == handle_react)
-        return "message_reaction";
+        return HYPE__API_SIGNAL__EVENT_KIND__EVENT_MESSAGE_REACTION;
     if (r->route->method == HTTP_POST)
-        return "message";
-    return r->route->method == HTTP_PUT ? "message_updated" : NULL;
+        return HYPE__API_SIGNAL__EVENT_KIND__EVENT_MESSAGE;
+    return r->route->method == HTTP_PUT ? HYPE__API_SIGNAL__EVENT_KIND__EVENT_MESSAGE_UPDATED
+                                        : HYPE__API_SIGNAL__EVENT_KIND__EVENT_UNSPECIFIED;
 }
 
 static void on_one(const DbResult *res, void *userdata) {
@@ -214,10 +215,10 @@ static void on_one(const DbResult *res, void *userdata) {
     if (!api_reply_one_row(r, res, "reading a message", 404, "Message not found"))
         return;
     json_object *data = message_json(res, 0, 1);
-    const char *type = event_type(r);
-    if (type)
-        api_publish_by_field(r->api, type, HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL, "channelId",
-                             data, false);
+    Hype__ApiSignal__EventKind kind = event_kind(r);
+    if (kind)
+        api_publish_by_field(r->api, kind, HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_CHANNEL,
+                             "channelId", data, false);
     api_reply_data(r, r->route->method == HTTP_POST && !r->params[0] ? 201 : 200, data);
 }
 
@@ -372,8 +373,9 @@ static void on_deleted(const DbResult *res, void *userdata) {
     json_object_object_add(data, "id", json_object_new_string(api_id_str(a->r, a->message_id)));
     json_object_object_add(data, "channelId",
                            json_object_new_string(api_id_str(a->r, a->channel_id)));
-    api_publish(a->r->api, "message_deleted", HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL,
-                &a->channel_id, 1, data, false);
+    api_publish(a->r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MESSAGE_DELETED,
+                HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_CHANNEL, &a->channel_id, 1, data,
+                false);
     api_reply_data(a->r, 200, data);
 }
 
@@ -525,9 +527,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_messages = {
-    "messages",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "messages",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

@@ -64,8 +64,6 @@ static void handle_info(ApiRequest *r) {
     for (size_t i = 0; i < api_modules_count; i++)
         for (size_t j = 0; j < api_modules[i]->n_routes; j++) {
             const ApiRoute *rt = &api_modules[i]->routes[j];
-            if (rt->flags & ROUTE_LOCAL)
-                continue;
             json_object *e = json_object_new_object();
             json_object_object_add(e, "method",
                                    json_object_new_string(http_method_name(rt->method)));
@@ -221,8 +219,6 @@ static json_object *openapi_document(void) {
     for (size_t i = 0; i < api_modules_count; i++)
         for (size_t j = 0; j < api_modules[i]->n_routes; j++) {
             const ApiRoute *rt = &api_modules[i]->routes[j];
-            if (rt->flags & ROUTE_LOCAL) /* not part of the public API */
-                continue;
             json_object *params = json_object_new_array();
             char *path = openapi_path(rt->path, params);
             json_object *item = json_get(paths, path);
@@ -276,9 +272,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_meta = {
-    "meta",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "meta",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

@@ -128,8 +128,8 @@ static void publish(Change *c, json_object *overwrite, const char *removed_id) {
         json_object_object_add(data, "overwrite", json_object_get(overwrite));
     if (removed_id)
         json_object_object_add(data, "removedId", json_object_new_string(removed_id));
-    api_publish_channel(a->r->api, "channel_permissions_updated", a->server_id, a->channel_id, data,
-                        true, &c->before);
+    api_publish_channel(a->r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CHANNEL_PERMISSIONS_UPDATED,
+                        a->server_id, a->channel_id, data, true, &c->before);
     json_object_put(data);
 }
 
@@ -354,9 +354,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_overwrites = {
-    "channel permissions",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "channel permissions",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

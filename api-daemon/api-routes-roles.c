@@ -239,8 +239,10 @@ static void on_role(const DbResult *res, void *userdata) {
     if (!api_reply_one_row(a->r, res, "writing a role", 404, "Role not found"))
         return;
     json_object *data = role_json(res, 0);
-    api_publish(a->r->api, a->r->route->method == HTTP_POST ? "role_created" : "role_updated",
-                HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, true);
+    api_publish(a->r->api,
+                a->r->route->method == HTTP_POST ? HYPE__API_SIGNAL__EVENT_KIND__EVENT_ROLE_CREATED
+                                                 : HYPE__API_SIGNAL__EVENT_KIND__EVENT_ROLE_UPDATED,
+                HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, &a->server_id, 1, data, true);
     api_reply_data(a->r, a->r->route->method == HTTP_POST ? 201 : 200, data);
 }
 
@@ -352,7 +354,7 @@ static void handle_update(ApiRequest *r) {
 }
 
 /* Role deletions and assignments change permissions in the server: say so, live. */
-static void publish_role_change(Target *t, const char *type) {
+static void publish_role_change(Target *t, Hype__ApiSignal__EventKind kind) {
     ApiRequest *r = t->a->r;
     json_object *data = json_object_new_object();
     json_object_object_add(data, "serverId",
@@ -360,8 +362,8 @@ static void publish_role_change(Target *t, const char *type) {
     json_object_object_add(data, "roleId", json_object_new_string(api_id_str(r, t->role_id)));
     if (t->member_id)
         json_object_object_add(data, "userId", json_object_new_string(api_id_str(r, t->member_id)));
-    api_publish(r->api, type, HYPE__EVENT__TARGET_KIND__TARGET_SERVER, &t->a->server_id, 1, data,
-                true);
+    api_publish(r->api, kind, HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, &t->a->server_id,
+                1, data, true);
     json_object_put(data);
 }
 
@@ -369,7 +371,8 @@ static void on_no_content(const DbResult *res, void *userdata) {
     Target *t = userdata;
     if (api_reply_db_failed(t->a->r, res, "changing roles"))
         return;
-    publish_role_change(t, t->member_id ? "member_roles_updated" : "role_deleted");
+    publish_role_change(t, t->member_id ? HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_ROLES_UPDATED
+                                        : HYPE__API_SIGNAL__EVENT_KIND__EVENT_ROLE_DELETED);
     api_reply_empty(t->a->r, 204);
 }
 
@@ -404,7 +407,7 @@ static void on_assigned(const DbResult *res, void *userdata) {
     }
     if (api_reply_db_failed(r, res, "assigning a role"))
         return;
-    publish_role_change(t, "member_roles_updated");
+    publish_role_change(t, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_ROLES_UPDATED);
     json_object *body = json_object_new_object();
     json_object_object_add(body, "success", json_object_new_boolean(1));
     json_object_object_add(body, "message", json_object_new_string("Role assigned"));
@@ -484,9 +487,9 @@ static const ApiRoute routes[] = {
 };
 
 const ApiModule api_module_roles = {
-    "roles",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "roles",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
 };

@@ -1,4 +1,5 @@
 /* api-routes-users: /api/users listing, profiles, profile updates and status (seed 000). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,33 +185,28 @@ static void handle_update(ApiRequest *r) {
 
 /* ---- status ---- */
 
-/* "presence" {userId, status, customStatus} to every server the user is in. */
-static void publish_presence(ApiRequest *r, const DbResult *res) {
+/* "presence" {userId, status, customStatus} to every server the user is in (S_STATUS's row). */
+static void publish_presence(Api *api, const DbResult *res) {
     const char *list = db_value(res, 0, API_USER_NCOLUMNS);
-    size_t cap = 1; /* however many servers the user is in: one id per comma, plus one */
-    for (const char *p = list; p && *p; p++)
-        cap += *p == ',';
-    uint64_t *ids = arena_alloc(r->arena, cap * sizeof(*ids));
-    size_t n = 0;
-    for (const char *p = list; ids && p && *p && n < cap;) {
-        char *end;
-        ids[n++] = strtoull(p, &end, 10);
-        p = *end == ',' ? end + 1 : end;
+    size_t max = id_list_count(list);
+    uint64_t *ids = max ? malloc(max * sizeof(*ids)) : NULL;
+    size_t n = ids ? id_list_parse(list, ids, max) : 0;
+    if (n > 0) {
+        json_object *data = json_object_new_object();
+        json_object_object_add(data, "userId", json_new_string_or_null(db_value(res, 0, 0)));
+        json_object_object_add(data, "status", json_new_string_or_null(db_value(res, 0, 4)));
+        json_object_object_add(data, "customStatus", json_new_string_or_null(db_value(res, 0, 5)));
+        api_publish(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_PRESENCE,
+                    HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER, ids, n, data, false);
+        json_object_put(data);
     }
-    if (n == 0)
-        return;
-    json_object *data = json_object_new_object();
-    json_object_object_add(data, "userId", json_new_string_or_null(db_value(res, 0, 0)));
-    json_object_object_add(data, "status", json_new_string_or_null(db_value(res, 0, 4)));
-    json_object_object_add(data, "customStatus", json_new_string_or_null(db_value(res, 0, 5)));
-    api_publish(r->api, "presence", HYPE__EVENT__TARGET_KIND__TARGET_SERVER, ids, n, data, false);
-    json_object_put(data);
+    free(ids);
 }
 
 static void on_status(const DbResult *res, void *userdata) {
     ApiRequest *r = userdata;
     if (!res->error && db_ntuples(res) == 1)
-        publish_presence(r, res);
+        publish_presence(r->api, res);
     reply_user(r, res, "updating a status");
 }
 
@@ -224,6 +220,39 @@ static void handle_status(ApiRequest *r) {
         validate_get_string(r->body, "customStatus"),
     };
     api_db_query(r, &statements[S_STATUS], params, on_status, r, "updating a status");
+}
+
+/* hype-signal: the user's first session began, or its last one ended. The custom status stays. */
+static void on_presence(const DbResult *res, void *userdata) {
+    ApiSignalCall *call = userdata;
+    if (api_signal_reply_db_failed(call, res, "updating a status"))
+        return;
+    if (db_ntuples(res) != 1) {
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_NOT_FOUND, "User not found");
+        return;
+    }
+    publish_presence(api_signal_call_api(call), res);
+    Hype__ApiSignal__SetPresenceResult p = HYPE__API_SIGNAL__SET_PRESENCE_RESULT__INIT;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_SET_PRESENCE_RESULT;
+    env.set_presence_result = &p;
+    api_signal_reply(call, &env);
+}
+
+static void serve_presence(Api *api, ApiSignalCall *call, const Hype__ApiSignal__Envelope *env) {
+    const Hype__ApiSignal__SetPresence *q = env->set_presence;
+    const char *status =
+        q->status == HYPE__API_SIGNAL__SET_PRESENCE__STATUS__STATUS_ONLINE    ? "online"
+        : q->status == HYPE__API_SIGNAL__SET_PRESENCE__STATUS__STATUS_OFFLINE ? "offline"
+                                                                              : NULL;
+    if (!status) {
+        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "Invalid status");
+        return;
+    }
+    const char *params[4] = {arena_printf(api_signal_call_arena(call), "%" PRIu64, q->user_id),
+                             status, "false", NULL};
+    api_signal_db_query(call, &statements[S_STATUS], params, on_presence, call,
+                        "updating a status");
 }
 
 /* ---- delete the account ---- */
@@ -283,10 +312,16 @@ static const ApiRoute routes[] = {
      "Set your status (online, idle, dnd, offline) and custom status"},
 };
 
+static const ApiSignalHandler handlers[] = {
+    {HYPE__API_SIGNAL__ENVELOPE__BODY_SET_PRESENCE, serve_presence},
+};
+
 const ApiModule api_module_users = {
-    "users",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "users",
+    .routes = routes,
+    .n_routes = sizeof(routes) / sizeof(routes[0]),
+    .statements = statements,
+    .n_statements = sizeof(statements) / sizeof(statements[0]),
+    .signal_handlers = handlers,
+    .n_signal_handlers = sizeof(handlers) / sizeof(handlers[0]),
 };

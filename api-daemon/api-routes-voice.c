@@ -1,6 +1,8 @@
 /* api-routes-voice: voice states (who is in which voice channel, muted, deafened), persisted so
  * REST counts match what clients see live; hype-signal relays the WebSocket voice_state op here,
- * and resets the connection-bound state (voice, presence) when it starts. */
+ * clears a user's when its last session ends (ClearVoice), and resets the connection-bound state
+ * (voice, presence) when it starts (RealtimeReset). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,7 @@
 #include "api-router.h"
 #include "api-server.h"
 #include "hype-json.h"
+#include "hype-macro.h"
 
 enum {
     S_JOIN,
@@ -62,17 +65,27 @@ static json_object *state_json(const DbResult *res, const char *channel, const c
     return v;
 }
 
+/* Who may view the channel left (S_JOIN's or S_LEAVE's row) sees the leave: the state published,
+ * a new object, or NULL when no channel was left. */
+static json_object *publish_leave(Api *api, const DbResult *res) {
+    const char *left = db_ntuples(res) == 1 ? db_value(res, 0, 4) : NULL;
+    if (!left)
+        return NULL;
+    json_object *gone = state_json(res, NULL, db_value(res, 0, 5));
+    json_object_object_add(gone, "previousChannelId", json_object_new_string(left));
+    api_publish_channel(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_VOICE_STATE,
+                        strtoull(db_value(res, 0, 5), NULL, 10), strtoull(left, NULL, 10), gone,
+                        false, NULL);
+    return gone;
+}
+
 /* Who may view the channel left sees the leave; who may view the channel joined sees the join.
  * join_server is 0 when leaving. */
 static void reply_state(ApiRequest *r, const DbResult *res, uint64_t join_server) {
     if (api_reply_db_failed(r, res, "changing a voice state"))
         return;
-    const char *left = db_ntuples(res) == 1 ? db_value(res, 0, 4) : NULL;
-    if (left) {
-        json_object *gone = state_json(res, NULL, db_value(res, 0, 5));
-        json_object_object_add(gone, "previousChannelId", json_object_new_string(left));
-        api_publish_channel(r->api, "voice_state", strtoull(db_value(res, 0, 5), NULL, 10),
-                            strtoull(left, NULL, 10), gone, false, NULL);
+    json_object *gone = publish_leave(r->api, res);
+    if (gone) {
         if (!join_server) {
             api_reply_data(r, 200, gone);
             return;
@@ -88,8 +101,8 @@ static void reply_state(ApiRequest *r, const DbResult *res, uint64_t join_server
         return;
     }
     json_object *data = state_json(res, db_value(res, 0, 1), api_id_str(r, join_server));
-    api_publish_channel(r->api, "voice_state", join_server, strtoull(db_value(res, 0, 1), NULL, 10),
-                        data, false, NULL);
+    api_publish_channel(r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_VOICE_STATE, join_server,
+                        strtoull(db_value(res, 0, 1), NULL, 10), data, false, NULL);
     api_reply_data(r, 200, data);
 }
 
@@ -131,18 +144,47 @@ static void handle_state(ApiRequest *r) {
     api_db_query(r, &statements[S_LEAVE], params, on_left, r, "leaving a voice channel");
 }
 
-static void on_reset(const DbResult *res, void *userdata) {
-    ApiRequest *r = userdata;
-    if (api_reply_db_failed(r, res, "resetting realtime state"))
+/* ---- what hype-signal asks ---- */
+
+static void on_cleared(const DbResult *res, void *userdata) {
+    ApiSignalCall *call = userdata;
+    if (api_signal_reply_db_failed(call, res, "clearing a voice state"))
         return;
-    json_object *data = json_object_new_object();
-    json_object_object_add(data, "voiceStates", json_object_new_int64(atoll(db_value(res, 0, 0))));
-    json_object_object_add(data, "usersOffline", json_object_new_int64(atoll(db_value(res, 0, 1))));
-    api_reply_data(r, 200, data);
+    Hype__ApiSignal__ClearVoiceResult c = HYPE__API_SIGNAL__CLEAR_VOICE_RESULT__INIT;
+    json_object *gone = publish_leave(api_signal_call_api(call), res);
+    if (gone)
+        c.left_channel_id = strtoull(db_value(res, 0, 4), NULL, 10);
+    json_object_put(gone);
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CLEAR_VOICE_RESULT;
+    env.clear_voice_result = &c;
+    api_signal_reply(call, &env);
 }
 
-static void handle_reset(ApiRequest *r) {
-    api_db_query(r, &statements[S_RESET], NULL, on_reset, r, "resetting realtime state");
+/* The user's last session ended: it leaves its voice channel, as PUT {channelId: null} would. */
+static void serve_clear(Api *api, ApiSignalCall *call, const Hype__ApiSignal__Envelope *env) {
+    const char *params[1] = {
+        arena_printf(api_signal_call_arena(call), "%" PRIu64, env->clear_voice->user_id)};
+    api_signal_db_query(call, &statements[S_LEAVE], params, on_cleared, call,
+                        "clearing a voice state");
+}
+
+static void on_reset(const DbResult *res, void *userdata) {
+    ApiSignalCall *call = userdata;
+    if (api_signal_reply_db_failed(call, res, "resetting realtime state"))
+        return;
+    Hype__ApiSignal__RealtimeResetResult r = HYPE__API_SIGNAL__REALTIME_RESET_RESULT__INIT;
+    r.voice_states = strtoull(db_value(res, 0, 0), NULL, 10);
+    r.users_offline = strtoull(db_value(res, 0, 1), NULL, 10);
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_REALTIME_RESET_RESULT;
+    env.realtime_reset_result = &r;
+    api_signal_reply(call, &env);
+}
+
+static void serve_reset(Api *api, ApiSignalCall *call, const Hype__ApiSignal__Envelope *env) {
+    api_signal_db_query(call, &statements[S_RESET], NULL, on_reset, call,
+                        "resetting realtime state");
 }
 
 /* clang-format off */
@@ -158,14 +200,19 @@ static const ApiRoute routes[] = {
     {HTTP_PUT, "/api/voice/state", handle_state, ROUTE_AUTH, &state_schema,
      "Join a voice channel {channelId, isMuted, isDeafened}, change mute/deafen, or leave "
      "{channelId: null}"},
-    {HTTP_POST, API_LOCAL_PREFIX "realtime-reset", handle_reset, ROUTE_LOCAL, NULL,
-     "hype-signal started with no session: nobody is in voice or online"},
+};
+
+static const ApiSignalHandler handlers[] = {
+    {HYPE__API_SIGNAL__ENVELOPE__BODY_CLEAR_VOICE, serve_clear},
+    {HYPE__API_SIGNAL__ENVELOPE__BODY_REALTIME_RESET, serve_reset},
 };
 
 const ApiModule api_module_voice = {
-    "voice",
-    routes,
-    sizeof(routes) / sizeof(routes[0]),
-    statements,
-    sizeof(statements) / sizeof(statements[0]),
+    .name = "voice",
+    .routes = routes,
+    .n_routes = ELEMENTSOF(routes),
+    .statements = statements,
+    .n_statements = ELEMENTSOF(statements),
+    .signal_handlers = handlers,
+    .n_signal_handlers = ELEMENTSOF(handlers),
 };

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "api-events.h"
+#include "api-signal.h"
 #include "api-migrate.h"
 #include "api-password.h"
 #include "api-router.h"
@@ -60,7 +61,7 @@ static void start_serving(Api *api) {
         return;
     }
     api->serving = true;
-    events_start(api->events);
+    api_signal_start(api->signal);
     notify_watchdog_start(api->base);
     notify_ready("serving on port %u", http_server_port(api->http));
     log_info("hype-api %s serving on %s:%u", HYPE_VERSION, api->cfg->bind_address,
@@ -212,7 +213,9 @@ int api_new(const ApiConfig *cfg, Api **ret) {
         r = http_server_new(api->base, &ho, api_router_dispatch, api, &api->http);
     }
     if (r == 0)
-        r = events_new(api, cfg->signal_socket, &api->events);
+        r = api_signal_new(api, cfg->signal_socket, &api->signal);
+    if (r == 0)
+        r = api_events_new(api, &api->events);
     if (r < 0) {
         api_free(api);
         return r;
@@ -249,8 +252,9 @@ Api *api_free(Api *api) {
     /* The work pool first: its completions may still queue queries. */
     api->work = workpool_free(api->work);
     api->db = db_pool_free(api->db);
-    /* Last: requests hype-signal relayed may still be answered while the parts above close. */
-    api->events = events_free(api->events);
+    api->events = api_events_free(api->events);
+    /* Last: requests hype-signal made may still be answered while the parts above close. */
+    api->signal = api_signal_free(api->signal);
     api->revoked = revocations_free(api->revoked);
     api->limiter = ratelimit_free(api->limiter);
     if (api->sig_term)

@@ -24,7 +24,8 @@ typedef struct Api {
     WorkPool *work;
     Revocations *revoked;
     RateLimiter *limiter;
-    struct EventLink *events;
+    struct ApiSignal *signal; /* the link to hype-signal */
+    struct ApiEvents *events; /* what goes over it once committed */
     IdGenerator ids;
     int64_t started_ms;
     bool serving;

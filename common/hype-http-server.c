@@ -589,9 +589,6 @@ bool http_request_is_orphaned(const HttpRequest *req) {
     return req->conn == NULL && !req->local_cb;
 }
 
-bool http_request_is_local(const HttpRequest *req) {
-    return req->local_cb != NULL;
-}
 uint64_t http_request_start_usec(const HttpRequest *req) {
     return req->start_usec;
 }

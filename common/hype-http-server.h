@@ -68,7 +68,6 @@ const char *http_request_body(const HttpRequest *req, size_t *ret_len);
 const char *http_request_peer_address(const HttpRequest *req); /* "127.0.0.1", "::1" */
 Arena *http_request_arena(HttpRequest *req);                   /* freed after the reply */
 bool http_request_is_orphaned(const HttpRequest *req);
-bool http_request_is_local(const HttpRequest *req); /* made by http_request_dispatch_local */
 uint64_t
 http_request_start_usec(const HttpRequest *req); /* monotonic, when the head was complete */
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,4 +73,23 @@ int id_parse(const char *s, uint64_t *ret) {
 bool id_is_valid_string(const char *s) {
     uint64_t v;
     return id_parse(s, &v) == 0;
+}
+
+size_t id_list_count(const char *text) {
+    if (!text || !*text)
+        return 0;
+    size_t n = 1; /* one id per comma, plus one */
+    for (const char *p = text; *p; p++)
+        n += *p == ',';
+    return n;
+}
+
+size_t id_list_parse(const char *text, uint64_t *ids, size_t max) {
+    size_t n = 0;
+    for (const char *p = text; p && *p && n < max;) {
+        char *end;
+        ids[n++] = strtoull(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
 }

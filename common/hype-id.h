@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -36,3 +37,9 @@ char *id_to_string(uint64_t id, char buf[ID_STRING_MAX]);
  * Returns 0 or -EINVAL. */
 int id_parse(const char *s, uint64_t *ret);
 bool id_is_valid_string(const char *s);
+
+/* A comma-separated list of decimal ids as PostgreSQL's string_agg renders them ("1,2,3"; NULL or
+ * "" for none): at most how many it holds (to size ids), then ids parsed into ids[0..max): how
+ * many. Not validated: it comes from the database. */
+size_t id_list_count(const char *text);
+size_t id_list_parse(const char *text, uint64_t *ids, size_t max);

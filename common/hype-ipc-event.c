@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "hype-list.h"
 #include "hype-time.h"
 
 /* What the loop needs for one peer: the socket, a read and a write watch, and one timer. */
@@ -127,4 +128,124 @@ int ipc_peer_connect_unix(struct event_base *base, const char *path, const IpcPe
     if (fd < 0)
         return fd;
     return ipc_peer_new(base, fd, opts, cbs, userdata, ret);
+}
+
+/* ---- asking a peer that may be absent ---- */
+
+typedef struct Asked {
+    struct Asked *prev, *next; /* the asker's list, until the callback ran */
+    IpcAsker *asker;
+    ipc_ask_cb cb;
+    void *userdata;
+    int failed; /* not sent (a negative errno): answered from the loop */
+} Asked;
+
+struct IpcAsker {
+    const char *unavailable;
+    Asked *asked;
+    struct event *deferred; /* failures answered from the loop, not from the caller's stack */
+    IpcAskerStats stats;
+};
+
+static void asked_done(Asked *a, const ProtobufCMessage *result, const Hype__Error *error) {
+    LIST_REMOVE(a->asker->asked, a);
+    if (a->cb)
+        a->cb(result, error, a->userdata);
+    free(a);
+}
+
+/* Ours, for a request the peer did not answer. */
+static void asked_fail(Asked *a, int error) {
+    Hype__Error e = HYPE__ERROR__INIT;
+    e.message = (char *)a->asker->unavailable;
+    switch (error) {
+    case -ETIMEDOUT: e.code = HYPE__ERROR__CODE__CODE_TIMEOUT; break;
+    case -EMSGSIZE:
+        e.code = HYPE__ERROR__CODE__CODE_TOO_LARGE;
+        e.message = "request too large";
+        break;
+    case -EINVAL:
+        e.code = HYPE__ERROR__CODE__CODE_INTERNAL;
+        e.message = "not a request of this link";
+        break;
+    case -EBADMSG:
+        e.code = HYPE__ERROR__CODE__CODE_INTERNAL;
+        e.message = "answered with another message";
+        break;
+    default: e.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE; /* absent, gone, or out of memory */
+    }
+    a->asker->stats.unanswered++;
+    asked_done(a, NULL, &e);
+}
+
+static void on_asked_reply(IpcPeer *peer, const ProtobufCMessage *reply, int error,
+                           void *userdata) {
+    Asked *a = userdata;
+    if (error == 0)
+        asked_done(a, reply, NULL);
+    else if (error == -EREMOTEIO)
+        asked_done(a, NULL, ipc_envelope_error(ipc_peer_link(peer), reply));
+    else
+        asked_fail(a, error);
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *userdata) {
+    IpcAsker *asker = userdata;
+    for (Asked *a = asker->asked, *next; a; a = next) {
+        next = a->next;
+        if (a->failed)
+            asked_fail(a, a->failed);
+    }
+}
+
+void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
+             ipc_ask_cb cb, void *userdata) {
+    asker->stats.asked++;
+    Asked *a = calloc(1, sizeof(*a));
+    if (!a) {
+        Hype__Error oom = HYPE__ERROR__INIT;
+        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
+        oom.message = "out of memory";
+        asker->stats.unanswered++;
+        if (cb)
+            cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
+        return;
+    }
+    *a = (Asked){.asker = asker, .cb = cb, .userdata = userdata};
+    LIST_PREPEND(asker->asked, a);
+    int r = peer && ipc_peer_is_ready(peer)
+                ? ipc_peer_request(peer, request, timeout_ms, on_asked_reply, a)
+                : -ENOTCONN;
+    if (r < 0) {
+        a->failed = r;
+        event_active(asker->deferred, EV_TIMEOUT, 0);
+    }
+}
+
+int ipc_asker_new(struct event_base *base, const char *unavailable, IpcAsker **ret) {
+    IpcAsker *asker = calloc(1, sizeof(*asker));
+    if (!asker)
+        return -ENOMEM;
+    asker->unavailable = unavailable;
+    asker->deferred = event_new(base, -1, 0, on_deferred, asker);
+    if (!asker->deferred) {
+        free(asker);
+        return -ENOMEM;
+    }
+    *ret = asker;
+    return 0;
+}
+
+IpcAsker *ipc_asker_free(IpcAsker *asker) {
+    if (!asker)
+        return NULL;
+    while (asker->asked)
+        asked_done(asker->asked, NULL, NULL); /* dropped */
+    event_free(asker->deferred);
+    free(asker);
+    return NULL;
+}
+
+IpcAskerStats ipc_asker_stats(const IpcAsker *asker) {
+    return asker->stats;
 }

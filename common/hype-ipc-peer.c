@@ -26,12 +26,14 @@ typedef struct Pending {
     struct Pending *prev, *next;
     uint64_t id;
     uint64_t deadline_ms;
+    uint32_t result; /* the body case that answers it */
     ipc_reply_cb cb;
     void *userdata;
 } Pending;
 
 struct IpcPeer {
     IpcPeerOptions opts;
+    const IpcLink *link; /* opts.link */
     uint32_t peer_roles; /* IPC_ROLE_BIT()s a Hello may announce; 0 = any */
     char instance[64];
     IpcPeerCallbacks cbs;
@@ -43,7 +45,8 @@ struct IpcPeer {
     uint8_t *out;  /* queued output is out[out_start, out_end) */
     size_t out_start, out_end, out_cap;
 
-    Hype__Envelope *hello_env; /* the peer's Hello, kept for ipc_peer_hello() */
+    ProtobufCMessage *hello_env; /* the peer's Hello, kept for ipc_peer_hello() */
+    void *scratch;               /* an Envelope of the link, for the Hello and Error we build */
     bool closed;
     unsigned depth; /* our calls on the stack: a free from inside them is deferred to the last */
     bool free_requested;
@@ -76,10 +79,10 @@ static void peer_destroy(IpcPeer *p) {
         p->pending = pd->next;
         free(pd);
     }
-    if (p->hello_env)
-        hype__envelope__free_unpacked(p->hello_env, NULL);
+    ipc_envelope_free(p->hello_env);
     ipc_decoder_done(&p->in);
     free(p->out);
+    free(p->scratch);
     if (HOOK(p, destroy))
         p->binding->destroy(p->binding_data);
     free(p);
@@ -145,7 +148,7 @@ static Pending *pending_find(IpcPeer *p, uint64_t id) {
 }
 
 /* pd is already unlinked; it is freed before the callback, which may free the peer. */
-static void pending_complete(IpcPeer *p, Pending *pd, const Hype__Envelope *reply, int error) {
+static void pending_complete(IpcPeer *p, Pending *pd, const ProtobufCMessage *reply, int error) {
     ipc_reply_cb cb = pd->cb;
     void *userdata = pd->userdata;
     free(pd);
@@ -218,7 +221,7 @@ static int out_reserve(IpcPeer *p, size_t size) {
 
 /* Encodes env at the end of the output. Over max_output queued, the peer is dropped: call it
  * between enter and leave, since on_close may free the peer. */
-static int queue_envelope(IpcPeer *p, const Hype__Envelope *env) {
+static int queue_envelope(IpcPeer *p, const ProtobufCMessage *env) {
     if (!alive(p))
         return -ECONNRESET;
     size_t size = ipc_frame_size(env);
@@ -241,7 +244,7 @@ static int queue_envelope(IpcPeer *p, const Hype__Envelope *env) {
     return 0;
 }
 
-static int send_envelope(IpcPeer *p, const Hype__Envelope *env) {
+static int send_envelope(IpcPeer *p, const ProtobufCMessage *env) {
     enter(p);
     int r = queue_envelope(p, env);
     leave(p);
@@ -268,59 +271,75 @@ void ipc_proto_output_drain(IpcPeer *p, size_t n) {
 
 /* ---- input ---- */
 
-static void reply_unknown(IpcPeer *p, const Hype__Envelope *env) {
+static void reply_unknown(IpcPeer *p, const ProtobufCMessage *env) {
     char msg[64];
-    snprintf(msg, sizeof(msg), "unknown message body %d", (int)env->body_case);
-    ipc_peer_reply_error(p, env, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY, msg);
+    snprintf(msg, sizeof(msg), "unknown message body %u on the %s link",
+             ipc_envelope_body(p->link, env), p->link->name);
+    ipc_peer_reply_error(p, ipc_envelope_id(p->link, env), HYPE__ERROR__CODE__CODE_UNKNOWN_BODY,
+                         msg);
 }
 
 /* The first frame: the peer's Hello, in our version and an accepted role, or the end. */
-static bool handle_hello(IpcPeer *p, Hype__Envelope *env) {
+static bool handle_hello(IpcPeer *p, ProtobufCMessage *env) {
     char why[96];
-    if (env->body_case != HYPE__ENVELOPE__BODY_HELLO) {
+    const Hype__Hello *hello = ipc_envelope_hello(p->link, env);
+    if (!hello) {
         peer_close(p, -EPROTO, "first frame is not a Hello");
         return false;
     }
-    if (env->hello->protocol_version != IPC_PROTOCOL_VERSION) {
-        snprintf(why, sizeof(why), "protocol version %u, we speak %u", env->hello->protocol_version,
+    if (hello->protocol_version != IPC_PROTOCOL_VERSION) {
+        snprintf(why, sizeof(why), "protocol version %u, we speak %u", hello->protocol_version,
                  IPC_PROTOCOL_VERSION);
         peer_close(p, -EPROTO, why);
         return false;
     }
-    unsigned role = (unsigned)env->hello->role;
+    unsigned role = (unsigned)hello->role;
     if (p->peer_roles && (role >= 32 || !(p->peer_roles & IPC_ROLE_BIT(role)))) {
         snprintf(why, sizeof(why), "role %u (instance \"%s\") may not use this link", role,
-                 env->hello->instance ? env->hello->instance : "");
+                 hello->instance ? hello->instance : "");
         peer_close(p, -EPROTO, why);
         return false;
     }
     p->hello_env = env;
     if (p->cbs.on_hello)
-        p->cbs.on_hello(p, env->hello, p->userdata);
+        p->cbs.on_hello(p, hello, p->userdata);
     return true;
 }
 
+/* What a reply to pd says: its result, a refusal, or something else. */
+static int reply_error(const IpcPeer *p, const Pending *pd, const ProtobufCMessage *reply) {
+    uint32_t body = ipc_envelope_body(p->link, reply);
+    if (body == pd->result)
+        return 0;
+    if (body == IPC_BODY_ERROR)
+        return -EREMOTEIO;
+    log_debug("IPC peer %s: reply to request %llu has body %u, not %u", peer_name(p),
+              (unsigned long long)pd->id, body, pd->result);
+    return -EBADMSG;
+}
+
 /* Handles one whole frame, which it consumes. */
-static void handle_frame(IpcPeer *p, Hype__Envelope *env) {
+static void handle_frame(IpcPeer *p, ProtobufCMessage *env) {
     if (!p->hello_env) {
         if (!handle_hello(p, env))
-            hype__envelope__free_unpacked(env, NULL);
+            ipc_envelope_free(env);
         return;
     }
-    if (env->reply_to) {
-        Pending *pd = pending_find(p, env->reply_to);
+    uint64_t reply_to = ipc_envelope_reply_to(p->link, env);
+    if (reply_to) {
+        Pending *pd = pending_find(p, reply_to);
         if (pd) {
             pending_unlink(p, pd);
-            pending_complete(p, pd, env, 0);
+            pending_complete(p, pd, env, reply_error(p, pd, env));
         } else
             log_debug("IPC peer %s: reply to unknown request %llu", peer_name(p),
-                      (unsigned long long)env->reply_to);
+                      (unsigned long long)reply_to);
     } else {
         int r = p->cbs.on_message ? p->cbs.on_message(p, env, p->userdata) : -EOPNOTSUPP;
-        if (r == -EOPNOTSUPP && env->id && alive(p))
+        if (r == -EOPNOTSUPP && ipc_envelope_id(p->link, env) && alive(p))
             reply_unknown(p, env);
     }
-    hype__envelope__free_unpacked(env, NULL);
+    ipc_envelope_free(env);
 }
 
 static void drop_undecodable(IpcPeer *p, int r) {
@@ -334,12 +353,12 @@ int ipc_proto_feed(IpcPeer *p, const void *data, size_t n) {
     const uint8_t *d = data;
     enter(p);
     while (n > 0 && alive(p)) {
-        Hype__Envelope *env = NULL;
+        ProtobufCMessage *env = NULL;
         int r;
         if (p->in.len == 0) {
             /* Whole frames are decoded where they are; only a partial one is copied. */
             size_t used = 0;
-            r = ipc_frame_decode(d, n, p->opts.max_frame, &env, &used);
+            r = ipc_frame_decode(p->link, d, n, p->opts.max_frame, &env, &used);
             if (r == 0) {
                 r = ipc_decoder_feed(&p->in, d, n);
                 used = n;
@@ -387,25 +406,26 @@ int ipc_proto_tick(IpcPeer *p, uint64_t now) {
 
 static int queue_hello(IpcPeer *p) {
     Hype__Hello hello = HYPE__HELLO__INIT;
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
     hello.protocol_version = IPC_PROTOCOL_VERSION;
     hello.role = p->opts.role;
     hello.instance = p->instance;
     hello.pid = (uint32_t)getpid();
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
-    env.hello = &hello;
+    ProtobufCMessage *env = ipc_envelope_init_hello(p->link, p->scratch, &hello);
     /* Checked here, so that no owner callback runs from inside the constructor. */
-    if (ipc_frame_size(&env) > p->opts.max_output)
+    if (ipc_frame_size(env) > p->opts.max_output)
         return -ENOBUFS;
-    return queue_envelope(p, &env);
+    return queue_envelope(p, env);
 }
 
 int ipc_proto_new(const IpcPeerOptions *opts, const IpcPeerCallbacks *cbs, void *userdata,
                   const IpcProtoBinding *binding, void *binding_data, IpcPeer **ret) {
+    if (!opts->link)
+        return -EINVAL;
     IpcPeer *p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
     p->opts = *opts;
+    p->link = opts->link;
     p->opts.request_timeout_ms =
         opts->request_timeout_ms ? opts->request_timeout_ms : DEFAULT_TIMEOUT_MS;
     p->opts.max_output = opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
@@ -417,8 +437,9 @@ int ipc_proto_new(const IpcPeerOptions *opts, const IpcPeerCallbacks *cbs, void 
     p->binding = binding;
     p->binding_data = binding_data;
     p->armed = IPC_NO_DEADLINE;
-    ipc_decoder_init(&p->in, p->opts.max_frame);
-    int r = queue_hello(p);
+    ipc_decoder_init(&p->in, p->link, p->opts.max_frame);
+    p->scratch = calloc(1, p->link->envelope->sizeof_message);
+    int r = p->scratch ? queue_hello(p) : -ENOMEM;
     if (r < 0) {
         p->binding = NULL; /* the binding cleans up after itself on failure */
         peer_destroy(p);
@@ -450,27 +471,33 @@ int ipc_peer_expect_roles(IpcPeer *p, uint32_t roles) {
     return 0;
 }
 
-int ipc_peer_send(IpcPeer *p, Hype__Envelope *env) {
-    env->id = 0;
-    env->reply_to = 0;
+int ipc_peer_send(IpcPeer *p, ProtobufCMessage *env) {
+    if (env->descriptor != p->link->envelope)
+        return -EINVAL;
+    ipc_envelope_set_ids(p->link, env, 0, 0);
     return send_envelope(p, env);
 }
 
-int ipc_peer_request(IpcPeer *p, Hype__Envelope *env, ipc_reply_cb cb, void *userdata) {
+int ipc_peer_request(IpcPeer *p, ProtobufCMessage *env, uint32_t timeout_ms, ipc_reply_cb cb,
+                     void *userdata) {
+    if (env->descriptor != p->link->envelope)
+        return -EINVAL;
+    uint32_t result = ipc_link_result_of(p->link, ipc_envelope_body(p->link, env));
+    if (!result)
+        return -EINVAL;
     if (!alive(p))
         return -ECONNRESET;
     Pending *pd = calloc(1, sizeof(*pd));
     if (!pd)
         return -ENOMEM;
-    *pd = (Pending){.id = ++p->next_id, .cb = cb, .userdata = userdata};
-    env->id = pd->id;
-    env->reply_to = 0;
+    *pd = (Pending){.id = ++p->next_id, .result = result, .cb = cb, .userdata = userdata};
+    ipc_envelope_set_ids(p->link, env, pd->id, 0);
     enter(p);
     int r = queue_envelope(p, env);
     if (r < 0)
         free(pd);
     else {
-        pd->deadline_ms = now_ms(p) + p->opts.request_timeout_ms;
+        pd->deadline_ms = now_ms(p) + (timeout_ms ? timeout_ms : p->opts.request_timeout_ms);
         pending_insert(p, pd);
         if (pd->deadline_ms < p->armed)
             arm(p, pd->deadline_ms);
@@ -479,21 +506,23 @@ int ipc_peer_request(IpcPeer *p, Hype__Envelope *env, ipc_reply_cb cb, void *use
     return r;
 }
 
-int ipc_peer_reply(IpcPeer *p, const Hype__Envelope *request, Hype__Envelope *reply) {
-    reply->id = 0;
-    reply->reply_to = request->id;
+int ipc_peer_reply(IpcPeer *p, uint64_t request_id, ProtobufCMessage *reply) {
+    if (reply->descriptor != p->link->envelope || request_id == 0)
+        return -EINVAL;
+    ipc_envelope_set_ids(p->link, reply, 0, request_id);
     return send_envelope(p, reply);
 }
 
-int ipc_peer_reply_error(IpcPeer *p, const Hype__Envelope *request, Hype__Error__Code code,
+int ipc_peer_reply_error(IpcPeer *p, uint64_t request_id, Hype__Error__Code code,
                          const char *message) {
     Hype__Error err = HYPE__ERROR__INIT;
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
     err.code = code;
-    err.message = (char *)message;
-    env.body_case = HYPE__ENVELOPE__BODY_ERROR;
-    env.error = &err;
-    return ipc_peer_reply(p, request, &env);
+    err.message = (char *)(message ? message : "");
+    return ipc_peer_reply(p, request_id, ipc_envelope_init_error(p->link, p->scratch, &err));
+}
+
+const IpcLink *ipc_peer_link(const IpcPeer *p) {
+    return p->link;
 }
 
 bool ipc_peer_is_ready(const IpcPeer *p) {
@@ -501,7 +530,7 @@ bool ipc_peer_is_ready(const IpcPeer *p) {
 }
 
 const Hype__Hello *ipc_peer_hello(const IpcPeer *p) {
-    return p->hello_env ? p->hello_env->hello : NULL;
+    return p->hello_env ? ipc_envelope_hello(p->link, p->hello_env) : NULL;
 }
 
 size_t ipc_peer_pending_requests(const IpcPeer *p) {

@@ -9,10 +9,13 @@
 #include "hype-ipc.h"
 
 /*
- * An IpcPeer is one end of a connected stream (Unix or TCP) speaking DESIGN.md §2. It is the
- * same object whichever loop runs it: a binding creates it (hype-ipc-event.h: ipc_peer_new on a
- * libevent base; hype-ipc-glib.h: ipc_gpeer_new on a GMainContext) and the owner then uses the
- * ipc_peer_* calls below, which know no loop.
+ * An IpcPeer is one end of a connected stream (Unix or TCP) speaking DESIGN.md §2 on one link
+ * (IpcPeerOptions.link: hype-ipc-api-signal.h, hype-ipc-signal-media.h). It is the same object
+ * whichever loop runs it and whichever link it speaks: a binding creates it (hype-ipc-event.h:
+ * ipc_peer_new on a libevent base; hype-ipc-glib.h: ipc_gpeer_new on a GMainContext) and the
+ * owner then uses the ipc_peer_* calls below, which know no loop. Envelopes go in and out as
+ * their ProtobufCMessage base (&env.base); what the peer hands its owner is an Envelope of its
+ * link, which the link's header turns back into its type.
  *
  * On creation the peer queues our Hello; the first frame it receives must be the peer's Hello
  * with the same IPC_PROTOCOL_VERSION (and, if ipc_peer_expect_roles was called, one of those
@@ -21,7 +24,7 @@
  *     once, with the reply envelope); a reply to no pending request is ignored;
  *   - any other frame goes to on_message; if on_message returns -EOPNOTSUPP and the frame was a
  *     request (id != 0), the peer answers Error{CODE_UNKNOWN_BODY} itself;
- *   - a request not answered within its timeout completes with env == NULL and error -ETIMEDOUT;
+ *   - a request not answered within its timeout completes with reply == NULL and -ETIMEDOUT;
  *   - on EOF, a socket error or a protocol error (oversize frame, garbage) the peer logs one line
  *     naming the peer and the reason, fails every pending request with -ECONNRESET, calls
  *     on_close once, and must then be freed by the owner (ipc_peer_free) — not from inside
@@ -38,24 +41,33 @@
 typedef struct IpcPeer IpcPeer;
 
 typedef struct IpcPeerCallbacks {
-    /* A frame that is not a reply. env is borrowed for the duration of the call. */
-    int (*on_message)(IpcPeer *peer, const Hype__Envelope *env, void *userdata);
+    /* A frame that is not a reply: an Envelope of the peer's link, borrowed for the call. */
+    int (*on_message)(IpcPeer *peer, const ProtobufCMessage *env, void *userdata);
     /* The peer's Hello arrived (hello borrowed). */
     void (*on_hello)(IpcPeer *peer, const Hype__Hello *hello, void *userdata);
     /* The connection is gone; error is 0 on clean EOF. */
     void (*on_close)(IpcPeer *peer, int error, void *userdata);
 } IpcPeerCallbacks;
 
-/* reply == NULL on error (-ETIMEDOUT, -ECONNRESET). reply is borrowed. */
-typedef void (*ipc_reply_cb)(IpcPeer *peer, const Hype__Envelope *reply, int error, void *userdata);
+/*
+ * A request's outcome, exactly once (reply borrowed for the call):
+ *   0            reply's body is the request's result (the link's pairs);
+ *   -EREMOTEIO   reply is an Error (ipc_envelope_error): the peer refused or failed;
+ *   -EBADMSG     reply has another body (a peer that does not keep the link's pairs);
+ *   -ETIMEDOUT   no reply within the request's timeout (reply NULL);
+ *   -ECONNRESET  the connection went first (reply NULL).
+ */
+typedef void (*ipc_reply_cb)(IpcPeer *peer, const ProtobufCMessage *reply, int error,
+                             void *userdata);
 
 /* A bit per Hype__Role, for ipc_peer_expect_roles. */
 #define IPC_ROLE_BIT(role) (1u << (role))
 
 typedef struct IpcPeerOptions {
+    const IpcLink *link;         /* what the stream carries (required) */
     Hype__Role role;             /* ours, announced in Hello */
     const char *instance;        /* ours (copied, at most 63 bytes kept) */
-    uint32_t request_timeout_ms; /* 0 = 5000 */
+    uint32_t request_timeout_ms; /* 0 = 5000; what ipc_peer_request's timeout 0 means */
     size_t max_output;           /* 0 = 16 MiB */
     size_t max_frame;            /* 0 = IPC_FRAME_MAX; the limit on frames we receive */
 } IpcPeerOptions;
@@ -64,22 +76,29 @@ IpcPeer *ipc_peer_free(IpcPeer *peer); /* NULL-safe; returns NULL */
 
 /* Accept the peer's Hello only from these roles (IPC_ROLE_BIT()s; 0, the default: any role);
  * another role drops the peer with -EPROTO. Call right after creation, before the loop runs:
- * -EALREADY once the Hello is in. (Not an option field: positional IpcPeerOptions initialisers
- * in the tree would break.) */
+ * -EALREADY once the Hello is in. */
 int ipc_peer_expect_roles(IpcPeer *peer, uint32_t roles);
 
-/* One-way frame (id 0). env->id and reply_to are overwritten. -ECONNRESET once closed,
- * -EMSGSIZE over IPC_FRAME_MAX (the peer stays up), -ENOBUFS when it dropped the peer. */
-int ipc_peer_send(IpcPeer *peer, Hype__Envelope *env);
-/* Request: assigns a fresh nonzero id, arms the timeout; cb runs exactly once if this returns 0
- * (unless the owner frees the peer first), never if it returns an error. */
-int ipc_peer_request(IpcPeer *peer, Hype__Envelope *env, ipc_reply_cb cb, void *userdata);
-/* Reply to request (sets reply_to = request->id). */
-int ipc_peer_reply(IpcPeer *peer, const Hype__Envelope *request, Hype__Envelope *reply);
+/*
+ * Sending: env is an Envelope of the peer's link (else -EINVAL); its id and reply_to are
+ * overwritten. Each returns -ECONNRESET once closed, -EMSGSIZE over IPC_FRAME_MAX (the peer stays
+ * up), -ENOBUFS when it dropped the peer.
+ */
+/* One-way frame (id 0). */
+int ipc_peer_send(IpcPeer *peer, ProtobufCMessage *env);
+/* Request: env's body must be one of the link's requests (else -EINVAL). Assigns a fresh nonzero
+ * id and arms the timeout (timeout_ms; 0: the peer's request_timeout_ms); cb runs exactly once if
+ * this returns 0 (unless the owner frees the peer first), never if it returns an error. */
+int ipc_peer_request(IpcPeer *peer, ProtobufCMessage *env, uint32_t timeout_ms, ipc_reply_cb cb,
+                     void *userdata);
+/* Reply to the request whose id is request_id (sets reply_to); at once or later, as long as the
+ * peer lives. */
+int ipc_peer_reply(IpcPeer *peer, uint64_t request_id, ProtobufCMessage *reply);
 /* Reply with Error{code, message}. */
-int ipc_peer_reply_error(IpcPeer *peer, const Hype__Envelope *request, Hype__Error__Code code,
+int ipc_peer_reply_error(IpcPeer *peer, uint64_t request_id, Hype__Error__Code code,
                          const char *message);
 
+const IpcLink *ipc_peer_link(const IpcPeer *peer);
 bool ipc_peer_is_ready(const IpcPeer *peer);            /* Hello received and not closed */
 const Hype__Hello *ipc_peer_hello(const IpcPeer *peer); /* NULL before it arrived */
 size_t ipc_peer_pending_requests(const IpcPeer *peer);
@@ -115,8 +134,8 @@ typedef struct IpcProtoBinding {
 /*
  * Creates a peer and queues our Hello (want_write runs before this returns). binding may be NULL
  * (tests, fuzzing): the clock is then CLOCK_MONOTONIC and no hook runs. binding_data is passed to
- * every hook; destroy() is its owner's last word. ret is not written on failure, and destroy()
- * is not called either: the binding cleans up after itself.
+ * every hook; destroy() is its owner's last word. -EINVAL without opts->link, -ENOMEM. ret is not
+ * written on failure, and destroy() is not called either: the binding cleans up after itself.
  */
 int ipc_proto_new(const IpcPeerOptions *opts, const IpcPeerCallbacks *cbs, void *userdata,
                   const IpcProtoBinding *binding, void *binding_data, IpcPeer **ret);

@@ -1,6 +1,6 @@
-/* signal-channels: live channels for sessions: subscriptions (user_joined, user_left), typing, the
- * message and voice_state relays to hype-api, and keeping subscriptions right as channels,
- * memberships and permissions change. */
+/* signal-channels: live channels for sessions: subscriptions (user_joined, user_left: hype-api's
+ * ChannelAccess decides), typing, the message and voice_state relays to the REST API, and keeping
+ * subscriptions right as channels, memberships and permissions change. */
 #include "signal-channels.h"
 
 #include <errno.h>
@@ -46,17 +46,25 @@ static Waiting *wait_begin(Channels *ch, Session *s, OpReply reply, const char *
         return NULL;
     Waiting *w = calloc(1, sizeof(*w));
     if (!w) {
-        gateway_op_end(s, reply, &(OpOutcome){.code = 503, .message = "Out of memory"});
+        gateway_op_end(
+            s, reply,
+            &(OpOutcome){.code = ipc_error_from_errno(-ENOMEM), .message = "Out of memory"});
         return NULL;
     }
     *w = (Waiting){.ch = ch, .reply = reply, .what = what};
     return w;
 }
 
-static void wait_end(Session *s, Waiting *w, int status, json_object *root, json_object *extra) {
-    gateway_op_end_api(s, w->reply, status, root, w->what, extra);
+static void wait_free(Waiting *w) {
     free(w->nonce);
     free(w);
+}
+
+/* Ends a relayed op with the REST API's answer. */
+static void wait_end_api(Session *s, Waiting *w, Hype__Error__Code code, json_object *root,
+                         json_object *extra) {
+    gateway_op_end_api(s, w->reply, code, root, w->what, extra);
+    wait_free(w);
 }
 
 static bool channel_id_of(json_object *data, uint64_t *ret) {
@@ -109,38 +117,67 @@ static void announce(Channels *ch, Session *s, const char *type, uint64_t channe
     out_event_unref(ev);
 }
 
-static void on_channel_checked(Session *s, int status, const char *body, void *userdata) {
+/* Asks hype-api whether s may see channel_id live (a member who may view it). */
+static void ask_access(Session *s, uint64_t channel_id, session_request_cb cb, Waiting *w) {
+    Hype__ApiSignal__ChannelAccess q = HYPE__API_SIGNAL__CHANNEL_ACCESS__INIT;
+    q.user_id = s->who.user_id;
+    q.session_id = s->who.session_id;
+    q.channel_id = channel_id;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CHANNEL_ACCESS;
+    env.channel_access = &q;
+    session_request(s, &env, cb, w);
+}
+
+/* The op's data, as the REST route GET /api/channels/:id/access shows the same access. */
+static json_object *access_json(uint64_t channel_id,
+                                const Hype__ApiSignal__ChannelAccessResult *a) {
+    json_object *d = channel_json(channel_id);
+    char sid[ID_STRING_MAX], perms[ID_STRING_MAX];
+    json_object_object_add(d, "serverId", json_object_new_string(id_to_string(a->server_id, sid)));
+    json_object_object_add(d, "type", json_object_new_string(a->channel_type));
+    json_object_object_add(d, "permissions",
+                           json_object_new_string(id_to_string(a->permissions, perms)));
+    return d;
+}
+
+static void on_channel_checked(Session *s, const Hype__ApiSignal__Envelope *result,
+                               const Hype__Error *error, void *userdata) {
     Waiting *w = userdata;
     Channels *ch = w->ch;
-    json_object *root = NULL, *extra = channel_json(w->channel_id);
-    json_parse_strict(body, strlen(body), ANSWER_JSON_DEPTH, &root, NULL);
-    if (status == 200 && s->state != SESSION_CLOSED) {
-        const char *server = json_object_get_string(json_get(json_get(root, "data"), "serverId"));
+    OpOutcome o = {.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE, .message = w->what};
+    json_object *data = NULL, *extra = channel_json(w->channel_id);
+    if (error)
+        o = (OpOutcome){.code = error->code, .message = error->message, .extra = extra};
+    else if (s->state != SESSION_CLOSED) {
+        const Hype__ApiSignal__ChannelAccessResult *a = result->channel_access_result;
         char key[BUS_KEY_MAX];
         bus_key(key, sizeof(key), 'c', w->channel_id);
         Sub *sub = bus_subscribe(ch->bus, key, s, &s->subs);
-        if (sub && server)
-            id_parse(server, &sub->server_id);
+        if (sub)
+            sub->server_id = a->server_id;
         announce(ch, s, "user_joined", w->channel_id, key);
+        data = access_json(w->channel_id, a);
+        o = (OpOutcome){.data = data};
     }
-    wait_end(s, w, status, root, extra);
+    gateway_op_end(s, w->reply, &o);
+    wait_free(w);
+    json_object_put(data);
     json_object_put(extra);
-    json_object_put(root);
 }
 
 static void op_join_channel(void *feature, Session *s, json_object *data, OpReply reply) {
     uint64_t channel_id;
     if (!channel_id_of(data, &channel_id)) {
-        gateway_fail(s, reply, 400, "user_joined needs a channelId", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "user_joined needs a channelId",
+                     NULL);
         return;
     }
     Waiting *w = wait_begin(feature, s, reply, "Cannot join the channel");
     if (!w)
         return;
     w->channel_id = channel_id;
-    char target[64];
-    snprintf(target, sizeof(target), "/api/channels/%" PRIu64 "/access", channel_id);
-    session_api_call(s, "GET", target, NULL, on_channel_checked, w);
+    ask_access(s, channel_id, on_channel_checked, w);
 }
 
 static void op_leave_channel(void *feature, Session *s, json_object *data, OpReply reply) {
@@ -148,7 +185,8 @@ static void op_leave_channel(void *feature, Session *s, json_object *data, OpRep
     uint64_t channel_id;
     char key[BUS_KEY_MAX];
     if (!channel_id_of(data, &channel_id)) {
-        gateway_fail(s, reply, 400, "user_left needs a channelId", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "user_left needs a channelId",
+                     NULL);
         return;
     }
     Sub *sub = bus_find(s->subs, bus_key(key, sizeof(key), 'c', channel_id));
@@ -169,12 +207,13 @@ static void op_typing(void *feature, Session *s, json_object *data, OpReply repl
     char key[BUS_KEY_MAX];
     if (!channel_id_of(data, &channel_id) ||
         !bus_find(s->subs, bus_key(key, sizeof(key), 'c', channel_id))) {
-        gateway_fail(s, reply, 403, "Join the channel (user_joined) before typing in it", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_FORBIDDEN,
+                     "Join the channel (user_joined) before typing in it", NULL);
         return;
     }
     ChannelsState *st = s->slots[ch->slot];
     if (!st && !(st = s->slots[ch->slot] = calloc(1, sizeof(*st)))) {
-        gateway_fail(s, reply, 503, "Out of memory", NULL);
+        gateway_fail_errno(s, reply, -ENOMEM, "Out of memory");
         return;
     }
     uint64_t now = time_mono_ms();
@@ -192,15 +231,15 @@ static void op_typing(void *feature, Session *s, json_object *data, OpReply repl
     gateway_succeed(s, reply, NULL);
 }
 
-/* ---- messages and voice states: persisted by hype-api, which publishes them ---- */
+/* ---- messages and voice states: the REST API's, relayed; hype-api publishes them ---- */
 
-static void on_relayed(Session *s, int status, const char *body, void *userdata) {
+static void on_relayed(Session *s, Hype__Error__Code code, const char *body, void *userdata) {
     Waiting *w = userdata;
     json_object *root = NULL, *extra = json_object_new_object();
     json_parse_strict(body, strlen(body), ANSWER_JSON_DEPTH, &root, NULL);
     if (w->nonce)
         json_object_object_add(extra, "nonce", json_object_new_string(w->nonce));
-    if (status >= 200 && status <= 299 && w->nonce) {
+    if (!code && w->nonce) {
         /* The event itself comes through the channel; this tells the sender which it was. */
         json_object *ack = json_object_new_object();
         json_object_object_add(ack, "nonce", json_object_new_string(w->nonce));
@@ -208,11 +247,13 @@ static void on_relayed(Session *s, int status, const char *body, void *userdata)
         session_send_now(s, "message_ack", json_serialize(ack, NULL));
         json_object_put(ack);
     }
-    wait_end(s, w, status, root, extra);
+    wait_end_api(s, w, code, root, extra);
     json_object_put(extra);
     json_object_put(root);
 }
 
+/* A client action that is the REST API itself, with its validation, permissions and rate
+ * limits: relayed as the HTTP request it is (ApiCall), not retyped here. */
 static void relay(Channels *ch, Session *s, const char *method, const char *target,
                   json_object *body, const char *what, OpReply reply) {
     Waiting *w = wait_begin(ch, s, reply, what);
@@ -226,7 +267,8 @@ static void relay(Channels *ch, Session *s, const char *method, const char *targ
 
 static void op_message(void *feature, Session *s, json_object *data, OpReply reply) {
     if (!json_object_is_type(data, json_type_object)) {
-        gateway_fail(s, reply, 400, "message needs {channelId, content}", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST,
+                     "message needs {channelId, content}", NULL);
         return;
     }
     relay(feature, s, "POST", "/api/messages", data, "Message not sent", reply);
@@ -234,8 +276,8 @@ static void op_message(void *feature, Session *s, json_object *data, OpReply rep
 
 static void op_voice_state(void *feature, Session *s, json_object *data, OpReply reply) {
     if (!json_object_is_type(data, json_type_object)) {
-        gateway_fail(s, reply, 400, "voice_state needs {channelId|null, isMuted, isDeafened}",
-                     NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST,
+                     "voice_state needs {channelId|null, isMuted, isDeafened}", NULL);
         return;
     }
     if (!json_object_object_get_ex(data, "channelId", NULL))
@@ -265,8 +307,14 @@ static void on_session_end(Session *s, void *userdata) {
         if (channel_of_key(key, &channel_id))
             announce(ch, s, "user_left", channel_id, key);
     }
-    if (sessions_user_count(ch->sessions, s->who.user_id) == 0)
-        session_api_call(s, "PUT", "/api/voice/state", "{\"channelId\":null}", NULL, NULL);
+    if (sessions_user_count(ch->sessions, s->who.user_id) == 0) {
+        Hype__ApiSignal__ClearVoice q = HYPE__API_SIGNAL__CLEAR_VOICE__INIT;
+        q.user_id = s->who.user_id;
+        Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+        env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CLEAR_VOICE;
+        env.clear_voice = &q;
+        session_request(s, &env, NULL, NULL); /* hype-api tells who may view the channel */
+    }
 }
 
 static const SessionHooks hooks = {.end = on_session_end, .free_state = free};
@@ -274,7 +322,7 @@ static const SessionHooks hooks = {.end = on_session_end, .free_state = free};
 /* ---- channels, memberships and permissions that change ---- */
 
 /* A member who left or was removed stops receiving the server's channels at once. */
-static void on_member_left(void *userdata, const Hype__Event *ev, json_object *data) {
+static void on_member_left(void *userdata, const Hype__ApiSignal__Event *ev, json_object *data) {
     Channels *ch = userdata;
     uint64_t user_id;
     if (id_parse(json_object_get_string(json_get(data, "userId")), &user_id) < 0)
@@ -311,7 +359,8 @@ static int compare_ids(const void *a, const void *b) {
 
 /* A channel_deleted to users (those who may no longer view the channel: it is gone, or their view
  * of it was taken): their sessions leave it, the others' stay. */
-static void drop_channel_for_users(Channels *ch, const Hype__Event *ev, uint64_t channel_id) {
+static void drop_channel_for_users(Channels *ch, const Hype__ApiSignal__Event *ev,
+                                   uint64_t channel_id) {
     size_t n = 1 + ev->n_more_target_ids;
     uint64_t *users = malloc(n * sizeof(*users));
     if (!users) {
@@ -338,22 +387,32 @@ static void drop_channel_for_users(Channels *ch, const Hype__Event *ev, uint64_t
     free(users);
 }
 
-static void on_channel_deleted(void *userdata, const Hype__Event *ev, json_object *data) {
+static void on_channel_deleted(void *userdata, const Hype__ApiSignal__Event *ev,
+                               json_object *data) {
     uint64_t channel_id;
     if (id_parse(json_object_get_string(json_get(data, "id")), &channel_id) < 0)
         return;
-    if (ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_USER)
+    if (ev->target_kind == HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER)
         drop_channel_for_users(userdata, ev, channel_id);
     else /* a public channel is gone for everyone */
         drop_channel(userdata, channel_id);
 }
 
-static void on_rechecked(Session *s, int status, const char *body, void *userdata) {
+/* Whether a refusal of ChannelAccess says the session may not see the channel (rather than that
+ * hype-api cannot tell now). */
+static bool refused(const Hype__Error *error) {
+    return error->code == HYPE__ERROR__CODE__CODE_NOT_FOUND ||
+           error->code == HYPE__ERROR__CODE__CODE_FORBIDDEN ||
+           error->code == HYPE__ERROR__CODE__CODE_UNAUTHENTICATED;
+}
+
+static void on_rechecked(Session *s, const Hype__ApiSignal__Envelope *result,
+                         const Hype__Error *error, void *userdata) {
     Waiting *w = userdata;
     Channels *ch = w->ch;
     uint64_t channel_id = w->channel_id;
     free(w);
-    if (s->state == SESSION_CLOSED || status == 200 || status >= 500)
+    if (s->state == SESSION_CLOSED || !error || !refused(error))
         return; /* gone, still allowed, or cannot tell now: keep what the session had */
     char key[BUS_KEY_MAX];
     Sub *sub = bus_find(s->subs, bus_key(key, sizeof(key), 'c', channel_id));
@@ -381,9 +440,7 @@ static void on_permissions_changed(void *userdata, uint64_t server_id) {
             if (!w)
                 continue;
             *w = (Waiting){.ch = ch, .channel_id = channel_id};
-            char target[64];
-            snprintf(target, sizeof(target), "/api/channels/%" PRIu64 "/access", channel_id);
-            session_api_call(s, "GET", target, NULL, on_rechecked, w);
+            ask_access(s, channel_id, on_rechecked, w);
         }
     }
 }
@@ -400,9 +457,11 @@ int channels_new(const SignalConfig *cfg, Bus *bus, SessionRegistry *sessions, G
     if (r == 0)
         r = gateway_register(gw, ops, ELEMENTSOF(ops), ch);
     if (r == 0)
-        r = events_on(events, "member_left", EVENT_AFTER, on_member_left, ch);
+        r = events_on(events, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_LEFT, EVENT_AFTER,
+                      on_member_left, ch);
     if (r == 0)
-        r = events_on(events, "channel_deleted", EVENT_AFTER, on_channel_deleted, ch);
+        r = events_on(events, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CHANNEL_DELETED, EVENT_AFTER,
+                      on_channel_deleted, ch);
     if (r == 0)
         r = events_on_permissions_changed(events, on_permissions_changed, ch);
     if (r < 0) {

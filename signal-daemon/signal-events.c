@@ -1,5 +1,5 @@
 /* signal-events: events from hype-api (signal.sock) to exactly the sessions that may see them, and
- * the tables of what features do about them (event type -> handlers; permission changes). */
+ * the tables of what features do about them (event kind -> handlers; permission changes). */
 #include "signal-events.h"
 
 #include <errno.h>
@@ -9,7 +9,6 @@
 #include "hype-id.h"
 #include "hype-json.h"
 #include "hype-log.h"
-#include "hype-strmap.h"
 
 #define KEYS_ON_STACK 16 /* most events have one target; a user's presence has one per server */
 #define EVENT_JSON_DEPTH 16
@@ -30,28 +29,23 @@ typedef struct PermissionsHandler {
 struct Events {
     SessionRegistry *sessions;
     Bus *bus;
-    StrMap *by_type; /* type -> its first Handler */
+    Handler *by_kind[IPC_EVENT_KIND_END]; /* each kind's first Handler */
     PermissionsHandler *on_permissions;
 };
 
 /* ---- the tables ---- */
 
-int events_on(Events *e, const char *type, EventPhase phase, event_handler fn, void *userdata) {
-    Handler *h = calloc(1, sizeof(*h));
+int events_on(Events *e, Hype__ApiSignal__EventKind kind, EventPhase phase, event_handler fn,
+              void *userdata) {
+    if (!ipc_event_kind_name(kind))
+        return -EINVAL;
+    Handler *h = calloc(1, sizeof(*h)), **tail = &e->by_kind[kind];
     if (!h)
         return -ENOMEM;
     *h = (Handler){NULL, phase, fn, userdata};
-    Handler *last = strmap_get(e->by_type, type);
-    if (!last) {
-        if (strmap_put(e->by_type, type, h) < 0) {
-            free(h);
-            return -ENOMEM;
-        }
-        return 0;
-    }
-    while (last->next)
-        last = last->next;
-    last->next = h;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
     return 0;
 }
 
@@ -67,7 +61,8 @@ int events_on_permissions_changed(Events *e, permissions_handler fn, void *userd
 }
 
 /* Runs the handlers of one phase; whether there was one. */
-static bool run(const Handler *h, EventPhase phase, const Hype__Event *ev, json_object *data) {
+static bool run(const Handler *h, EventPhase phase, const Hype__ApiSignal__Event *ev,
+                json_object *data) {
     bool ran = false;
     for (; h; h = h->next)
         if (h->phase == phase) {
@@ -79,11 +74,11 @@ static bool run(const Handler *h, EventPhase phase, const Hype__Event *ev, json_
 
 /* ---- delivery ---- */
 
-static char kind_prefix(Hype__Event__TargetKind kind) {
+static char kind_prefix(Hype__ApiSignal__Event__TargetKind kind) {
     switch (kind) {
-    case HYPE__EVENT__TARGET_KIND__TARGET_SERVER: return 's';
-    case HYPE__EVENT__TARGET_KIND__TARGET_CHANNEL: return 'c';
-    case HYPE__EVENT__TARGET_KIND__TARGET_USER: return 'u';
+    case HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER: return 's';
+    case HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_CHANNEL: return 'c';
+    case HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER: return 'u';
     default: return 0;
     }
 }
@@ -95,7 +90,7 @@ static void broadcast(Events *e, OutEvent *out) {
 
 /* Every target of ev at once, so a session in several of them gets the event once, however many
  * targets there are (a user's presence goes to each of the servers it is in). */
-static void publish_to_targets(Events *e, const Hype__Event *ev, OutEvent *out) {
+static void publish_to_targets(Events *e, const Hype__ApiSignal__Event *ev, OutEvent *out) {
     size_t n = 1 + ev->n_more_target_ids;
     char stack_bufs[KEYS_ON_STACK][BUS_KEY_MAX];
     const char *stack_keys[KEYS_ON_STACK];
@@ -108,15 +103,20 @@ static void publish_to_targets(Events *e, const Hype__Event *ev, OutEvent *out) 
                               i == 0 ? ev->target_id : ev->more_target_ids[i - 1]);
         sessions_publish(e->sessions, keys, n, out, NULL);
     } else
-        log_error("event \"%s\" to %zu targets dropped: out of memory", ev->type, n);
+        log_error("event \"%s\" to %zu targets dropped: out of memory", out->type, n);
     if (bufs != stack_bufs)
         free(bufs);
     if (keys != stack_keys)
         free(keys);
 }
 
-void events_dispatch(Events *e, const Hype__Event *ev) {
-    const Handler *own = strmap_get(e->by_type, ev->type);
+void events_dispatch(Events *e, const Hype__ApiSignal__Event *ev) {
+    const char *name = ipc_event_kind_name(ev->kind);
+    if (!name) {
+        log_warning("event of unknown kind %d dropped (a newer hype-api?)", (int)ev->kind);
+        return;
+    }
+    const Handler *own = e->by_kind[ev->kind];
     json_object *data = NULL;
     if (own)
         json_parse_strict(ev->json, strlen(ev->json), EVENT_JSON_DEPTH, &data, NULL);
@@ -124,23 +124,22 @@ void events_dispatch(Events *e, const Hype__Event *ev) {
         json_object_put(data);
         return;
     }
-    OutEvent *out = out_event_new(ev->type, ev->json);
+    OutEvent *out = out_event_new(name, ev->json);
     if (!out) {
         json_object_put(data);
         return;
     }
     run(own, EVENT_BEFORE, ev, data);
-    if (ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_BROADCAST) {
+    if (ev->target_kind == HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_BROADCAST) {
         broadcast(e, out);
     } else if (kind_prefix(ev->target_kind)) {
         publish_to_targets(e, ev, out);
     } else
-        log_warning("event \"%s\" with an unknown target kind %d dropped", ev->type,
-                    ev->target_kind);
+        log_warning("event \"%s\" with an unknown target kind %d dropped", name, ev->target_kind);
     run(own, EVENT_AFTER, ev, data);
     if (ev->permissions_changed) {
         uint64_t server_id = ev->server_id;
-        if (!server_id && ev->target_kind == HYPE__EVENT__TARGET_KIND__TARGET_SERVER)
+        if (!server_id && ev->target_kind == HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_SERVER)
             server_id = ev->target_id;
         for (const PermissionsHandler *h = e->on_permissions; h && server_id; h = h->next)
             h->fn(h->userdata, server_id);
@@ -177,19 +176,20 @@ static void leave_server(Events *e, Session *s, uint64_t server_id) {
 }
 
 /* A new member's sessions start receiving the server now, this event included. */
-static void on_member_joined(void *userdata, const Hype__Event *ev, json_object *data) {
+static void on_member_joined(void *userdata, const Hype__ApiSignal__Event *ev, json_object *data) {
     for_member_sessions(userdata, data, join_server, ev->target_id);
 }
 
 /* A member who left or was removed stops receiving the server at once (and its channels: see
  * signal-channels). */
-static void on_member_left(void *userdata, const Hype__Event *ev, json_object *data) {
+static void on_member_left(void *userdata, const Hype__ApiSignal__Event *ev, json_object *data) {
     for_member_sessions(userdata, data, leave_server, ev->target_id);
 }
 
 /* A login session ended (logout, blocked or deleted account, refresh token reuse): its live
  * connections end too, with 4001 as for a bad token, and so do those still being checked. */
-static void on_session_revoked(void *userdata, const Hype__Event *ev, json_object *data) {
+static void on_session_revoked(void *userdata, const Hype__ApiSignal__Event *ev,
+                               json_object *data) {
     Events *e = userdata;
     uint64_t sid = 0;
     id_parse(json_object_get_string(json_get(data, "sessionId")), &sid);
@@ -211,20 +211,14 @@ static void on_session_revoked(void *userdata, const Hype__Event *ev, json_objec
 
 /* ---- lifecycle ---- */
 
-static void free_handlers(const char *key, void *value, void *userdata) {
-    for (Handler *h = value, *next; h; h = next) {
-        next = h->next;
-        free(h);
-    }
-}
-
 Events *events_free(Events *e) {
     if (!e)
         return NULL;
-    if (e->by_type) {
-        strmap_foreach(e->by_type, free_handlers, NULL);
-        strmap_free(e->by_type);
-    }
+    for (size_t k = 0; k < IPC_EVENT_KIND_END; k++)
+        for (Handler *h = e->by_kind[k], *next; h; h = next) {
+            next = h->next;
+            free(h);
+        }
     for (PermissionsHandler *h = e->on_permissions, *next; h; h = next) {
         next = h->next;
         free(h);
@@ -239,13 +233,14 @@ int events_new(SessionRegistry *sessions, Bus *bus, Events **ret) {
         return -ENOMEM;
     e->sessions = sessions;
     e->bus = bus;
-    int r = strmap_new(&e->by_type);
+    int r = events_on(e, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_JOINED, EVENT_BEFORE,
+                      on_member_joined, e);
     if (r == 0)
-        r = events_on(e, "member_joined", EVENT_BEFORE, on_member_joined, e);
+        r = events_on(e, HYPE__API_SIGNAL__EVENT_KIND__EVENT_MEMBER_LEFT, EVENT_AFTER,
+                      on_member_left, e);
     if (r == 0)
-        r = events_on(e, "member_left", EVENT_AFTER, on_member_left, e);
-    if (r == 0)
-        r = events_on(e, "session_revoked", EVENT_INSTEAD, on_session_revoked, e);
+        r = events_on(e, HYPE__API_SIGNAL__EVENT_KIND__EVENT_SESSION_REVOKED, EVENT_INSTEAD,
+                      on_session_revoked, e);
     if (r < 0) {
         events_free(e);
         return r;

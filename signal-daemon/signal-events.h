@@ -1,11 +1,11 @@
 /* signal-events: events from hype-api (signal.sock) to exactly the sessions that may see them, and
- * the tables of what features do about them (event type -> handlers; permission changes). */
+ * the tables of what features do about them (event kind -> handlers; permission changes). */
 #pragma once
 
 #include <json-c/json.h>
 #include <stdint.h>
 
-#include "hype.pb-c.h"
+#include "hype-ipc-api-signal.h"
 #include "signal-bus.h"
 #include "signal-session.h"
 
@@ -19,7 +19,7 @@ typedef enum EventPhase {
 } EventPhase;
 
 /* ev and data (ev->json parsed, NULL when it is not JSON) are borrowed for the call. */
-typedef void (*event_handler)(void *userdata, const Hype__Event *ev, json_object *data);
+typedef void (*event_handler)(void *userdata, const Hype__ApiSignal__Event *ev, json_object *data);
 /* Permissions changed in server_id (roles, overwrites, membership). */
 typedef void (*permissions_handler)(void *userdata, uint64_t server_id);
 
@@ -27,12 +27,14 @@ typedef void (*permissions_handler)(void *userdata, uint64_t server_id);
  * who join or leave, and session_revoked. */
 int events_new(SessionRegistry *sessions, Bus *bus, Events **ret);
 Events *events_free(Events *e);
-/* Registers fn for events of type; within a phase, handlers run in the order they registered
- * (at start). */
-int events_on(Events *e, const char *type, EventPhase phase, event_handler fn, void *userdata);
+/* Registers fn for events of kind; within a phase, handlers run in the order they registered
+ * (at start). -EINVAL for a kind the shared table does not name (hype-ipc-api-signal.h). */
+int events_on(Events *e, Hype__ApiSignal__EventKind kind, EventPhase phase, event_handler fn,
+              void *userdata);
 /* Registers fn for every event that says permissions changed in a server: it runs once the event
- * was delivered and its type's handlers ran. */
+ * was delivered and its kind's handlers ran. */
 int events_on_permissions_changed(Events *e, permissions_handler fn, void *userdata);
 /* One event from hype-api: its handlers, and unless one takes it instead, delivery to the sessions
- * subscribed to its targets (or to every session). */
-void events_dispatch(Events *e, const Hype__Event *ev);
+ * subscribed to its targets (or to every session) under its kind's name. A kind this build does
+ * not know (a newer hype-api's) is dropped. */
+void events_dispatch(Events *e, const Hype__ApiSignal__Event *ev);

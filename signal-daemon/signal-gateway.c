@@ -26,7 +26,7 @@ json_object *gateway_error_json(const OpOutcome *o) {
     if (o->extra) {
         json_object_object_foreach(o->extra, k, v) json_object_object_add(d, k, json_object_get(v));
     }
-    json_object_object_add(d, "code", json_object_new_int(o->code));
+    json_object_object_add(d, "code", json_object_new_int(ipc_error_http_status(o->code)));
     json_object_object_add(d, "message", json_object_new_string(o->message));
     return d;
 }
@@ -43,8 +43,13 @@ void gateway_finish(Session *s, OpReply reply, const OpOutcome *o) {
     }
 }
 
-void gateway_fail(Session *s, OpReply reply, int code, const char *message, json_object *extra) {
+void gateway_fail(Session *s, OpReply reply, Hype__Error__Code code, const char *message,
+                  json_object *extra) {
     gateway_finish(s, reply, &(OpOutcome){.code = code, .message = message, .extra = extra});
+}
+
+void gateway_fail_errno(Session *s, OpReply reply, int error, const char *message) {
+    gateway_fail(s, reply, ipc_error_from_errno(error), message, NULL);
 }
 
 void gateway_succeed(Session *s, OpReply reply, json_object *data) {
@@ -53,7 +58,8 @@ void gateway_succeed(Session *s, OpReply reply, json_object *data) {
 
 bool gateway_op_begin(Gateway *gw, Session *s, OpReply reply) {
     if (s->pending_ops >= (unsigned)gw->cfg->pending_ops) {
-        gateway_fail(s, reply, 429, "Too many requests waiting for an answer: wait for them", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_TOO_MANY,
+                     "Too many requests waiting for an answer: wait for them", NULL);
         return false;
     }
     s->pending_ops++;
@@ -65,12 +71,12 @@ void gateway_op_end(Session *s, OpReply reply, const OpOutcome *o) {
     gateway_finish(s, reply, o);
 }
 
-void gateway_op_end_api(Session *s, OpReply reply, int status, json_object *root, const char *what,
-                        json_object *extra) {
+void gateway_op_end_api(Session *s, OpReply reply, Hype__Error__Code code, json_object *root,
+                        const char *what, json_object *extra) {
     OpOutcome o = {.data = json_get(root, "data")};
-    if (status < 200 || status > 299) {
+    if (code) {
         const char *e = json_object_get_string(json_get(root, "error"));
-        o = (OpOutcome){.code = status, .message = e ? e : what, .extra = extra};
+        o = (OpOutcome){.code = code, .message = e ? e : what, .extra = extra};
         if (json_get(root, "details"))
             json_object_object_add(extra, "details", json_object_get(json_get(root, "details")));
     }
@@ -99,13 +105,14 @@ void gateway_handle(Gateway *gw, Session *s, const char *type, json_object *data
     const Registered *r = strmap_get(gw->ops, type);
     /* Until it is ready a session learns nothing, not even which ops exist. */
     if ((!r || r->op->requires == OP_REQUIRES_READY) && s->state != SESSION_READY) {
-        gateway_fail(s, reply, 401, "Not authenticated yet: send auth first", NULL);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_UNAUTHENTICATED,
+                     "Not authenticated yet: send auth first", NULL);
         return;
     }
     if (!r) {
         json_object *extra = json_object_new_object();
         json_object_object_add(extra, "type", json_object_new_string(type));
-        gateway_fail(s, reply, 400, "Unknown event type", extra);
+        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "Unknown event type", extra);
         json_object_put(extra);
         return;
     }
@@ -119,8 +126,8 @@ static void op_auth(void *feature, Session *s, json_object *data, OpReply reply)
     const char *resume = json_object_get_string(json_get(data, "sessionId"));
     json_object *seq = json_get(data, "seq");
     const char *error = NULL;
-    int code = session_authenticate(s, token, resume,
-                                    seq ? (uint64_t)json_object_get_int64(seq) : 0, &error);
+    Hype__Error__Code code = session_authenticate(
+        s, token, resume, seq ? (uint64_t)json_object_get_int64(seq) : 0, &error);
     if (code)
         gateway_fail(s, reply, code, error, NULL);
     else

@@ -1,5 +1,6 @@
-/* signal-ipc: hype-signal's end of signal.sock: accepts hype-api, receives its events, and
- * relays API calls for clients to it. */
+/* signal-ipc: hype-signal's end of the api-signal link (signal.sock): accepts hype-api, receives
+ * its events, asks it (typed requests, and client actions relayed as REST calls), and answers
+ * what it asks (a table features fill). */
 #include "signal-ipc.h"
 
 #include <errno.h>
@@ -12,60 +13,124 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hype-ipc-error.h"
 #include "hype-ipc-event.h"
 #include "hype-log.h"
 
 #define PEERS_MAX 8
-/* Relayed calls are refused (503, try again) while this much waits unsent for hype-api: a burst
- * of large client requests must not fill the link to its limit, which would drop it (and every
- * call in flight) for everyone. Half the peer's default limit. */
+#define BODIES_MAX 64 /* body cases of the link's oneof are field numbers below this */
+/* Requests are refused (CODE_UNAVAILABLE, try again) while this much waits unsent for hype-api.
+ * Half the peer's default limit. */
 #define API_OUTPUT_BUSY (8u << 20)
+
+static const char unavailable_message[] = "API temporarily unavailable";
+static const char unavailable_body[] =
+    "{\"success\":false,\"error\":\"API temporarily unavailable\"}";
+
+typedef struct Handler {
+    signal_ipc_handler fn;
+    void *userdata;
+} Handler;
 
 struct SignalIpc {
     struct event_base *base;
     char *path;
     struct evconnlistener *listener;
     IpcPeer *peers[PEERS_MAX];
-    IpcPeer *api; /* the hype-api peer calls go to (the latest to say Hello) */
+    uint64_t serials[PEERS_MAX]; /* of the peer in each slot: a reply finds its own peer */
+    uint64_t next_serial;
+    IpcPeer *api; /* the hype-api peer requests go to (the latest to say Hello) */
     ipc_event_cb on_event;
     void (*on_api_ready)(void *userdata);
     void *userdata;
-    struct event *deferred; /* failures answered from the loop, not from the caller's stack */
-    struct PendingFailure *failures;
+    Handler handlers[BODIES_MAX]; /* by request body */
+    IpcAsker *asker;              /* our requests */
     SignalIpcStats stats;
 };
 
-typedef struct PendingFailure {
-    struct PendingFailure *next;
-    api_result_cb cb;
-    void *userdata;
-} PendingFailure;
+/* ---- answering hype-api ---- */
 
-typedef struct CallCtx {
+struct SignalIpcCall {
     SignalIpc *ipc;
-    api_result_cb cb;
-    void *userdata;
-} CallCtx;
+    size_t slot;
+    uint64_t serial;
+    uint64_t request_id;
+};
 
-static const char unavailable[] = "{\"success\":false,\"error\":\"API temporarily unavailable\"}";
+int signal_ipc_serve(SignalIpc *ipc, Hype__ApiSignal__Envelope__BodyCase body,
+                     signal_ipc_handler fn, void *userdata) {
+    unsigned b = (unsigned)body;
+    if (b >= BODIES_MAX || !ipc_link_result_of(&ipc_link_api_signal, b))
+        return -EINVAL;
+    if (ipc->handlers[b].fn)
+        return -EEXIST;
+    ipc->handlers[b] = (Handler){fn, userdata};
+    return 0;
+}
 
-static int on_message(IpcPeer *peer, const Hype__Envelope *env, void *userdata) {
+static IpcPeer *call_peer(const SignalIpcCall *call) {
+    const SignalIpc *ipc = call->ipc;
+    return ipc->serials[call->slot] == call->serial ? ipc->peers[call->slot] : NULL;
+}
+
+void signal_ipc_reply(SignalIpcCall *call, Hype__ApiSignal__Envelope *reply) {
+    IpcPeer *peer = call_peer(call);
+    if (peer)
+        ipc_peer_reply(peer, call->request_id, &reply->base);
+    free(call);
+}
+
+void signal_ipc_reply_error(SignalIpcCall *call, Hype__Error__Code code, const char *message) {
+    IpcPeer *peer = call_peer(call);
+    if (peer)
+        ipc_peer_reply_error(peer, call->request_id, code, message);
+    free(call);
+}
+
+static size_t slot_of(const SignalIpc *ipc, const IpcPeer *peer) {
+    size_t slot = 0;
+    while (slot < PEERS_MAX && ipc->peers[slot] != peer)
+        slot++;
+    return slot;
+}
+
+static int serve(SignalIpc *ipc, IpcPeer *peer, const Hype__ApiSignal__Envelope *env) {
+    unsigned b = (unsigned)env->body_case;
+    const Handler *h = b < BODIES_MAX ? &ipc->handlers[b] : NULL;
+    size_t slot = slot_of(ipc, peer);
+    if (!h || !h->fn || slot == PEERS_MAX)
+        return -EOPNOTSUPP;
+    SignalIpcCall *call = malloc(sizeof(*call));
+    if (!call) {
+        ipc_peer_reply_error(peer, env->id, HYPE__ERROR__CODE__CODE_UNAVAILABLE, "out of memory");
+        return 0;
+    }
+    *call = (SignalIpcCall){ipc, slot, ipc->serials[slot], env->id};
+    ipc->stats.served++;
+    h->fn(h->userdata, call, env);
+    return 0;
+}
+
+static int on_message(IpcPeer *peer, const ProtobufCMessage *msg, void *userdata) {
     SignalIpc *ipc = userdata;
-    if (env->body_case != HYPE__ENVELOPE__BODY_EVENT)
+    const Hype__ApiSignal__Envelope *env = ipc_api_signal(msg);
+    if (env->id)
+        return serve(ipc, peer, env);
+    if (env->body_case != HYPE__API_SIGNAL__ENVELOPE__BODY_EVENT)
         return -EOPNOTSUPP;
     ipc->stats.events++;
     ipc->on_event(env->event, ipc->userdata);
     return 0;
 }
 
+/* ---- connections ---- */
+
 static void on_hello(IpcPeer *peer, const Hype__Hello *hello, void *userdata) {
     SignalIpc *ipc = userdata;
-    if (hello->role == HYPE__ROLE__ROLE_API) {
-        ipc->api = peer;
-        log_info("hype-api (pid %u) connected on %s", hello->pid, ipc->path);
-        if (ipc->on_api_ready)
-            ipc->on_api_ready(ipc->userdata);
-    }
+    ipc->api = peer;
+    log_info("hype-api (pid %u) connected on %s", hello->pid, ipc->path);
+    if (ipc->on_api_ready)
+        ipc->on_api_ready(ipc->userdata);
 }
 
 static void on_close(IpcPeer *peer, int error, void *userdata) {
@@ -74,9 +139,11 @@ static void on_close(IpcPeer *peer, int error, void *userdata) {
         ipc->api = NULL;
         log_warning("hype-api disconnected from %s", ipc->path);
     }
-    for (size_t i = 0; i < PEERS_MAX; i++)
-        if (ipc->peers[i] == peer)
-            ipc->peers[i] = NULL;
+    size_t slot = slot_of(ipc, peer);
+    if (slot < PEERS_MAX) {
+        ipc->peers[slot] = NULL;
+        ipc->serials[slot] = 0;
+    }
     ipc_peer_free(peer);
 }
 
@@ -92,22 +159,99 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
-    IpcPeerOptions opts = {.role = HYPE__ROLE__ROLE_SIGNAL, .instance = "signal"};
-    if (ipc_peer_new(ipc->base, fd, &opts, &cbs, ipc, &ipc->peers[slot]) < 0)
+    IpcPeerOptions opts = {
+        .link = &ipc_link_api_signal,
+        .role = HYPE__ROLE__ROLE_SIGNAL,
+        .instance = "signal",
+    };
+    int r = ipc_peer_new(ipc->base, fd, &opts, &cbs, ipc, &ipc->peers[slot]);
+    if (r == 0)
+        r = ipc_peer_expect_roles(ipc->peers[slot], IPC_ROLE_BIT(HYPE__ROLE__ROLE_API));
+    if (r < 0) {
         log_warning("cannot set up an IPC connection on %s", ipc->path);
+        ipc->peers[slot] = ipc_peer_free(ipc->peers[slot]);
+        return;
+    }
+    ipc->serials[slot] = ++ipc->next_serial;
 }
 
-static void on_deferred(evutil_socket_t fd, short what, void *userdata) {
-    SignalIpc *ipc = userdata;
-    PendingFailure *list = ipc->failures;
-    ipc->failures = NULL;
-    while (list) {
-        PendingFailure *f = list;
-        list = f->next;
-        f->cb(503, unavailable, f->userdata);
-        free(f);
-    }
+/* ---- asking hype-api ---- */
+
+typedef struct Asking {
+    signal_ipc_reply_cb cb;
+    void *userdata;
+} Asking;
+
+static void on_answer(const ProtobufCMessage *result, const Hype__Error *error, void *userdata) {
+    Asking *a = userdata;
+    if (a->cb && (result || error)) /* else dropped: hype-signal is stopping */
+        a->cb(result ? ipc_api_signal(result) : NULL, error, a->userdata);
+    free(a);
 }
+
+void signal_ipc_request(SignalIpc *ipc, Hype__ApiSignal__Envelope *request, signal_ipc_reply_cb cb,
+                        void *userdata) {
+    Asking *a = malloc(sizeof(*a));
+    if (!a) {
+        Hype__Error oom = HYPE__ERROR__INIT;
+        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
+        oom.message = "Out of memory";
+        if (cb)
+            cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
+        return;
+    }
+    *a = (Asking){cb, userdata};
+    /* A hype-api that has this much unsent is refused at once: a burst of large client requests
+     * must not fill the link to its limit, which would drop it for everyone. */
+    bool busy =
+        signal_ipc_api_connected(ipc) && ipc_peer_output_pending(ipc->api) > API_OUTPUT_BUSY;
+    ipc_ask(ipc->asker, busy ? NULL : ipc->api, &request->base, 0, on_answer, a);
+}
+
+/* ---- client actions relayed to the REST API ---- */
+
+typedef struct Relay {
+    api_result_cb cb;
+    void *userdata;
+} Relay;
+
+/* The boundary where an HTTP status becomes a code. */
+static void on_relayed(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                       void *userdata) {
+    Relay *relay = userdata;
+    if (result)
+        relay->cb(ipc_error_from_http_status(result->api_call_result->status),
+                  result->api_call_result->body, relay->userdata);
+    else /* whatever hype-api could not do, the client hears "try again" as before */
+        relay->cb(error->code == HYPE__ERROR__CODE__CODE_TIMEOUT
+                      ? HYPE__ERROR__CODE__CODE_TIMEOUT
+                      : HYPE__ERROR__CODE__CODE_UNAVAILABLE,
+                  unavailable_body, relay->userdata);
+    free(relay);
+}
+
+void signal_ipc_api_call(SignalIpc *ipc, const char *method, const char *target,
+                         const char *authorization, const char *body, const char *client_address,
+                         api_result_cb cb, void *userdata) {
+    Relay *relay = malloc(sizeof(*relay));
+    if (!relay) {
+        cb(HYPE__ERROR__CODE__CODE_UNAVAILABLE, unavailable_body, userdata);
+        return;
+    }
+    *relay = (Relay){cb, userdata};
+    Hype__ApiSignal__ApiCall call = HYPE__API_SIGNAL__API_CALL__INIT;
+    call.method = (char *)method;
+    call.target = (char *)target;
+    call.authorization = (char *)(authorization ? authorization : "");
+    call.body = (char *)(body ? body : "");
+    call.client_address = (char *)(client_address ? client_address : "");
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_API_CALL;
+    env.api_call = &call;
+    signal_ipc_request(ipc, &env, on_relayed, relay);
+}
+
+/* ---- lifecycle ---- */
 
 int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_event,
                    void (*on_api_ready)(void *userdata), void *userdata, SignalIpc **ret) {
@@ -119,10 +263,10 @@ int signal_ipc_new(struct event_base *base, const char *path, ipc_event_cb on_ev
     ipc->on_event = on_event;
     ipc->on_api_ready = on_api_ready;
     ipc->userdata = userdata;
-    ipc->deferred = event_new(base, -1, 0, on_deferred, ipc);
-    if (!ipc->path || !ipc->deferred) {
+    int r = ipc->path ? ipc_asker_new(base, unavailable_message, &ipc->asker) : -ENOMEM;
+    if (r < 0) {
         signal_ipc_free(ipc);
-        return -ENOMEM;
+        return r;
     }
     *ret = ipc;
     return 0;
@@ -164,13 +308,7 @@ SignalIpc *signal_ipc_free(SignalIpc *ipc) {
     }
     for (size_t i = 0; i < PEERS_MAX; i++)
         ipc_peer_free(ipc->peers[i]);
-    while (ipc->failures) {
-        PendingFailure *f = ipc->failures;
-        ipc->failures = f->next;
-        free(f);
-    }
-    if (ipc->deferred)
-        event_free(ipc->deferred);
+    ipc_asker_free(ipc->asker); /* what the peers were asked, without callbacks */
     free(ipc->path);
     free(ipc);
     return NULL;
@@ -180,56 +318,10 @@ bool signal_ipc_api_connected(const SignalIpc *ipc) {
     return ipc->api && ipc_peer_is_ready(ipc->api);
 }
 
-static void on_reply(IpcPeer *peer, const Hype__Envelope *reply, int error, void *userdata) {
-    CallCtx *ctx = userdata;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_API_RESULT)
-        ctx->cb(reply->api_result->status, reply->api_result->body, ctx->userdata);
-    else {
-        ctx->ipc->stats.calls_failed++;
-        ctx->cb(503, unavailable, ctx->userdata);
-    }
-    free(ctx);
-}
-
-static void fail_later(SignalIpc *ipc, api_result_cb cb, void *userdata) {
-    PendingFailure *f = malloc(sizeof(*f));
-    if (!f) {
-        cb(503, unavailable, userdata); /* cannot defer: the caller copes with a direct call */
-        return;
-    }
-    ipc->stats.calls_failed++;
-    *f = (PendingFailure){ipc->failures, cb, userdata};
-    ipc->failures = f;
-    event_active(ipc->deferred, EV_TIMEOUT, 0);
-}
-
-void signal_ipc_api_call(SignalIpc *ipc, const char *method, const char *target,
-                         const char *authorization, const char *body, const char *client_address,
-                         api_result_cb cb, void *userdata) {
-    ipc->stats.calls++;
-    CallCtx *ctx = malloc(sizeof(*ctx));
-    if (!signal_ipc_api_connected(ipc) || !ctx ||
-        ipc_peer_output_pending(ipc->api) > API_OUTPUT_BUSY) {
-        free(ctx);
-        fail_later(ipc, cb, userdata);
-        return;
-    }
-    *ctx = (CallCtx){ipc, cb, userdata};
-    Hype__ApiCall call = HYPE__API_CALL__INIT;
-    call.method = (char *)method;
-    call.target = (char *)target;
-    call.authorization = (char *)(authorization ? authorization : "");
-    call.body = (char *)(body ? body : "");
-    call.client_address = (char *)(client_address ? client_address : "");
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
-    env.body_case = HYPE__ENVELOPE__BODY_API_CALL;
-    env.api_call = &call;
-    if (ipc_peer_request(ipc->api, &env, on_reply, ctx) < 0) {
-        free(ctx);
-        fail_later(ipc, cb, userdata);
-    }
-}
-
 SignalIpcStats signal_ipc_stats(const SignalIpc *ipc) {
-    return ipc->stats;
+    SignalIpcStats st = ipc->stats;
+    IpcAskerStats asked = ipc_asker_stats(ipc->asker);
+    st.calls = asked.asked;
+    st.calls_failed = asked.unanswered;
+    return st;
 }

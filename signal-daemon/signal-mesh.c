@@ -73,14 +73,14 @@ static void leave(Mesh *m, Session *s) {
     json_object_put(gone);
 }
 
-/* 0, or an HTTP-style status with *error set to a static message. */
-static int join(Mesh *m, Session *s, json_object *data, const char **error) {
+/* 0, or a code with *error set to a static message. */
+static Hype__Error__Code join(Mesh *m, Session *s, json_object *data, const char **error) {
     const char *room = json_object_is_type(data, json_type_string)
                            ? json_object_get_string(data)
                            : json_object_get_string(json_get(data, "roomId"));
     if (!room || !*room || strlen(room) > MESH_ROOM_ID_MAX) {
         *error = "join-room needs a room id (1-128 characters)";
-        return 400;
+        return HYPE__ERROR__CODE__CODE_BAD_REQUEST;
     }
     leave(m, s); /* one room at a time; joining again starts over, as a fresh join would */
     char key[MESH_KEY_MAX];
@@ -89,7 +89,7 @@ static int join(Mesh *m, Session *s, json_object *data, const char **error) {
     if (!copy || !bus_subscribe(m->bus, key, s, &s->subs)) {
         free(copy);
         *error = "Cannot join the room now";
-        return 503;
+        return ipc_error_from_errno(-ENOMEM);
     }
     s->slots[m->slot] = copy;
     json_object *created = json_object_new_object(), *list = json_object_new_array();
@@ -108,18 +108,18 @@ static int join(Mesh *m, Session *s, json_object *data, const char **error) {
     return 0;
 }
 
-/* 0, or an HTTP-style status with *error set to a static message. */
-static int relay_signal(Mesh *m, Session *s, json_object *data, const char **error) {
+/* 0, or a code with *error set to a static message. */
+static Hype__Error__Code relay_signal(Mesh *m, Session *s, json_object *data, const char **error) {
     const char *to = json_object_get_string(json_get(data, "to"));
     const char *type = json_object_get_string(json_get(data, "type"));
     if (!to || !type) {
         *error = "signal needs {to, type}";
-        return 400;
+        return HYPE__ERROR__CODE__CODE_BAD_REQUEST;
     }
     const char *room = room_of(m, s);
     if (!room) {
         *error = "Join a room before signaling";
-        return 409;
+        return HYPE__ERROR__CODE__CODE_CONFLICT;
     }
     char key[MESH_KEY_MAX];
     size_t n;
@@ -132,7 +132,7 @@ static int relay_signal(Mesh *m, Session *s, json_object *data, const char **err
     }
     if (!target) {
         *error = "Signal target is not in your room";
-        return 404;
+        return HYPE__ERROR__CODE__CODE_NOT_FOUND;
     }
     json_object *out = json_object_new_object();
     json_object_object_add(out, "from", json_object_new_string(s->id));
@@ -149,7 +149,7 @@ static int relay_signal(Mesh *m, Session *s, json_object *data, const char **err
 static void op_join_room(void *feature, Session *s, json_object *data, OpReply reply) {
     Mesh *m = feature;
     const char *error = NULL;
-    int code = join(m, s, data, &error);
+    Hype__Error__Code code = join(m, s, data, &error);
     if (code) {
         gateway_fail(s, reply, code, error, NULL);
         return;
@@ -167,7 +167,7 @@ static void op_leave_room(void *feature, Session *s, json_object *data, OpReply 
 
 static void op_signal(void *feature, Session *s, json_object *data, OpReply reply) {
     const char *error = NULL;
-    int code = relay_signal(feature, s, data, &error);
+    Hype__Error__Code code = relay_signal(feature, s, data, &error);
     if (code)
         gateway_fail(s, reply, code, error, NULL);
     else

@@ -58,10 +58,12 @@ void metrics_reply(HttpRequest *req, const WsHub *hub, const SessionRegistry *se
            signal_ipc_api_connected(ipc));
     metric(b, "hype_signal_api_events_total", "counter", "Events received from hype-api",
            api.events);
-    metric(b, "hype_signal_api_calls_total", "counter", "Client actions relayed to hype-api",
-           api.calls);
+    metric(b, "hype_signal_api_calls_total", "counter",
+           "Requests to hype-api: typed, and client actions relayed", api.calls);
     metric(b, "hype_signal_api_calls_failed_total", "counter",
-           "Relayed actions hype-api did not answer (absent or timed out)", api.calls_failed);
+           "Requests hype-api did not answer (absent, busy or timed out)", api.calls_failed);
+    metric(b, "hype_signal_api_requests_served_total", "counter", "Requests of hype-api answered",
+           api.served);
     metric(b, "hype_signal_topics", "gauge", "Channels, servers, users and rooms with subscribers",
            bus_topic_count(bus));
     size_t len = evbuffer_get_length(b);

@@ -60,8 +60,8 @@ static void on_raw_message(WsConn *ws, bool text, const char *data, size_t len, 
         !json_object_is_type(root, json_type_object) ||
         !json_object_is_type(json_get(root, "type"), json_type_string)) {
         json_object_put(root);
-        gateway_fail(s, (OpReply){0}, 400, "Expected a JSON text frame {\"type\":...,\"data\":...}",
-                     NULL);
+        gateway_fail(s, (OpReply){0}, HYPE__ERROR__CODE__CODE_BAD_REQUEST,
+                     "Expected a JSON text frame {\"type\":...,\"data\":...}", NULL);
     } else {
         gateway_handle(raw_of(s)->gw, s, json_object_get_string(json_get(root, "type")),
                        json_get(root, "data"), (OpReply){0});

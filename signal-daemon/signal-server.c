@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hype-http-server.h"
+#include "hype-ipc-error.h"
 #include "hype-json.h"
 #include "hype-log.h"
 #include "hype-macro.h"
@@ -174,30 +176,37 @@ static void on_signal(evutil_socket_t signo, short what, void *userdata) {
 
 /* ---- the link to hype-api ---- */
 
-static void on_api_event(const Hype__Event *ev, void *userdata) {
+static void on_api_event(const Hype__ApiSignal__Event *ev, void *userdata) {
     Signal *sig = userdata;
     events_dispatch(sig->events, ev);
 }
 
-static void on_reset_done(int status, const char *body, void *userdata) {
+static void on_reset_done(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                          void *userdata) {
     Signal *sig = userdata;
-    if (status == 200) {
+    if (result) {
         sig->realtime_reset = true;
-        log_info("cleared voice states and presence left by an earlier run: %s", body);
+        log_info("cleared what an earlier run left: %" PRIu64 " voice states, %" PRIu64
+                 " users online",
+                 result->realtime_reset_result->voice_states,
+                 result->realtime_reset_result->users_offline);
     } else
-        log_warning("could not clear stale voice states and presence (HTTP %d); will retry when "
+        log_warning("could not clear stale voice states and presence (%s: %s); will retry when "
                     "hype-api reconnects",
-                    status);
+                    ipc_error_name(error->code), error->message);
 }
 
 /* A hype-signal that starts has no sessions, whatever the database says of voice channels and
  * online users (a previous run may have been killed): clear that once, at the first link. */
 static void on_api_ready(void *userdata) {
     Signal *sig = userdata;
-    if (!sig->realtime_reset && !sessions_list(sig->sessions))
-        signal_ipc_api_call(sig->ipc, "POST", "/internal/realtime-reset", NULL, NULL, "",
-                            on_reset_done, sig);
-    else
+    if (!sig->realtime_reset && !sessions_list(sig->sessions)) {
+        Hype__ApiSignal__RealtimeReset q = HYPE__API_SIGNAL__REALTIME_RESET__INIT;
+        Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+        env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_REALTIME_RESET;
+        env.realtime_reset = &q;
+        signal_ipc_request(sig->ipc, &env, on_reset_done, sig);
+    } else
         sessions_recheck(sig->sessions); /* revocations made while we were unlinked missed us */
 }
 

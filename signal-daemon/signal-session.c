@@ -14,15 +14,14 @@
 
 #include "hype-id.h"
 #include "hype-json.h"
-#include "hype-log.h"
-#include "hype-ws.h"
-#include "signal-ipc.h"
-#include "hype-time.h"
 #include "hype-list.h"
+#include "hype-log.h"
+#include "hype-time.h"
+#include "hype-ws.h"
+#include "hype-ipc-error.h"
+#include "signal-ipc.h"
 
 #define RING_MIN 8
-/* hype-api's route for hype-signal alone: is the login session alive, and the user's servers. */
-#define GATEWAY_SESSION_PATH "/internal/gateway-session"
 
 typedef struct Feature {
     const SessionHooks *hooks;
@@ -329,24 +328,30 @@ size_t sessions_publish_one(SessionRegistry *reg, const char *key, OutEvent *ev,
     return sessions_publish(reg, &key, 1, ev, skip);
 }
 
-/* ---- API calls on the session's behalf ---- */
+/* ---- asking hype-api on the session's behalf ---- */
 
 typedef struct CallCtx {
     Session *s;
-    session_api_cb cb;
+    session_api_cb relayed;      /* a relayed REST call's */
+    session_request_cb answered; /* a typed request's */
     void *userdata;
 } CallCtx;
 
-static void on_api_result(int status, const char *body, void *userdata) {
-    CallCtx *ctx = userdata;
-    if (ctx->cb)
-        ctx->cb(ctx->s, status, body, ctx->userdata);
-    /* Relayed calls carry a token hype-signal signed a moment ago: 401 means the login session
-     * is over (an event about it may have been lost while the link was down). */
-    if (status == 401 && (ctx->s->state == SESSION_READY || ctx->s->state == SESSION_DETACHED))
+/* Every question hype-api answers for a session acts for its login session: CODE_UNAUTHENTICATED
+ * means it is over (an event about it may have been lost while the link was down). */
+static void call_done(CallCtx *ctx, Hype__Error__Code code) {
+    if (code == HYPE__ERROR__CODE__CODE_UNAUTHENTICATED &&
+        (ctx->s->state == SESSION_READY || ctx->s->state == SESSION_DETACHED))
         session_revoke(ctx->s);
     session_unref(ctx->s);
     free(ctx);
+}
+
+static void on_api_result(Hype__Error__Code code, const char *body, void *userdata) {
+    CallCtx *ctx = userdata;
+    if (ctx->relayed)
+        ctx->relayed(ctx->s, code, body, ctx->userdata);
+    call_done(ctx, code);
 }
 
 void session_api_call(Session *s, const char *method, const char *target, const char *body,
@@ -357,20 +362,47 @@ void session_api_call(Session *s, const char *method, const char *target, const 
         free(ctx);
         free(bearer);
         if (cb)
-            cb(s, 503, "{\"success\":false,\"error\":\"Out of memory\"}", userdata);
+            cb(s, HYPE__ERROR__CODE__CODE_UNAVAILABLE,
+               "{\"success\":false,\"error\":\"Out of memory\"}", userdata);
         return;
     }
-    *ctx = (CallCtx){session_ref(s), cb, userdata};
+    *ctx = (CallCtx){.s = session_ref(s), .relayed = cb, .userdata = userdata};
     signal_ipc_api_call(s->reg->ipc, method, target, bearer, body, s->peer, on_api_result, ctx);
     explicit_bzero(bearer, strlen(bearer));
     free(bearer);
 }
 
+static void on_answer(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                      void *userdata) {
+    CallCtx *ctx = userdata;
+    if (ctx->answered)
+        ctx->answered(ctx->s, result, error, ctx->userdata);
+    call_done(ctx, error ? error->code : HYPE__ERROR__CODE__CODE_UNSPECIFIED);
+}
+
+void session_request(Session *s, Hype__ApiSignal__Envelope *request, session_request_cb cb,
+                     void *userdata) {
+    CallCtx *ctx = malloc(sizeof(*ctx));
+    if (!ctx) {
+        Hype__Error oom = HYPE__ERROR__INIT;
+        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
+        oom.message = "Out of memory";
+        if (cb)
+            cb(s, NULL, &oom, userdata);
+        return;
+    }
+    *ctx = (CallCtx){.s = session_ref(s), .answered = cb, .userdata = userdata};
+    signal_ipc_request(s->reg->ipc, request, on_answer, ctx);
+}
+
 /* ---- authentication, ready, resume ---- */
 
-static void send_ready(Session *s, json_object *servers) {
-    json_object *d = json_object_new_object(), *user = json_object_new_object();
-    char uid[ID_STRING_MAX];
+static void send_ready(Session *s, const uint64_t *server_ids, size_t n) {
+    json_object *d = json_object_new_object(), *user = json_object_new_object(),
+                *servers = json_object_new_array();
+    char uid[ID_STRING_MAX], sid[ID_STRING_MAX];
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(servers, json_object_new_string(id_to_string(server_ids[i], sid)));
     json_object_object_add(user, "id", json_object_new_string(id_to_string(s->who.user_id, uid)));
     json_object_object_add(user, "username", json_object_new_string(s->who.username));
     json_object_object_add(d, "sessionId", json_object_new_string(s->id));
@@ -386,22 +418,15 @@ static void send_ready(Session *s, json_object *servers) {
 
 /* hype-api accepted the session: subscribe to each of the user's servers, then it is ready and
  * the features start it. */
-static void become_ready(Session *s, json_object *servers) {
-    json_object *ids = json_object_new_array();
+static void become_ready(Session *s, const uint64_t *server_ids, size_t n) {
     char key[BUS_KEY_MAX];
-    for (size_t i = 0; i < json_object_array_length(servers); i++) {
-        const char *sid = json_object_get_string(json_object_array_get_idx(servers, i));
-        uint64_t id;
-        if (sid && id_parse(sid, &id) == 0) {
-            bus_subscribe(s->reg->bus, bus_key(key, sizeof(key), 's', id), s, &s->subs);
-            json_object_array_add(ids, json_object_new_string(sid));
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        bus_subscribe(s->reg->bus, bus_key(key, sizeof(key), 's', server_ids[i]), s, &s->subs);
     s->state = SESSION_READY;
     evtimer_del(s->timer);
     if (s->transport->authenticated)
         s->transport->authenticated(s);
-    send_ready(s, ids);
+    send_ready(s, server_ids, n);
     /* Sending "ready" may have ended the session (its connection over its budget): its end hooks
      * ran then, and its start hooks must not run after them. */
     for (size_t i = 0; i < s->reg->n_features && s->state != SESSION_CLOSED; i++)
@@ -450,39 +475,35 @@ typedef struct AuthCtx {
     uint64_t last_seq;
 } AuthCtx;
 
-/* Refuses the session: 4001 when hype-api says the login session is over, else 1013. */
-static void refuse(Session *s, int status, const char *body) {
+/* Refuses the session: 4001 when its login session is over, else 1013 (try again). */
+static void refuse(Session *s, bool revoked, const char *why) {
     s->reg->counts.auth_failed++;
-    if (status != 401) {
+    if (revoked)
+        s->transport->close(s, WS_CLOSE_UNAUTHORIZED, why && *why ? why : "Session revoked");
+    else
         s->transport->close(s, 1013, "Try again later: the API is unavailable");
-        return;
-    }
-    json_object *root = NULL;
-    json_parse_strict(body, strlen(body), 4, &root, NULL);
-    const char *why = json_object_get_string(json_get(root, "error"));
-    s->transport->close(s, WS_CLOSE_UNAUTHORIZED, why ? why : "Session revoked");
-    json_object_put(root);
 }
 
-static void on_session_checked(Session *s, int status, const char *body, void *userdata) {
+static void on_session_checked(Session *s, const Hype__ApiSignal__Envelope *result,
+                               const Hype__Error *error, void *userdata) {
     AuthCtx ctx = *(AuthCtx *)userdata;
     free(userdata);
     s->auth_pending = false;
     if (s->state != SESSION_AUTHENTICATING || !s->conn)
         return; /* closed meanwhile (auth timeout, revocation, the client left) */
-    json_object *root = NULL, *servers = NULL;
-    if (status == 200 && json_parse_strict(body, strlen(body), 16, &root, NULL) == 0)
-        servers = json_get(json_get(root, "data"), "servers");
-    if (!servers || !json_object_is_type(servers, json_type_array)) {
-        refuse(s, status == 200 ? 503 : status, body);
-        json_object_put(root);
+    if (error) {
+        refuse(s, error->code == HYPE__ERROR__CODE__CODE_UNAUTHENTICATED, error->message);
+        return;
+    }
+    const Hype__ApiSignal__GatewaySessionResult *g = result->gateway_session_result;
+    if (!g->alive) {
+        refuse(s, true, "Session has been revoked");
         return;
     }
     if (ctx.resume_id[0]) {
         Session *old = find_detached(s->reg, ctx.resume_id, s->who.user_id);
         if (old && ring_covers(old, ctx.last_seq)) {
             resume(s, old, ctx.last_seq);
-            json_object_put(root);
             return;
         }
         s->reg->counts.resume_failed++;
@@ -492,16 +513,15 @@ static void on_session_checked(Session *s, int status, const char *body, void *u
         if (old)
             session_end(old); /* the new session takes over its user's presence */
     }
-    become_ready(s, servers);
-    json_object_put(root);
+    become_ready(s, g->server_ids, g->n_server_ids);
 }
 
-int session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq,
-                         const char **error) {
+Hype__Error__Code session_authenticate(Session *s, const char *token, const char *resume_id,
+                                       uint64_t last_seq, const char **error) {
     SessionRegistry *reg = s->reg;
     if (s->state != SESSION_AUTHENTICATING || s->auth_pending) {
         *error = s->auth_pending ? "Authentication in progress" : "Already authenticated";
-        return 409;
+        return HYPE__ERROR__CODE__CODE_CONFLICT;
     }
     int r = token && *token ? auth_verify_access(reg->cfg->jwt_access_secret, token,
                                                  time_wall_ms() / 1000, &s->who)
@@ -511,7 +531,8 @@ int session_authenticate(Session *s, const char *token, const char *resume_id, u
         reg->counts.auth_failed++;
         *error = r < 0 ? auth_error_message(r) : "Try again later: out of memory";
         s->transport->close(s, r < 0 ? WS_CLOSE_UNAUTHORIZED : 1013, *error);
-        return r < 0 ? 401 : 503;
+        return r < 0 ? HYPE__ERROR__CODE__CODE_UNAUTHENTICATED
+                     : HYPE__ERROR__CODE__CODE_UNAVAILABLE;
     }
     /* Only a whole session id can name one (a longer one is no id of ours, not a prefix). */
     if (resume_id && *resume_id)
@@ -522,8 +543,14 @@ int session_authenticate(Session *s, const char *token, const char *resume_id, u
     char key[BUS_KEY_MAX];
     bus_subscribe(reg->bus, bus_key(key, sizeof(key), 'u', s->who.user_id), s, &s->subs);
     s->auth_pending = true;
-    session_api_call(s, "GET", GATEWAY_SESSION_PATH, NULL, on_session_checked, ctx);
-    return 0;
+    Hype__ApiSignal__GatewaySession q = HYPE__API_SIGNAL__GATEWAY_SESSION__INIT;
+    q.user_id = s->who.user_id;
+    q.session_id = s->who.session_id;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_GATEWAY_SESSION;
+    env.gateway_session = &q;
+    session_request(s, &env, on_session_checked, ctx);
+    return HYPE__ERROR__CODE__CODE_UNSPECIFIED;
 }
 
 void session_revoke(Session *s) {
@@ -538,26 +565,22 @@ void session_revoke(Session *s) {
 
 /* ---- after a gap in the link to hype-api ---- */
 
-#define RECHECK_CHUNK 10000 /* session ids per question: ~200 KB, well under the body limit */
+#define RECHECK_CHUNK 10000 /* session ids per question: ~100 KB, a tenth of a frame */
 
-static void on_revoked_listed(int status, const char *body, void *userdata) {
+static void on_ended_listed(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                            void *userdata) {
     SessionRegistry *reg = userdata;
-    json_object *root = NULL, *list = NULL;
-    if (status == 200 && json_parse_strict(body, strlen(body), 8, &root, NULL) == 0)
-        list = json_get(json_get(root, "data"), "revoked");
-    if (!list || !json_object_is_type(list, json_type_array)) {
-        log_warning("could not check live sessions after relinking to hype-api (HTTP %d)", status);
-        json_object_put(root);
+    if (error) {
+        log_warning("could not check live sessions after relinking to hype-api: %s (%s)",
+                    error->message, ipc_error_name(error->code));
         return;
     }
+    const Hype__ApiSignal__SessionsCheckResult *r = result->sessions_check_result;
     size_t ended = 0;
-    for (size_t i = 0; i < json_object_array_length(list); i++) {
-        uint64_t sid;
-        if (id_parse(json_object_get_string(json_object_array_get_idx(list, i)), &sid) < 0)
-            continue;
+    for (size_t i = 0; i < r->n_ended; i++) {
         /* Revoking ends the session and changes the list: look again after each. */
         for (Session *s = reg->sessions; s;) {
-            if (s->who.session_id == sid && !s->no_resume &&
+            if (s->who.session_id == r->ended[i] && !s->no_resume &&
                 (s->state == SESSION_READY || s->state == SESSION_DETACHED)) {
                 session_revoke(s);
                 ended++;
@@ -568,36 +591,36 @@ static void on_revoked_listed(int status, const char *body, void *userdata) {
     }
     if (ended)
         log_info("ended %zu sessions whose login ended while hype-api was unlinked", ended);
-    json_object_put(root);
 }
 
-static void ask_revoked(SessionRegistry *reg, const char *ids) {
-    json_object *body = json_object_new_object();
-    json_object_object_add(body, "sessionIds", json_object_new_string(ids));
-    signal_ipc_api_call(reg->ipc, "POST", "/internal/sessions-check", NULL,
-                        json_serialize(body, NULL), "", on_revoked_listed, reg);
-    json_object_put(body);
+static void ask_ended(SessionRegistry *reg, uint64_t *ids, size_t n) {
+    Hype__ApiSignal__SessionsCheck q = HYPE__API_SIGNAL__SESSIONS_CHECK__INIT;
+    q.session_ids = ids;
+    q.n_session_ids = n;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_SESSIONS_CHECK;
+    env.sessions_check = &q;
+    signal_ipc_request(reg->ipc, &env, on_ended_listed, reg);
 }
 
 void sessions_recheck(SessionRegistry *reg) {
-    char *ids = NULL;
-    size_t len = 0, n = 0;
-    FILE *f = open_memstream(&ids, &len);
-    if (!f)
+    uint64_t *ids = malloc(RECHECK_CHUNK * sizeof(*ids));
+    size_t n = 0;
+    if (!ids) {
+        log_error("cannot check live sessions after relinking to hype-api: out of memory");
         return;
+    }
     for (Session *s = reg->sessions; s; s = s->next) {
         if (s->state != SESSION_READY && s->state != SESSION_DETACHED)
             continue;
-        fprintf(f, "%s%" PRIu64, n % RECHECK_CHUNK ? "," : "", s->who.session_id);
-        if (++n % RECHECK_CHUNK == 0) {
-            fflush(f);
-            ask_revoked(reg, ids);
-            rewind(f); /* the next chunk overwrites this one */
+        ids[n++] = s->who.session_id;
+        if (n == RECHECK_CHUNK) {
+            ask_ended(reg, ids, n);
+            n = 0;
         }
     }
-    fclose(f);
-    if (n % RECHECK_CHUNK)
-        ask_revoked(reg, ids);
+    if (n)
+        ask_ended(reg, ids, n);
     free(ids);
 }
 
@@ -623,12 +646,31 @@ Session *sessions_list(const SessionRegistry *reg) {
     return reg->sessions;
 }
 
+/* hype-api asks how many live sessions a user has (whether a call can ring it now). */
+static void serve_user_sessions(void *userdata, SignalIpcCall *call,
+                                const Hype__ApiSignal__Envelope *request) {
+    SessionRegistry *reg = userdata;
+    Hype__ApiSignal__UserSessionsResult r = HYPE__API_SIGNAL__USER_SESSIONS_RESULT__INIT;
+    r.sessions = (uint32_t)sessions_user_count(reg, request->user_sessions->user_id);
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_USER_SESSIONS_RESULT;
+    env.user_sessions_result = &r;
+    signal_ipc_reply(call, &env);
+}
+
 int sessions_new(struct event_base *base, const SignalConfig *cfg, Bus *bus, SignalIpc *ipc,
                  SessionRegistry **ret) {
     SessionRegistry *reg = calloc(1, sizeof(*reg));
     if (!reg)
         return -ENOMEM;
     *reg = (SessionRegistry){.base = base, .cfg = cfg, .bus = bus, .ipc = ipc};
+    int r = ipc ? signal_ipc_serve(ipc, HYPE__API_SIGNAL__ENVELOPE__BODY_USER_SESSIONS,
+                                   serve_user_sessions, reg)
+                : 0;
+    if (r < 0) {
+        free(reg);
+        return r;
+    }
     *ret = reg;
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hype-ipc-api-signal.h"
 #include "signal-auth.h"
 #include "signal-bus.h"
 #include "signal-config.h"
@@ -100,7 +101,8 @@ typedef struct SessionHooks {
     void (*free_state)(void *state);
 } SessionHooks;
 
-/* base, cfg, bus and ipc are borrowed, and shared by every session. */
+/* base, cfg, bus and ipc are borrowed, and shared by every session. Serves hype-api's
+ * UserSessions over ipc (NULL: no link, in tests). */
 int sessions_new(struct event_base *base, const SignalConfig *cfg, Bus *bus, SignalIpc *ipc,
                  SessionRegistry **ret);
 /* Frees every session at once (no hooks run, slots are freed), then the registry: at exit. */
@@ -115,7 +117,8 @@ Session *sessions_list(const SessionRegistry *reg);
  * from the moment they present a valid token: valid until a session of the user authenticates
  * or ends. */
 Sub *const *sessions_of_user(SessionRegistry *reg, uint64_t user_id, size_t *n);
-/* How many of user_id's sessions are ready or detached (those being checked do not count). */
+/* How many of user_id's sessions are live: ready, or detached and still resumable (those being
+ * checked do not count). What hype-api's UserSessions is answered. */
 size_t sessions_user_count(SessionRegistry *reg, uint64_t user_id);
 /* A connection refused before it had a session (a Socket.IO CONNECT with a bad token) counts as
  * a failed authentication. */
@@ -127,16 +130,17 @@ Session *session_new(SessionRegistry *reg, const SessionTransport *transport, vo
 /*
  * Authenticates with an access token; resume_id/last_seq (resume_id NULL: none) ask to resume a
  * detached session. The token's signature and expiry are checked here, then hype-api is asked
- * whether its login session is still alive (logout, refresh-token reuse, a blocked or deleted
- * account end it) and for every server the user is in. On success the client gets "ready" (or
- * "resumed" and what it missed, or "invalid_session" then "ready" when it cannot be resumed);
- * a resume moves the connection onto the detached session (the transport's rebind). A bad or
- * revoked token closes with 4001; hype-api unreachable closes with 1013.
+ * (GatewaySession) whether its login session is still alive (logout, refresh-token reuse, a
+ * blocked or deleted account end it) and for every server the user is in. On success the client
+ * gets "ready" (or "resumed" and what it missed, or "invalid_session" then "ready" when it cannot
+ * be resumed); a resume moves the connection onto the detached session (the transport's rebind).
+ * A bad or revoked token closes with 4001; hype-api unreachable closes with 1013.
+ * Returns 0 once the check is under way, or a code with *error set: CODE_CONFLICT when the
+ * session is authenticated or being checked already, CODE_UNAUTHENTICATED for a bad token
+ * (closing, 4001), CODE_UNAVAILABLE when out of memory (closing, 1013).
  */
-/* Returns 0 once the check is under way, or an HTTP-style status with *error set: 409 when the
- * session is authenticated or being checked already, 401 for a bad token (closing, 4001). */
-int session_authenticate(Session *s, const char *token, const char *resume_id, uint64_t last_seq,
-                         const char **error);
+Hype__Error__Code session_authenticate(Session *s, const char *token, const char *resume_id,
+                                       uint64_t last_seq, const char **error);
 /* The transport lost its connection (clean: the client closed it on purpose). */
 void session_connection_lost(Session *s, bool clean);
 /* Sends one event to this session (numbered, buffered for resume). */
@@ -148,10 +152,22 @@ Session *session_ref(Session *s);
 void session_unref(Session *s);
 bool session_is_live(const Session *s); /* READY with a connection */
 
-/* Relays method target body to hype-api as this session's user; cb runs exactly once, also when
- * the session has closed meanwhile (then s->state is SESSION_CLOSED: free what userdata holds
- * and do nothing else). */
-typedef void (*session_api_cb)(Session *s, int status, const char *body, void *userdata);
+/*
+ * Asking hype-api on a session's behalf. Either way cb (may be NULL) runs exactly once, never
+ * before the call returns (unless out of memory), also when the session has closed meanwhile (then
+ * s->state is SESSION_CLOSED: free what userdata holds and do nothing else); the session is held
+ * until then. An answer CODE_UNAUTHENTICATED means its login session is over: the session is
+ * revoked (4001) once cb has run.
+ */
+/* A typed request (signal_ipc_request): result or error, as there. */
+typedef void (*session_request_cb)(Session *s, const Hype__ApiSignal__Envelope *result,
+                                   const Hype__Error *error, void *userdata);
+void session_request(Session *s, Hype__ApiSignal__Envelope *request, session_request_cb cb,
+                     void *userdata);
+/* A client action that is the REST API itself (POST /api/messages...), relayed as method target
+ * body with a token of the session's user (signal_ipc_api_call): the answer's code and body. */
+typedef void (*session_api_cb)(Session *s, Hype__Error__Code code, const char *body,
+                               void *userdata);
 void session_api_call(Session *s, const char *method, const char *target, const char *body,
                       session_api_cb cb, void *userdata);
 
@@ -166,7 +182,8 @@ size_t sessions_publish_one(SessionRegistry *reg, const char *key, OutEvent *ev,
 /* Ends s because its login session is over: 4001 to a live connection, no resume. */
 void session_revoke(Session *s);
 /* After the link to hype-api was down (either side restarted): asks which login sessions of the
- * live ones ended meanwhile (a logout or a block whose event could not reach us) and ends them. */
+ * live ones ended meanwhile (SessionsCheck: a logout or a block whose event could not reach us)
+ * and ends them. */
 void sessions_recheck(SessionRegistry *reg);
 
 /* Counts for /metrics: gauges computed now, counters since start. */

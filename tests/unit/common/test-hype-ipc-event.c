@@ -1,4 +1,5 @@
-/* Unit tests for common/hype-ipc-event: two peers over a socketpair on one event loop. */
+/* Unit tests for common/hype-ipc-event: two peers over a socketpair on one event loop, and asking
+ * a peer that may be absent (IpcAsker). */
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "hype-ipc-event.h"
 #include "hype-log.h"
+#include "ipc-envelopes.h"
 #include "test.h"
 
 typedef struct Side {
@@ -36,20 +38,17 @@ static void on_hello(IpcPeer *p, const Hype__Hello *h, void *ud) {
     ((Side *)ud)->hellos++;
 }
 
-static int on_message(IpcPeer *p, const Hype__Envelope *env, void *ud) {
+static int on_message(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
     Side *s = ud;
+    const Hype__ApiSignal__Envelope *env = ipc_api_signal(msg);
     s->messages++;
-    if (env->body_case == HYPE__ENVELOPE__BODY_EVENT) {
+    if (env->body_case == HYPE__API_SIGNAL__ENVELOPE__BODY_EVENT) {
         snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
-        if (env->id && s->answer_requests) {
-            Hype__Event ev = HYPE__EVENT__INIT;
-            Hype__Envelope reply = HYPE__ENVELOPE__INIT;
-            ev.type = "echo";
-            ev.json = env->event->json;
-            reply.body_case = HYPE__ENVELOPE__BODY_EVENT;
-            reply.event = &ev;
-            ipc_peer_reply(p, env, &reply);
-        }
+        return 0;
+    }
+    if (env->body_case == HYPE__API_SIGNAL__ENVELOPE__BODY_API_CALL) {
+        if (s->answer_requests)
+            ipc_peer_reply(p, env->id, &ipc_test_result(env->api_call->body)->base);
         return 0;
     }
     return -EOPNOTSUPP;
@@ -64,14 +63,11 @@ static void on_close(IpcPeer *p, int error, void *ud) {
     stop_soon();
 }
 
-static void on_reply(IpcPeer *p, const Hype__Envelope *reply, int error, void *ud) {
+static void on_reply(IpcPeer *p, const ProtobufCMessage *reply, int error, void *ud) {
     Side *s = ud;
     s->replies++;
     s->reply_error = error;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_ERROR)
-        s->reply_code = reply->error->code;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_EVENT)
-        snprintf(s->last_json, sizeof(s->last_json), "%s", reply->event->json);
+    ipc_test_read_reply(reply, error, s->last_json, sizeof(s->last_json), &s->reply_code);
     stop_soon();
 }
 
@@ -86,22 +82,14 @@ static void run(int ms) {
 static void pair(Side *a, Side *b, uint32_t timeout_ms) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    IpcPeerOptions oa = {HYPE__ROLE__ROLE_API, "api", timeout_ms, 0, 0};
-    IpcPeerOptions ob = {HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
+    IpcPeerOptions oa = {&ipc_link_api_signal, HYPE__ROLE__ROLE_API, "api", timeout_ms, 0, 0};
+    IpcPeerOptions ob = {&ipc_link_api_signal, HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
     ipc_peer_new(base, sv[0], &oa, &cbs, a, &a->peer);
     ipc_peer_new(base, sv[1], &ob, &cbs, b, &b->peer);
 }
 
-static Hype__Envelope *event_env(const char *json) {
-    static Hype__Event ev;
-    static Hype__Envelope env;
-    hype__event__init(&ev);
-    hype__envelope__init(&env);
-    ev.type = "message";
-    ev.json = (char *)json;
-    env.body_case = HYPE__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    return &env;
+static int request(Side *s, const char *json) {
+    return ipc_peer_request(s->peer, &ipc_test_request(json)->base, 0, on_reply, s);
 }
 
 TEST(hello_event_request_reply) {
@@ -114,11 +102,11 @@ TEST(hello_event_request_reply) {
     ASSERT_TRUE(ipc_peer_is_ready(a.peer));
     ASSERT_STREQ(ipc_peer_hello(a.peer)->instance, "signal");
     ASSERT_EQ(ipc_peer_hello(b.peer)->role, HYPE__ROLE__ROLE_API);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("{\"one\":1}")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("{\"one\":1}")), 0);
     run(100);
     ASSERT_EQ(b.messages, 1);
     ASSERT_STREQ(b.last_json, "{\"one\":1}");
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("ping"), on_reply, &a), 0);
+    ASSERT_EQ(request(&a, "ping"), 0);
     ASSERT_EQ(ipc_peer_pending_requests(a.peer), 1);
     run(1000);
     ASSERT_EQ(a.replies, 1);
@@ -134,16 +122,12 @@ TEST(unknown_body_and_timeout) {
     base = event_base_new();
     Side a = {0}, b = {0};
     pair(&a, &b, 150);
-    Hype__Hello h = HYPE__HELLO__INIT;
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO; /* a second Hello is no request b knows */
-    env.hello = &h;
-    ASSERT_EQ(ipc_peer_request(a.peer, &env, on_reply, &a), 0);
+    ASSERT_EQ(ipc_peer_request(a.peer, ipc_test_unserved(), 0, on_reply, &a), 0);
     run(1000);
     ASSERT_EQ(a.replies, 1);
     ASSERT_EQ(a.reply_code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
-    /* b does not answer events (answer_requests false): the request times out. */
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &a), 0);
+    /* b does not answer (answer_requests false): the request times out. */
+    ASSERT_EQ(request(&a, "x"), 0);
     run(1000);
     ASSERT_EQ(a.replies, 2);
     ASSERT_EQ(a.reply_error, -ETIMEDOUT);
@@ -157,7 +141,7 @@ TEST(eof_fails_pending_and_close_may_free) {
     Side a = {.free_on_close = true}, b = {0};
     pair(&a, &b, 5000);
     run(50);
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &a), 0);
+    ASSERT_EQ(request(&a, "x"), 0);
     log_set_max_level(LOG_ERR);
     b.peer = ipc_peer_free(b.peer);
     run(1000);
@@ -174,19 +158,15 @@ TEST(eof_fails_pending_and_close_may_free) {
 static int raw_peer(Side *a, int *raw) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    IpcPeerOptions o = {HYPE__ROLE__ROLE_API, "api", 1000, 64 * 1024, 0};
+    IpcPeerOptions o = {&ipc_link_api_signal, HYPE__ROLE__ROLE_API, "api", 1000, 64 * 1024, 0};
     *raw = sv[1];
     return ipc_peer_new(base, sv[0], &o, &cbs, a, &a->peer);
 }
 
 static void write_hello(int fd, uint32_t version) {
-    Hype__Hello h = HYPE__HELLO__INIT;
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
-    h.protocol_version = version;
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
     uint8_t buf[128];
-    int n = ipc_frame_encode_into(&env, buf, sizeof(buf));
+    int n = ipc_frame_encode_into(ipc_test_hello(version, HYPE__ROLE__ROLE_UNSPECIFIED), buf,
+                                  sizeof(buf));
     ASSERT_TRUE(write(fd, buf, (size_t)n) == n);
 }
 
@@ -239,7 +219,7 @@ TEST(peer_that_never_reads_is_dropped) {
     int r = 0;
     size_t most = 0;
     for (int i = 0; i < 10000 && r == 0; i++) {
-        r = ipc_peer_send(a.peer, event_env(json));
+        r = ipc_peer_send(a.peer, ipc_test_event(json));
         if (r == 0 && ipc_peer_output_pending(a.peer) > most)
             most = ipc_peer_output_pending(a.peer);
         if (i % 16 == 0)
@@ -251,10 +231,76 @@ TEST(peer_that_never_reads_is_dropped) {
     ASSERT_EQ(ipc_peer_output_pending(a.peer), 0);
     ASSERT_EQ(a.closes, 1);
     ASSERT_EQ(a.close_error, -ENOBUFS);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("y")), -ECONNRESET);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("y")), -ECONNRESET);
     ipc_peer_free(a.peer);
     close(raw);
     log_set_max_level(LOG_INFO);
+    event_base_free(base);
+}
+
+/* ---- IpcAsker ---- */
+
+typedef struct Asked {
+    int calls, dropped;
+    uint32_t code;
+    char message[64], json[64];
+} Asked;
+
+static void on_asked(const ProtobufCMessage *result, const Hype__Error *error, void *ud) {
+    Asked *a = ud;
+    a->calls++;
+    a->dropped += !result && !error;
+    a->code = error ? error->code : 0;
+    snprintf(a->message, sizeof(a->message), "%s", error ? error->message : "");
+    if (result)
+        snprintf(a->json, sizeof(a->json), "%s", ipc_api_signal(result)->api_call_result->body);
+    stop_soon();
+}
+
+TEST(asking_a_peer_that_may_be_absent) {
+    base = event_base_new();
+    IpcAsker *asker = NULL;
+    ASSERT_OK(ipc_asker_new(base, "the peer is not linked", &asker));
+    /* None: the outcome comes from the loop, not from inside the call. */
+    Asked none = {0};
+    ipc_ask(asker, NULL, &ipc_test_request("x")->base, 0, on_asked, &none);
+    ASSERT_EQ(none.calls, 0);
+    run(1000);
+    ASSERT_EQ(none.calls, 1);
+    ASSERT_EQ(none.code, HYPE__ERROR__CODE__CODE_UNAVAILABLE);
+    ASSERT_STREQ(none.message, "the peer is not linked");
+    /* A peer: its result; a body that is no request: ours, later too. */
+    Side a = {0}, b = {.answer_requests = true};
+    pair(&a, &b, 100);
+    run(50);
+    Asked ok = {0}, bad = {0}, slow = {0};
+    ipc_ask(asker, a.peer, &ipc_test_request("ping")->base, 0, on_asked, &ok);
+    ipc_ask(asker, a.peer, ipc_test_event("no request"), 0, on_asked, &bad);
+    ASSERT_EQ(ok.calls + bad.calls, 0);
+    run(1000);
+    ASSERT_EQ(ok.calls, 1);
+    ASSERT_EQ(ok.code, 0);
+    ASSERT_STREQ(ok.json, "ping");
+    ASSERT_EQ(bad.calls, 1);
+    ASSERT_EQ(bad.code, HYPE__ERROR__CODE__CODE_INTERNAL);
+    /* Unanswered in time: CODE_TIMEOUT, saying the asker's message. */
+    b.answer_requests = false;
+    ipc_ask(asker, a.peer, &ipc_test_request("slow")->base, 20, on_asked, &slow);
+    run(1000);
+    ASSERT_EQ(slow.code, HYPE__ERROR__CODE__CODE_TIMEOUT);
+    ASSERT_STREQ(slow.message, "the peer is not linked");
+    IpcAskerStats st = ipc_asker_stats(asker);
+    ASSERT_EQ_U(st.asked, 4);
+    ASSERT_EQ_U(st.unanswered, 3);
+    /* Freed with a request waiting: dropped, so that what it holds can go (ASan). */
+    Asked dropped = {0};
+    ipc_ask(asker, a.peer, &ipc_test_request("late")->base, 0, on_asked, &dropped);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+    asker = ipc_asker_free(asker);
+    ASSERT_EQ(dropped.calls, 1);
+    ASSERT_EQ(dropped.dropped, 1);
+    ASSERT_EQ(ok.dropped + bad.dropped + slow.dropped + none.dropped, 0);
     event_base_free(base);
 }
 

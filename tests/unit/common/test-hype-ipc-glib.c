@@ -10,6 +10,7 @@
 #include "hype-ipc-event.h"
 #include "hype-ipc-glib.h"
 #include "hype-log.h"
+#include "ipc-envelopes.h"
 #include "test.h"
 
 typedef struct Side {
@@ -31,25 +32,23 @@ static GMainLoop *loop;
 static struct event_base *base;
 static int *wait_counter, wait_target;
 
-static int on_message(IpcPeer *p, const Hype__Envelope *env, void *ud) {
+static int on_message(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
     Side *s = ud;
+    const Hype__ApiSignal__Envelope *env = ipc_api_signal(msg);
     s->messages++;
     if (s->free_on_message) {
         s->peer = ipc_peer_free(p);
         return 0;
     }
-    if (env->body_case != HYPE__ENVELOPE__BODY_EVENT)
-        return -EOPNOTSUPP;
-    snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
-    if (env->id && s->answer_requests) {
-        Hype__Event ev = HYPE__EVENT__INIT;
-        Hype__Envelope reply = HYPE__ENVELOPE__INIT;
-        ev.type = "echo";
-        ev.json = env->event->json;
-        reply.body_case = HYPE__ENVELOPE__BODY_EVENT;
-        reply.event = &ev;
-        ipc_peer_reply(p, env, &reply);
+    if (env->body_case == HYPE__API_SIGNAL__ENVELOPE__BODY_EVENT) {
+        snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
+        return 0;
     }
+    if (env->body_case != HYPE__API_SIGNAL__ENVELOPE__BODY_API_CALL)
+        return -EOPNOTSUPP;
+    snprintf(s->last_json, sizeof(s->last_json), "%s", env->api_call->body);
+    if (s->answer_requests)
+        ipc_peer_reply(p, env->id, &ipc_test_result(env->api_call->body)->base);
     return 0;
 }
 
@@ -65,15 +64,12 @@ static void on_close(IpcPeer *p, int error, void *ud) {
         s->peer = ipc_peer_free(p);
 }
 
-static void on_reply(IpcPeer *p, const Hype__Envelope *reply, int error, void *ud) {
+static void on_reply(IpcPeer *p, const ProtobufCMessage *reply, int error, void *ud) {
     Call *c = ud;
     c->calls++;
     c->error = error;
     c->got_reply = reply != NULL;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_ERROR)
-        c->code = reply->error->code;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_EVENT)
-        snprintf(c->json, sizeof(c->json), "%s", reply->event->json);
+    ipc_test_read_reply(reply, error, c->json, sizeof(c->json), &c->code);
 }
 
 static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
@@ -135,36 +131,19 @@ static bool teardown(void) {
     return left == 0 && idle;
 }
 
-/* g on GLib (the media worker's role), l on libevent (hype-signal's). */
+/* g on GLib (the media worker's role), l on libevent (hype-signal's). They speak the api-signal
+ * link: the signal-media one has no requests yet, and the peer is the same on every link. */
 static void pair(Side *g, Side *l, uint32_t timeout_ms) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    IpcPeerOptions og = {HYPE__ROLE__ROLE_MEDIA, "media-1", timeout_ms, 0, 0};
-    IpcPeerOptions ol = {HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
+    IpcPeerOptions og = {&ipc_link_api_signal, HYPE__ROLE__ROLE_MEDIA, "media-1", timeout_ms, 0, 0};
+    IpcPeerOptions ol = {&ipc_link_api_signal, HYPE__ROLE__ROLE_SIGNAL, "signal", timeout_ms, 0, 0};
     ipc_gpeer_new(ctx, sv[0], &og, &cbs, g, &g->peer);
     ipc_peer_new(base, sv[1], &ol, &cbs, l, &l->peer);
 }
 
-static Hype__Envelope *event_env(const char *json) {
-    static Hype__Event ev;
-    static Hype__Envelope env;
-    hype__event__init(&ev);
-    hype__envelope__init(&env);
-    ev.type = "message";
-    ev.json = (char *)json;
-    env.body_case = HYPE__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    return &env;
-}
-
-static Hype__Envelope *hello_env(void) {
-    static Hype__Hello h;
-    static Hype__Envelope env;
-    hype__hello__init(&h);
-    hype__envelope__init(&env);
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO; /* a second Hello: a body nobody serves */
-    env.hello = &h;
-    return &env;
+static int request(IpcPeer *p, const char *json, Call *c) {
+    return ipc_peer_request(p, &ipc_test_request(json)->base, 0, on_reply, c);
 }
 
 /* ---- the tests ---- */
@@ -179,16 +158,16 @@ TEST(hello_event_request_reply_both_ways) {
     ASSERT_STREQ(ipc_peer_hello(g.peer)->instance, "signal");
     ASSERT_EQ(ipc_peer_hello(l.peer)->role, HYPE__ROLE__ROLE_MEDIA);
 
-    ASSERT_EQ(ipc_peer_send(g.peer, event_env("{\"from\":\"glib\"}")), 0);
-    ASSERT_EQ(ipc_peer_send(l.peer, event_env("{\"from\":\"libevent\"}")), 0);
+    ASSERT_EQ(ipc_peer_send(g.peer, ipc_test_event("{\"from\":\"glib\"}")), 0);
+    ASSERT_EQ(ipc_peer_send(l.peer, ipc_test_event("{\"from\":\"libevent\"}")), 0);
     ASSERT_TRUE(wait_for(&l.messages, 1));
     ASSERT_TRUE(wait_for(&g.messages, 1));
     ASSERT_STREQ(l.last_json, "{\"from\":\"glib\"}");
     ASSERT_STREQ(g.last_json, "{\"from\":\"libevent\"}");
 
     Call cg = {0}, cl = {0};
-    ASSERT_EQ(ipc_peer_request(g.peer, event_env("ping from glib"), on_reply, &cg), 0);
-    ASSERT_EQ(ipc_peer_request(l.peer, event_env("ping from libevent"), on_reply, &cl), 0);
+    ASSERT_EQ(request(g.peer, "ping from glib", &cg), 0);
+    ASSERT_EQ(request(l.peer, "ping from libevent", &cl), 0);
     ASSERT_EQ(ipc_peer_pending_requests(g.peer), 1);
     ASSERT_TRUE(wait_for(&cg.calls, 1));
     ASSERT_TRUE(wait_for(&cl.calls, 1));
@@ -205,19 +184,19 @@ TEST(hello_event_request_reply_both_ways) {
 
 TEST(unknown_body_and_timeout_both_ways) {
     setup();
-    Side g = {0}, l = {0}; /* neither answers events: those requests time out */
+    Side g = {0}, l = {0}; /* neither answers ApiCall: those requests time out */
     pair(&g, &l, 150);
     Call ug = {0}, ul = {0};
-    ASSERT_EQ(ipc_peer_request(g.peer, hello_env(), on_reply, &ug), 0);
-    ASSERT_EQ(ipc_peer_request(l.peer, hello_env(), on_reply, &ul), 0);
+    ASSERT_EQ(ipc_peer_request(g.peer, ipc_test_unserved(), 0, on_reply, &ug), 0);
+    ASSERT_EQ(ipc_peer_request(l.peer, ipc_test_unserved(), 0, on_reply, &ul), 0);
     ASSERT_TRUE(wait_for(&ug.calls, 1));
     ASSERT_TRUE(wait_for(&ul.calls, 1));
     ASSERT_EQ(ug.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
     ASSERT_EQ(ul.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
 
     Call tg = {0}, tl = {0};
-    ASSERT_EQ(ipc_peer_request(g.peer, event_env("x"), on_reply, &tg), 0);
-    ASSERT_EQ(ipc_peer_request(l.peer, event_env("y"), on_reply, &tl), 0);
+    ASSERT_EQ(request(g.peer, "x", &tg), 0);
+    ASSERT_EQ(request(l.peer, "y", &tl), 0);
     ASSERT_TRUE(wait_for(&tg.calls, 1));
     ASSERT_TRUE(wait_for(&tl.calls, 1));
     ASSERT_EQ(tg.error, -ETIMEDOUT);
@@ -227,7 +206,7 @@ TEST(unknown_body_and_timeout_both_ways) {
     ASSERT_EQ(ipc_peer_pending_requests(g.peer), 0);
     /* Once more on the GLib side: the source's ready time was re-armed after the first. */
     Call tg2 = {0};
-    ASSERT_EQ(ipc_peer_request(g.peer, event_env("z"), on_reply, &tg2), 0);
+    ASSERT_EQ(request(g.peer, "z", &tg2), 0);
     ASSERT_TRUE(wait_for(&tg2.calls, 1));
     ASSERT_EQ(tg2.error, -ETIMEDOUT);
     ASSERT_EQ(tg.calls + tl.calls, 2);
@@ -244,7 +223,7 @@ TEST(drop_fails_pending_both_ways) {
     pair(&g, &l, 5000);
     ASSERT_TRUE(wait_for(&l.hellos, 1));
     Call cg = {0};
-    ASSERT_EQ(ipc_peer_request(g.peer, event_env("x"), on_reply, &cg), 0);
+    ASSERT_EQ(request(g.peer, "x", &cg), 0);
     l.peer = ipc_peer_free(l.peer);
     ASSERT_TRUE(wait_for(&g.closes, 1));
     ASSERT_EQ(cg.calls, 1);
@@ -259,7 +238,7 @@ TEST(drop_fails_pending_both_ways) {
     pair(&g2, &l2, 5000);
     ASSERT_TRUE(wait_for(&g2.hellos, 1));
     Call cl = {0};
-    ASSERT_EQ(ipc_peer_request(l2.peer, event_env("x"), on_reply, &cl), 0);
+    ASSERT_EQ(request(l2.peer, "x", &cl), 0);
     g2.peer = ipc_peer_free(g2.peer);
     ASSERT_TRUE(wait_for(&l2.closes, 1));
     ASSERT_EQ(cl.calls, 1);
@@ -277,8 +256,8 @@ TEST(free_from_inside_a_glib_dispatch) {
     pair(&g, &l, 5000);
     ASSERT_TRUE(wait_for(&g.hellos, 1));
     /* Two events in one read: the first frees the peer, the second is never looked at. */
-    ASSERT_EQ(ipc_peer_send(l.peer, event_env("one")), 0);
-    ASSERT_EQ(ipc_peer_send(l.peer, event_env("two")), 0);
+    ASSERT_EQ(ipc_peer_send(l.peer, ipc_test_event("one")), 0);
+    ASSERT_EQ(ipc_peer_send(l.peer, ipc_test_event("two")), 0);
     ASSERT_TRUE(wait_for(&g.messages, 1));
     ASSERT_NULL(g.peer);
     ASSERT_TRUE(wait_for(&l.closes, 1)); /* its socket was closed with it */
@@ -289,14 +268,8 @@ TEST(free_from_inside_a_glib_dispatch) {
 }
 
 static void write_hello(int fd, uint32_t version, Hype__Role role) {
-    Hype__Hello h = HYPE__HELLO__INIT;
-    Hype__Envelope env = HYPE__ENVELOPE__INIT;
-    h.protocol_version = version;
-    h.role = role;
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
     uint8_t buf[128];
-    int n = ipc_frame_encode_into(&env, buf, sizeof(buf));
+    int n = ipc_frame_encode_into(ipc_test_hello(version, role), buf, sizeof(buf));
     if (write(fd, buf, (size_t)n) != n)
         abort();
 }
@@ -304,7 +277,8 @@ static void write_hello(int fd, uint32_t version, Hype__Role role) {
 static int raw_gpeer(Side *g, int *raw, size_t max_output) {
     int sv[2];
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-    IpcPeerOptions o = {HYPE__ROLE__ROLE_MEDIA, "media-1", 1000, max_output, 0};
+    IpcPeerOptions o = {
+        &ipc_link_api_signal, HYPE__ROLE__ROLE_MEDIA, "media-1", 1000, max_output, 0};
     *raw = sv[1];
     return ipc_gpeer_new(ctx, sv[0], &o, &cbs, g, &g->peer);
 }
@@ -357,7 +331,7 @@ TEST(glib_peer_that_never_reads_is_dropped) {
     int r = 0;
     size_t most = 0;
     for (int i = 0; i < 10000 && r == 0; i++) {
-        r = ipc_peer_send(a.peer, event_env(json));
+        r = ipc_peer_send(a.peer, ipc_test_event(json));
         if (r == 0 && ipc_peer_output_pending(a.peer) > most)
             most = ipc_peer_output_pending(a.peer);
         if (i % 16 == 0)

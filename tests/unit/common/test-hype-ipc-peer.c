@@ -1,11 +1,15 @@
 /* Unit tests for common/hype-ipc-peer: the loop-free peer protocol, driven by hand with a fake
- * clock and output moved between two peers in memory. */
+ * clock and output moved between two peers in memory. The peers speak the api-signal link: events
+ * are its one-way frames, ApiCall and ApiCallResult a request and its reply. */
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "hype-ipc-api-signal.h"
 #include "hype-ipc-peer.h"
+#include "hype-ipc-signal-media.h"
+#include "ipc-envelopes.h"
 #include "hype-log.h"
 #include "test.h"
 
@@ -58,23 +62,23 @@ typedef struct Call {
     char json[64];
 } Call;
 
-static int on_message(IpcPeer *p, const Hype__Envelope *env, void *ud) {
+static int on_message(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
     Side *s = ud;
+    const Hype__ApiSignal__Envelope *env = ipc_api_signal(msg);
     s->messages++;
     if (s->free_on_message)
         s->peer = ipc_peer_free(p);
-    if (s->decline_all || env->body_case != HYPE__ENVELOPE__BODY_EVENT)
+    if (s->decline_all)
         return -EOPNOTSUPP;
-    snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
-    if (env->id && s->answer_requests && s->peer) {
-        Hype__Event ev = HYPE__EVENT__INIT;
-        Hype__Envelope reply = HYPE__ENVELOPE__INIT;
-        ev.type = "echo";
-        ev.json = env->event->json;
-        reply.body_case = HYPE__ENVELOPE__BODY_EVENT;
-        reply.event = &ev;
-        ipc_peer_reply(p, env, &reply);
+    if (env->body_case == HYPE__API_SIGNAL__ENVELOPE__BODY_EVENT) {
+        snprintf(s->last_json, sizeof(s->last_json), "%s", env->event->json);
+        return 0;
     }
+    if (env->body_case != HYPE__API_SIGNAL__ENVELOPE__BODY_API_CALL)
+        return -EOPNOTSUPP;
+    snprintf(s->last_json, sizeof(s->last_json), "%s", env->api_call->body);
+    if (env->id && s->answer_requests && s->peer)
+        ipc_peer_reply(p, env->id, &ipc_test_result(env->api_call->body)->base);
     return 0;
 }
 
@@ -94,15 +98,13 @@ static void on_close(IpcPeer *p, int error, void *ud) {
         s->peer = ipc_peer_free(p);
 }
 
-static void on_reply(IpcPeer *p, const Hype__Envelope *reply, int error, void *ud) {
+static void on_reply(IpcPeer *p, const ProtobufCMessage *msg, int error, void *ud) {
     Call *c = ud;
+    const Hype__ApiSignal__Envelope *reply = msg ? ipc_api_signal(msg) : NULL;
     c->calls++;
     c->error = error;
     c->got_reply = reply != NULL;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_ERROR)
-        c->code = reply->error->code;
-    if (reply && reply->body_case == HYPE__ENVELOPE__BODY_EVENT)
-        snprintf(c->json, sizeof(c->json), "%s", reply->event->json);
+    ipc_test_read_reply(msg, error, c->json, sizeof(c->json), &c->code);
     if (c->side && c->side->calls_counter)
         (*c->side->calls_counter)++;
     if (c->free_peer)
@@ -113,7 +115,7 @@ static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
 
 static int side_new(Side *s, Hype__Role role, const char *instance, uint32_t timeout_ms,
                     size_t max_output, size_t max_frame) {
-    IpcPeerOptions o = {role, instance, timeout_ms, max_output, max_frame};
+    IpcPeerOptions o = {&ipc_link_api_signal, role, instance, timeout_ms, max_output, max_frame};
     s->wire.deadline = IPC_NO_DEADLINE;
     return ipc_proto_new(&o, &cbs, s, &wire_binding, &s->wire, &s->peer);
 }
@@ -139,33 +141,12 @@ static void exchange(Side *a, Side *b) {
     }
 }
 
-static Hype__Envelope *event_env(const char *json) {
-    static Hype__Event ev;
-    static Hype__Envelope env;
-    hype__event__init(&ev);
-    hype__envelope__init(&env);
-    ev.type = "message";
-    ev.json = (char *)json;
-    env.body_case = HYPE__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    return &env;
-}
-
-static Hype__Envelope *hello_env(uint32_t version, Hype__Role role) {
-    static Hype__Hello h;
-    static Hype__Envelope env;
-    hype__hello__init(&h);
-    hype__envelope__init(&env);
-    h.protocol_version = version;
-    h.role = role;
-    h.instance = "raw";
-    env.body_case = HYPE__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
-    return &env;
+static int request(IpcPeer *p, const char *json, Call *c) {
+    return ipc_peer_request(p, &ipc_test_request(json)->base, 0, on_reply, c);
 }
 
 /* Appends env's frame to buf at *len. */
-static void put_frame(uint8_t *buf, size_t size, size_t *len, const Hype__Envelope *env) {
+static void put_frame(uint8_t *buf, size_t size, size_t *len, const ProtobufCMessage *env) {
     int n = ipc_frame_encode_into(env, buf + *len, size - *len);
     if (n > 0)
         *len += (size_t)n;
@@ -176,7 +157,7 @@ static int raw_ready(Side *s, size_t max_output, size_t max_frame) {
     int r = side_new(s, HYPE__ROLE__ROLE_SIGNAL, "signal", 100, max_output, max_frame);
     uint8_t buf[128];
     size_t len = 0;
-    put_frame(buf, sizeof(buf), &len, hello_env(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
+    put_frame(buf, sizeof(buf), &len, ipc_test_hello(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
     return r < 0 ? r : ipc_proto_feed(s->peer, buf, len);
 }
 
@@ -209,15 +190,15 @@ TEST(bytes_one_at_a_time) {
     Side a = {0}, b = {0};
     side_new(&a, HYPE__ROLE__ROLE_API, "api", 0, 0, 0);
     side_new(&b, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("{\"n\":1}")), 0);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("{\"n\":2}")), 0);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("")), 0); /* an empty event is a 2-byte frame */
-    ASSERT_EQ(a.wire.want_writes, 1);                   /* the output was never empty in between */
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("{\"n\":1}")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("{\"n\":2}")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("")), 0); /* an empty event is a 2-byte frame */
+    ASSERT_EQ(a.wire.want_writes, 1); /* the output was never empty in between */
     pump(&a, &b, 1);
     ASSERT_EQ(b.hellos, 1);
     ASSERT_EQ(b.messages, 3);
     ASSERT_STREQ(b.last_json, "");
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("{\"n\":3}")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("{\"n\":3}")), 0);
     ASSERT_EQ(a.wire.want_writes, 2);
     pump(&a, &b, 1);
     ASSERT_EQ(b.messages, 4);
@@ -229,9 +210,10 @@ TEST(bytes_one_at_a_time) {
 TEST(two_frames_in_one_feed_and_every_split) {
     uint8_t stream[512];
     size_t len = 0;
-    put_frame(stream, sizeof(stream), &len, hello_env(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
-    put_frame(stream, sizeof(stream), &len, event_env("{\"first\":1}"));
-    put_frame(stream, sizeof(stream), &len, event_env("{\"second\":2}"));
+    put_frame(stream, sizeof(stream), &len,
+              ipc_test_hello(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
+    put_frame(stream, sizeof(stream), &len, ipc_test_event("{\"first\":1}"));
+    put_frame(stream, sizeof(stream), &len, ipc_test_event("{\"second\":2}"));
     Side b = {0};
     side_new(&b, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
     ASSERT_EQ(ipc_proto_feed(b.peer, stream, len), 0);
@@ -258,11 +240,11 @@ TEST(request_reply_and_ids) {
     side_new(&b, HYPE__ROLE__ROLE_API, "api", 0, 0, 0);
     exchange(&a, &b);
     Call c1 = {.side = &a}, c2 = {.side = &a};
-    Hype__Envelope *env = event_env("ping");
-    ASSERT_EQ(ipc_peer_request(a.peer, env, on_reply, &c1), 0);
+    Hype__ApiSignal__Envelope *env = ipc_test_request("ping");
+    ASSERT_EQ(ipc_peer_request(a.peer, &env->base, 0, on_reply, &c1), 0);
     ASSERT_EQ_U(env->id, 1);
-    env = event_env("pong");
-    ASSERT_EQ(ipc_peer_request(a.peer, env, on_reply, &c2), 0);
+    env = ipc_test_request("pong");
+    ASSERT_EQ(ipc_peer_request(a.peer, &env->base, 0, on_reply, &c2), 0);
     ASSERT_EQ_U(env->id, 2);
     ASSERT_EQ(ipc_peer_pending_requests(a.peer), 2);
     exchange(&a, &b);
@@ -273,14 +255,78 @@ TEST(request_reply_and_ids) {
     ASSERT_STREQ(c2.json, "pong");
     ASSERT_EQ(ipc_peer_pending_requests(a.peer), 0);
     /* A second reply to request 1 completes nothing. */
-    Hype__Envelope request = HYPE__ENVELOPE__INIT;
-    request.id = 1;
-    ASSERT_EQ(ipc_peer_reply(b.peer, &request, event_env("again")), 0);
+    ASSERT_EQ(ipc_peer_reply(b.peer, 1, &ipc_test_result("again")->base), 0);
     exchange(&a, &b);
     ASSERT_EQ(c1.calls, 1);
     ASSERT_TRUE(ipc_peer_is_ready(a.peer));
     ipc_peer_free(a.peer);
     ipc_peer_free(b.peer);
+}
+
+TEST(requests_are_the_links_and_replies_are_their_results) {
+    Side a = {0}, b = {0};
+    side_new(&a, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
+    side_new(&b, HYPE__ROLE__ROLE_API, "api", 0, 0, 0);
+    exchange(&a, &b);
+    /* An event is no request; an Envelope of another link is refused whatever its body. */
+    ASSERT_EQ(ipc_peer_request(a.peer, ipc_test_event("x"), 0, on_reply, NULL), -EINVAL);
+    Hype__SignalMedia__Envelope other = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    ASSERT_EQ(ipc_peer_send(a.peer, &other.base), -EINVAL);
+    ASSERT_EQ(ipc_peer_reply(a.peer, 1, &other.base), -EINVAL);
+    ASSERT_EQ(ipc_peer_pending_requests(a.peer), 0);
+    /* A reply of another body than the request's result: -EBADMSG, with the reply. */
+    Call c = {.side = &a};
+    ASSERT_EQ(request(a.peer, "q", &c), 0);
+    exchange(&a, &b);
+    Hype__ApiSignal__UserSessionsResult wrong = HYPE__API_SIGNAL__USER_SESSIONS_RESULT__INIT;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_USER_SESSIONS_RESULT;
+    env.user_sessions_result = &wrong;
+    ASSERT_EQ(ipc_peer_reply(b.peer, 1, &env.base), 0);
+    exchange(&a, &b);
+    ASSERT_EQ(c.calls, 1);
+    ASSERT_EQ(c.error, -EBADMSG);
+    ASSERT_TRUE(c.got_reply);
+    /* An Error: -EREMOTEIO, its code readable. */
+    Call d = {.side = &a};
+    ASSERT_EQ(request(a.peer, "q", &d), 0);
+    exchange(&a, &b);
+    ASSERT_EQ(ipc_peer_reply_error(b.peer, 2, HYPE__ERROR__CODE__CODE_FORBIDDEN, "no"), 0);
+    exchange(&a, &b);
+    ASSERT_EQ(d.error, -EREMOTEIO);
+    ASSERT_EQ(d.code, HYPE__ERROR__CODE__CODE_FORBIDDEN);
+    ASSERT_EQ(ipc_peer_reply(b.peer, 0, &ipc_test_result("no id")->base), -EINVAL);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+}
+
+TEST(each_request_may_have_its_own_timeout) {
+    Side a = {0}, b = {0};
+    side_new(&a, HYPE__ROLE__ROLE_SIGNAL, "signal", 1000, 0, 0);
+    side_new(&b, HYPE__ROLE__ROLE_API, "api", 0, 0, 0);
+    exchange(&a, &b);
+    Call slow = {.side = &a}, quick = {.side = &a};
+    a.wire.now = 100;
+    ASSERT_EQ(request(a.peer, "slow", &slow), 0); /* the peer's 1000 ms */
+    ASSERT_EQ_U(a.wire.deadline, 1100);
+    ASSERT_EQ(ipc_peer_request(a.peer, &ipc_test_request("quick")->base, 50, on_reply, &quick), 0);
+    ASSERT_EQ_U(a.wire.deadline, 150); /* earlier: re-armed */
+    ASSERT_EQ(ipc_proto_tick(a.peer, 150), 0);
+    ASSERT_EQ(quick.calls, 1);
+    ASSERT_EQ(quick.error, -ETIMEDOUT);
+    ASSERT_EQ(slow.calls, 0);
+    ASSERT_EQ_U(a.wire.deadline, 1100);
+    ASSERT_EQ(ipc_proto_tick(a.peer, 1100), 0);
+    ASSERT_EQ(slow.error, -ETIMEDOUT);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+}
+
+TEST(a_peer_needs_a_link) {
+    IpcPeerOptions o = {.role = HYPE__ROLE__ROLE_API};
+    IpcPeer *p = NULL;
+    ASSERT_EQ(ipc_proto_new(&o, &cbs, NULL, NULL, NULL, &p), -EINVAL);
+    ASSERT_NULL(p);
 }
 
 TEST(request_times_out_via_tick) {
@@ -291,11 +337,11 @@ TEST(request_times_out_via_tick) {
     Call c1 = {.side = &a}, c2 = {.side = &a};
     ASSERT_EQ(ipc_proto_next_deadline(a.peer), IPC_NO_DEADLINE);
     a.wire.now = 1000;
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &c1), 0);
+    ASSERT_EQ(request(a.peer, "x", &c1), 0);
     ASSERT_EQ(a.wire.deadline_calls, 1);
     ASSERT_EQ_U(a.wire.deadline, 1100);
     a.wire.now = 1050;
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("y"), on_reply, &c2), 0);
+    ASSERT_EQ(request(a.peer, "y", &c2), 0);
     ASSERT_EQ(a.wire.deadline_calls, 1); /* not the earliest: the armed timer stays */
     ASSERT_EQ_U(ipc_proto_next_deadline(a.peer), 1100);
     exchange(&a, &b);
@@ -317,9 +363,7 @@ TEST(request_times_out_via_tick) {
     ASSERT_EQ(ipc_peer_pending_requests(a.peer), 0);
 
     /* A reply after the timeout is ignored: the callback ran once. */
-    Hype__Envelope request = HYPE__ENVELOPE__INIT;
-    request.id = 1;
-    ipc_peer_reply(b.peer, &request, event_env("late"));
+    ipc_peer_reply(b.peer, 1, &ipc_test_result("late")->base);
     exchange(&a, &b);
     ASSERT_EQ(c1.calls, 1);
     ASSERT_TRUE(ipc_peer_is_ready(a.peer));
@@ -333,13 +377,14 @@ TEST(unknown_body_gets_an_error_reply) {
     side_new(&b, HYPE__ROLE__ROLE_API, "api", 0, 0, 0);
     exchange(&a, &b);
     Call c = {.side = &a};
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &c), 0);
+    ASSERT_EQ(request(a.peer, "x", &c), 0);
     exchange(&a, &b);
     ASSERT_EQ(c.calls, 1);
-    ASSERT_EQ(c.error, 0);
+    ASSERT_EQ(c.error, -EREMOTEIO);
+    ASSERT_TRUE(c.got_reply);
     ASSERT_EQ(c.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
     /* A one-way frame the owner declines gets nothing back. */
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("y")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("y")), 0);
     pump(&a, &b, SIZE_MAX);
     ASSERT_EQ(b.messages, 2);
     ASSERT_EQ(ipc_peer_output_pending(b.peer), 0);
@@ -348,14 +393,14 @@ TEST(unknown_body_gets_an_error_reply) {
 
     /* No on_message at all (and no binding): the same Error. */
     static const IpcPeerCallbacks bare = {NULL, NULL, NULL};
-    IpcPeerOptions o = {HYPE__ROLE__ROLE_API, "bare", 0, 0, 0};
+    IpcPeerOptions o = {&ipc_link_api_signal, HYPE__ROLE__ROLE_API, "bare", 0, 0, 0};
     Side e = {0}, d = {0};
     side_new(&e, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
     ASSERT_EQ(ipc_proto_new(&o, &bare, NULL, NULL, NULL, &d.peer), 0);
     exchange(&e, &d);
     ASSERT_TRUE(ipc_peer_is_ready(d.peer));
     Call c2 = {.side = &e};
-    ASSERT_EQ(ipc_peer_request(e.peer, event_env("z"), on_reply, &c2), 0);
+    ASSERT_EQ(request(e.peer, "z", &c2), 0);
     exchange(&e, &d);
     ASSERT_EQ(c2.calls, 1);
     ASSERT_EQ(c2.code, HYPE__ERROR__CODE__CODE_UNKNOWN_BODY);
@@ -369,8 +414,8 @@ TEST(version_mismatch_and_a_first_frame_not_hello_drop) {
     size_t len = 0;
     Side a = {0};
     side_new(&a, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
-    put_frame(buf, sizeof(buf), &len, hello_env(99, HYPE__ROLE__ROLE_API));
-    put_frame(buf, sizeof(buf), &len, event_env("after"));
+    put_frame(buf, sizeof(buf), &len, ipc_test_hello(99, HYPE__ROLE__ROLE_API));
+    put_frame(buf, sizeof(buf), &len, ipc_test_event("after"));
     ASSERT_EQ(ipc_proto_feed(a.peer, buf, len), -ECONNRESET);
     ASSERT_EQ(a.closes, 1);
     ASSERT_EQ(a.close_error, -EPROTO);
@@ -379,8 +424,8 @@ TEST(version_mismatch_and_a_first_frame_not_hello_drop) {
     ASSERT_EQ(a.messages, 0); /* nothing after the bad Hello is looked at */
     ASSERT_FALSE(ipc_peer_is_ready(a.peer));
     ASSERT_EQ(ipc_peer_output_pending(a.peer), 0); /* our queued Hello is discarded */
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("x")), -ECONNRESET);
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, NULL), -ECONNRESET);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("x")), -ECONNRESET);
+    ASSERT_EQ(request(a.peer, "x", NULL), -ECONNRESET);
     ASSERT_EQ(ipc_proto_feed(a.peer, buf, len), -ECONNRESET);
     ASSERT_EQ(ipc_proto_close(a.peer, 0, "EOF"), -ECONNRESET);
     ASSERT_EQ(a.closes, 1);
@@ -389,7 +434,7 @@ TEST(version_mismatch_and_a_first_frame_not_hello_drop) {
     Side e = {0};
     side_new(&e, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
     len = 0;
-    put_frame(buf, sizeof(buf), &len, event_env("too soon"));
+    put_frame(buf, sizeof(buf), &len, ipc_test_event("too soon"));
     ASSERT_EQ(ipc_proto_feed(e.peer, buf, len), -ECONNRESET);
     ASSERT_EQ(e.close_error, -EPROTO);
     ASSERT_EQ(e.messages, 0);
@@ -401,7 +446,7 @@ TEST(role_check) {
     log_set_max_level(LOG_ERR);
     uint8_t buf[128];
     size_t len = 0;
-    put_frame(buf, sizeof(buf), &len, hello_env(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
+    put_frame(buf, sizeof(buf), &len, ipc_test_hello(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
     Side a = {0}, b = {0};
     side_new(&a, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
     ASSERT_EQ(ipc_peer_expect_roles(a.peer, IPC_ROLE_BIT(HYPE__ROLE__ROLE_MEDIA)), 0);
@@ -456,14 +501,14 @@ TEST(output_bound_drops_the_peer) {
     a.calls_counter = &calls;
     ASSERT_EQ(raw_ready(&a, 4096, 0), 0);
     Call pending = {.side = &a};
-    ASSERT_EQ(ipc_peer_request(a.peer, event_env("waiting"), on_reply, &pending), 0);
+    ASSERT_EQ(request(a.peer, "waiting", &pending), 0);
     char json[100];
     memset(json, 'x', sizeof(json) - 1);
     json[sizeof(json) - 1] = '\0';
     int r = 0;
     size_t most = 0;
     for (int i = 0; i < 1000 && r == 0; i++)
-        if ((r = ipc_peer_send(a.peer, event_env(json))) == 0 &&
+        if ((r = ipc_peer_send(a.peer, ipc_test_event(json))) == 0 &&
             ipc_peer_output_pending(a.peer) > most)
             most = ipc_peer_output_pending(a.peer);
     ASSERT_EQ(r, -ENOBUFS);
@@ -474,7 +519,7 @@ TEST(output_bound_drops_the_peer) {
     ASSERT_EQ(pending.error, -ECONNRESET);
     ASSERT_EQ(a.replies_at_close, 1); /* pending requests fail before on_close */
     ASSERT_EQ(ipc_peer_output_pending(a.peer), 0);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("y")), -ECONNRESET);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("y")), -ECONNRESET);
     ipc_peer_free(a.peer);
 
     /* Over IPC_FRAME_MAX: refused, the peer stays up. */
@@ -483,7 +528,7 @@ TEST(output_bound_drops_the_peer) {
     char *big = malloc(IPC_FRAME_MAX + 1);
     memset(big, 'b', IPC_FRAME_MAX);
     big[IPC_FRAME_MAX] = '\0';
-    ASSERT_EQ(ipc_peer_send(b.peer, event_env(big)), -EMSGSIZE);
+    ASSERT_EQ(ipc_peer_send(b.peer, ipc_test_event(big)), -EMSGSIZE);
     free(big);
     ASSERT_TRUE(ipc_peer_is_ready(b.peer));
     ASSERT_EQ(b.closes, 0);
@@ -498,7 +543,7 @@ TEST(close_completes_every_pending_request_once) {
     ASSERT_EQ(raw_ready(&a, 0, 0), 0);
     Call c[3] = {{.side = &a}, {.side = &a}, {.side = &a}};
     for (int i = 0; i < 3; i++)
-        ASSERT_EQ(ipc_peer_request(a.peer, event_env("x"), on_reply, &c[i]), 0);
+        ASSERT_EQ(request(a.peer, "x", &c[i]), 0);
     ASSERT_EQ(ipc_proto_close(a.peer, 0, "EOF"), -ECONNRESET);
     for (int i = 0; i < 3; i++) {
         ASSERT_EQ(c[i].calls, 1);
@@ -523,8 +568,8 @@ TEST(free_drops_pending_requests_without_callbacks) {
     Side a = {0};
     ASSERT_EQ(raw_ready(&a, 0, 0), 0);
     Call c1 = {.side = &a}, c2 = {.side = &a};
-    ipc_peer_request(a.peer, event_env("x"), on_reply, &c1);
-    ipc_peer_request(a.peer, event_env("y"), on_reply, &c2);
+    request(a.peer, "x", &c1);
+    request(a.peer, "y", &c2);
     ipc_peer_free(a.peer);
     ASSERT_EQ(c1.calls + c2.calls, 0);
     ASSERT_EQ(a.closes, 0);
@@ -538,9 +583,9 @@ TEST(free_from_inside_callbacks) {
     log_set_max_level(LOG_ERR);
     uint8_t buf[256];
     size_t len = 0;
-    put_frame(buf, sizeof(buf), &len, hello_env(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
-    put_frame(buf, sizeof(buf), &len, event_env("one"));
-    put_frame(buf, sizeof(buf), &len, event_env("two"));
+    put_frame(buf, sizeof(buf), &len, ipc_test_hello(IPC_PROTOCOL_VERSION, HYPE__ROLE__ROLE_API));
+    put_frame(buf, sizeof(buf), &len, ipc_test_event("one"));
+    put_frame(buf, sizeof(buf), &len, ipc_test_event("two"));
 
     Side h = {.free_on_hello = true};
     side_new(&h, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
@@ -553,7 +598,7 @@ TEST(free_from_inside_callbacks) {
     Side m = {.free_on_message = true};
     side_new(&m, HYPE__ROLE__ROLE_SIGNAL, "signal", 0, 0, 0);
     Call pending = {.side = &m};
-    ipc_peer_request(m.peer, event_env("x"), on_reply, &pending);
+    request(m.peer, "x", &pending);
     ASSERT_EQ(ipc_proto_feed(m.peer, buf, len), -ECONNRESET);
     ASSERT_EQ(m.messages, 1);
     ASSERT_EQ(pending.calls, 0);
@@ -566,7 +611,7 @@ TEST(free_from_inside_callbacks) {
     exchange(&r, &b);
     Call c[3] = {{.side = &r, .free_peer = true}, {.side = &r}, {.side = &r}};
     for (int i = 0; i < 3; i++)
-        ipc_peer_request(r.peer, event_env("x"), on_reply, &c[i]);
+        request(r.peer, "x", &c[i]);
     exchange(&r, &b);
     ASSERT_NULL(r.peer);
     ASSERT_EQ(c[0].calls, 1);
@@ -578,8 +623,8 @@ TEST(free_from_inside_callbacks) {
     Side t = {0};
     raw_ready(&t, 0, 0);
     Call d[2] = {{.side = &t, .free_peer = true}, {.side = &t}};
-    ipc_peer_request(t.peer, event_env("x"), on_reply, &d[0]);
-    ipc_peer_request(t.peer, event_env("y"), on_reply, &d[1]);
+    request(t.peer, "x", &d[0]);
+    request(t.peer, "y", &d[1]);
     ASSERT_EQ(ipc_proto_tick(t.peer, 1000000), -ECONNRESET);
     ASSERT_EQ(d[0].calls, 1);
     ASSERT_EQ(d[1].calls, 0);
@@ -590,7 +635,7 @@ TEST(free_from_inside_callbacks) {
     raw_ready(&o, 1024, 0);
     int rc = 0;
     for (int i = 0; i < 100 && rc == 0; i++)
-        rc = ipc_peer_send(o.peer, event_env("0123456789012345678901234567890123456789"));
+        rc = ipc_peer_send(o.peer, ipc_test_event("0123456789012345678901234567890123456789"));
     ASSERT_EQ(rc, -ENOBUFS);
     ASSERT_NULL(o.peer);
     ASSERT_EQ(o.closes, 1);
@@ -628,7 +673,7 @@ TEST(socket_helpers) {
     close(sv[1]);
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     close(sv[1]);
-    ASSERT_EQ(ipc_peer_send(a.peer, event_env("x")), 0);
+    ASSERT_EQ(ipc_peer_send(a.peer, ipc_test_event("x")), 0);
     ASSERT_EQ(ipc_proto_write_fd(a.peer, sv[0]), -ECONNRESET);
     ASSERT_EQ(a.close_error, -ECONNRESET);
     ipc_peer_free(a.peer);
