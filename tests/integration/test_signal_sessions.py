@@ -448,6 +448,28 @@ def test_voice_state_is_shared_persisted_and_cleared(stack):
     run(go())
 
 
+def test_a_last_session_ended_by_a_logout_goes_offline_and_leaves_voice(stack):
+    """hype-signal keeps presence and voice for the user's sessions whoever ended them: a logout
+    that ends the last one sets it offline and out of voice like a goodbye would."""
+    api, sig = stack
+    watcher, u = user(api), user(api)
+    uid = u["user"]["id"]
+
+    async def go():
+        w = await Client.connect(sig, watcher["accessToken"])
+        c = await Client.connect(sig, u["accessToken"])
+        await w.expect("presence", where=lambda d: d["userId"] == uid and d["status"] == "online")
+        await c.send("voice_state", {"channelId": VOICE, "isMuted": False, "isDeafened": False})
+        await w.expect("voice_state", where=lambda d: d["userId"] == uid and d["channelId"] == VOICE)
+        assert api("POST", "/auth/logout", headers=bearer(u["accessToken"])).status_code == 200
+        await w.expect("presence", where=lambda d: d["userId"] == uid and d["status"] == "offline")
+        f = await w.expect("voice_state", where=lambda d: d["userId"] == uid and d["channelId"] is None)
+        assert f["data"]["previousChannelId"] == VOICE
+        assert api("GET", f"/api/users/{uid}").json()["data"]["status"] == "offline"
+        await w.close()
+    run(go())
+
+
 # ---- mesh relay (seed 001) ----
 
 def test_mesh_relay_between_three_clients(stack):
