@@ -4,6 +4,7 @@ its overwrites keep out; members who lose the view get channel_deleted; public c
 reach everyone. Driven with python websockets on a full stack (hype-signal + hype-api)."""
 
 import asyncio
+import itertools
 from types import SimpleNamespace
 
 import pytest
@@ -53,8 +54,21 @@ def private_channel(s, name, type_="TEXT"):
     return cid
 
 
-async def connect(sig, *who):
-    return [await Client.connect(sig, w.account["accessToken"]) for w in who]
+_markers = itertools.count(1)
+
+
+async def connect(sig, s, *who, settle=True):
+    """Connects who, then waits until each has received a public event published after every
+    change of the scene so far: events about a channel follow their REST reply (the audience is
+    read first), in order per server, so nothing of the setup can arrive later."""
+    clients = [await Client.connect(sig, w.account["accessToken"]) for w in who]
+    if not settle:  # who cannot view #general would never hear the marker
+        return clients
+    marker = f"sync-{next(_markers)}"
+    rename(s, s.general, marker)
+    for c in clients:
+        await c.expect("channel_updated", where=lambda d: d["id"] == s.general and d["name"] == marker)
+    return clients
 
 
 async def close(*clients):
@@ -92,7 +106,7 @@ def test_renaming_a_private_channel_reaches_only_who_may_view_it(stack):
     assert s.b("GET", f"/api/servers/{s.sid}/channels/{s.p}").status_code == 403
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         rename(s, s.p, "secret-renamed")
         for c in (o, a):
             f = await c.expect("channel_updated", where=about(s.p))
@@ -115,7 +129,7 @@ def test_overwrite_changes_reach_only_who_may_view_the_channel(stack):
     s = scene(api)
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         overwrite(s.o, s.sid, s.p, s.a.id, type="member", allow=SEND)
         for c in (o, a):
             f = await c.expect("channel_permissions_updated", where=about(s.p, "channelId"))
@@ -134,7 +148,7 @@ def test_members_who_lose_the_view_get_channel_deleted(stack):
     s = scene(api)
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         await a.join(s.p)
         post_message(api, s.o.account, s.p, "before")
         await a.expect("message", where=lambda d: d["content"] == "before")
@@ -181,7 +195,7 @@ def test_a_public_channel_made_private(stack):
     q = channel(s.o, s.sid, "was-public")
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         overwrite(s.o, s.sid, q, s.everyone, type="role", deny=VIEW)
         for c in (a, b):  # a's role does not allow it there
             f = await c.expect("channel_deleted", where=about(q))
@@ -207,7 +221,7 @@ def test_deleting_a_private_channel_tells_only_who_could_view_it(stack):
     s = scene(api)
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         await a.join(s.p)
         r = s.o("DELETE", f"/api/servers/{s.sid}/channels/{s.p}")
         assert r.status_code == 204, r.text
@@ -236,7 +250,7 @@ def test_channels_created_where_everyone_may_not_view(stack):
     assert r.status_code == 200, r.text
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b, settle=False)
         created = channel(s.o, s.sid, "staff-only")
         for c in (o, a):
             await c.expect("channel_created", where=about(created))
@@ -257,7 +271,7 @@ def test_voice_states_of_a_private_voice_channel(stack):
     by_o = lambda d: d["userId"] == s.o.id  # noqa: E731
 
     async def go():
-        o, a, b = await connect(sig, s.o, s.a, s.b)
+        o, a, b = await connect(sig, s, s.o, s.a, s.b)
         voice(v)
         f = await a.expect("voice_state", where=by_o)
         assert f["data"]["channelId"] == v and f["data"]["serverId"] == s.sid
@@ -292,8 +306,8 @@ def test_an_event_to_many_members(stack):
     s = scene(api, n_insiders=50)
 
     async def go():
-        clients = await connect(sig, *s.insiders)
-        (b,) = await connect(sig, s.b)
+        clients = await connect(sig, s, *s.insiders)
+        (b,) = await connect(sig, s, s.b)
         rename(s, s.p, "for-the-many")
         frames = await asyncio.gather(*(c.expect("channel_updated", where=about(s.p)) for c in clients))
         assert all(f["data"]["name"] == "for-the-many" for f in frames)
@@ -310,7 +324,7 @@ def test_live_subscriptions_are_rechecked_after_a_private_channel_changes(stack,
     s = scene(api)
 
     async def go():
-        o, a = await connect(sig, s.o, s.a)
+        o, a = await connect(sig, s, s.o, s.a)
         await a.join(s.p)
         pg.psql("hype", f"INSERT INTO channel_overwrites (channel_id, target_type, target_id, allow, deny)"
                         f" VALUES ({s.p}, 'member', {s.a.id}, 0, {VIEW})")
