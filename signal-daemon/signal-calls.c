@@ -119,34 +119,37 @@ static Side side_of(const LiveCall *lc, uint64_t user_id) {
 
 /* ---- sending ---- */
 
-/* Sends type with data to user_id's sessions (all but skip), or only to its session holding
- * the call's side when there is one. Returns the number of recipients. */
-static size_t send_side(LiveCall *lc, Side side, const char *type, json_object *data,
-                        const Session *skip) {
-    Calls *c = lc->calls;
+/* Sends type with data to every session of user_id but skip. */
+static void send_user(Calls *c, uint64_t user_id, const char *type, json_object *data,
+                      const Session *skip) {
     OutEvent *ev = out_event_new(type, json_serialize(data, NULL));
-    if (!ev)
-        return 0;
-    size_t sent = 0;
-    if (lc->holder[side][0]) {
-        size_t n;
-        Sub *const *subs = sessions_of_user(c->sessions, lc->user[side], &n);
-        for (size_t i = 0; i < n; i++) {
-            Session *s = subs[i]->owner;
-            if (s != skip && strcmp(s->id, lc->holder[side]) == 0 &&
-                (s->state == SESSION_READY || s->state == SESSION_DETACHED)) {
-                session_send(s, ev);
-                sent++;
-                break;
-            }
-        }
-    } else {
-        char key[BUS_KEY_MAX];
-        sent = sessions_publish_one(c->sessions, bus_key(key, sizeof(key), 'u', lc->user[side]), ev,
-                                    skip);
-    }
+    char key[BUS_KEY_MAX];
+    if (ev)
+        sessions_publish_one(c->sessions, bus_key(key, sizeof(key), 'u', user_id), ev, skip);
     out_event_unref(ev);
-    return sent;
+}
+
+/* Relays type with data to a side: to its session holding the call once there is one, else to
+ * every session of its user. */
+static void send_side(LiveCall *lc, Side side, const char *type, json_object *data) {
+    Calls *c = lc->calls;
+    if (!lc->holder[side][0]) {
+        send_user(c, lc->user[side], type, data, NULL);
+        return;
+    }
+    size_t n;
+    Sub *const *subs = sessions_of_user(c->sessions, lc->user[side], &n);
+    for (size_t i = 0; i < n; i++) {
+        Session *s = subs[i]->owner;
+        if (strcmp(s->id, lc->holder[side]) == 0 &&
+            (s->state == SESSION_READY || s->state == SESSION_DETACHED)) {
+            OutEvent *ev = out_event_new(type, json_serialize(data, NULL));
+            if (ev)
+                session_send(s, ev);
+            out_event_unref(ev);
+            return;
+        }
+    }
 }
 
 /* {callId, <field>: <user id>} */
@@ -256,26 +259,22 @@ typedef struct Answer {
 
 static void gone(LiveCall *lc, Side side);
 
+/* The callee's answer is recorded: every session of the caller hears it. */
 static void answered(Session *s, LiveCall *lc, Action action) {
     Calls *c = lc->calls;
     json_object *d = call_about(lc, "calleeId", lc->user[SIDE_CALLEE]);
     if (action == ACTION(REJECT)) {
-        send_side(lc, SIDE_CALLER, "call:reject", d, NULL);
+        send_user(c, lc->user[SIDE_CALLER], "call:reject", d, NULL);
         json_object_put(d);
         return; /* call:ended follows from hype-api */
     }
     lc->state = STATE(ACTIVE);
     evtimer_del(lc->timer);
     snprintf(lc->holder[SIDE_CALLEE], sizeof(lc->holder[0]), "%s", s->id);
-    send_side(lc, SIDE_CALLER, "call:accept", d, NULL);
+    send_user(c, lc->user[SIDE_CALLER], "call:accept", d, NULL);
     json_object_put(d);
     json_object *elsewhere = call_about(lc, NULL, 0);
-    OutEvent *ev = out_event_new("call:accepted_elsewhere", json_serialize(elsewhere, NULL));
-    char key[BUS_KEY_MAX];
-    if (ev)
-        sessions_publish_one(c->sessions, bus_key(key, sizeof(key), 'u', lc->user[SIDE_CALLEE]), ev,
-                             s);
-    out_event_unref(ev);
+    send_user(c, lc->user[SIDE_CALLEE], "call:accepted_elsewhere", elsewhere, s);
     json_object_put(elsewhere);
     if (s->state == SESSION_CLOSED) /* it ended while hype-api recorded its answer */
         gone(lc, SIDE_CALLEE);
@@ -383,7 +382,7 @@ static void relay(Calls *c, Session *s, const char *type, const char *field, jso
     char id[ID_STRING_MAX];
     json_object_object_add(out, "callId", json_object_new_string(id_to_string(lc->id, id)));
     json_object_object_add(out, "from", json_object_new_string(id_to_string(s->who.user_id, id)));
-    send_side(lc, side == SIDE_CALLER ? SIDE_CALLEE : SIDE_CALLER, type, out, NULL);
+    send_side(lc, side == SIDE_CALLER ? SIDE_CALLEE : SIDE_CALLER, type, out);
     json_object_put(out);
     gateway_succeed(s, reply, NULL);
 }
