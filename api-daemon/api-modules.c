@@ -6,7 +6,7 @@ extern const ApiModule api_module_meta, api_module_auth, api_module_users, api_m
     api_module_channels, api_module_messages, api_module_invites, api_module_members,
     api_module_roles, api_module_friends, api_module_admin, api_module_channels_flat,
     api_module_voice, api_module_overwrites, api_module_gateway, api_module_access,
-    api_module_events;
+    api_module_events, api_module_calls;
 
 /* clang-format off */
 const ApiModule *const api_modules[] = {
@@ -24,6 +24,7 @@ const ApiModule *const api_modules[] = {
     &api_module_friends,
     &api_module_admin,
     &api_module_voice,
+    &api_module_calls,
     &api_module_gateway, /* hype-signal's requests only */
     &api_module_access, /* statements only */
     &api_module_events, /* statements only */

@@ -41,9 +41,18 @@ static int split_path(const char *path, PathSegments *out) {
     return 0;
 }
 
-/* The public aliases of DESIGN.md section 4: "/api/v1/x" is "/api/x", "/api/auth/x" is "/auth/x".
- */
+/* The public aliases of DESIGN.md section 4: "/api/v1/x" is "/api/x", "/api/auth/x" is "/auth/x";
+ * and seed 004's "/calls/x" (its base URL is the prefix) is "/api/calls/x". */
 static void apply_aliases(PathSegments *s) {
+    static const char api[] = "api";
+    if (s->n >= 1 && s->n < PATH_MAX_SEGMENTS && s->len[0] == 5 &&
+        memcmp(s->seg[0], "calls", 5) == 0) {
+        memmove(&s->seg[1], &s->seg[0], s->n * sizeof(s->seg[0]));
+        memmove(&s->len[1], &s->len[0], s->n * sizeof(s->len[0]));
+        s->seg[0] = api;
+        s->len[0] = 3;
+        s->n++;
+    }
     if (s->n >= 2 && s->len[0] == 3 && memcmp(s->seg[0], "api", 3) == 0 && s->len[1] == 2 &&
         memcmp(s->seg[1], "v1", 2) == 0) {
         memmove(&s->seg[1], &s->seg[2], (s->n - 2) * sizeof(s->seg[0]));

@@ -15,8 +15,10 @@ static const IpcLinkPair pairs[] = {
     {BODY(SET_PRESENCE), BODY(SET_PRESENCE_RESULT)},
     {BODY(CLEAR_VOICE), BODY(CLEAR_VOICE_RESULT)},
     {BODY(CHANNEL_ACCESS), BODY(CHANNEL_ACCESS_RESULT)},
+    {BODY(CALL_UPDATE), BODY(CALL_UPDATE_RESULT)},
     /* hype-api asks hype-signal */
     {BODY(USER_SESSIONS), BODY(USER_SESSIONS_RESULT)},
+    {BODY(CALL_RING), BODY(CALL_RING_RESULT)},
 };
 
 IPC_LINK_DEFINE(ipc_link_api_signal, "api-signal", Hype__ApiSignal__Envelope,
@@ -43,6 +45,7 @@ static const char *const kind_names[IPC_EVENT_KIND_END] = {
     [KIND(MEMBER_ROLES_UPDATED)] = "member_roles_updated",
     [KIND(PRESENCE)] = "presence",
     [KIND(SESSION_REVOKED)] = "session_revoked",
+    [KIND(CALL_ENDED)] = "call:ended",
 };
 
 const char *ipc_event_kind_name(Hype__ApiSignal__EventKind kind) {

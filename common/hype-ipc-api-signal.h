@@ -19,7 +19,7 @@ static inline const Hype__ApiSignal__Envelope *ipc_api_signal(const ProtobufCMes
 }
 
 /* One past the largest EventKind this build knows (a unit test holds it to the proto). */
-#define IPC_EVENT_KIND_END (HYPE__API_SIGNAL__EVENT_KIND__EVENT_SESSION_REVOKED + 1)
+#define IPC_EVENT_KIND_END (HYPE__API_SIGNAL__EVENT_KIND__EVENT_CALL_ENDED + 1)
 
 /*
  * The one table of event kinds: the frame type clients receive for kind ("message" for

@@ -44,6 +44,8 @@ const ConfigVar signal_config_vars[] = {
      "channels with more subscribers tell only the joiner of user_joined/user_left"},
     {"TYPING_TIMEOUT", CONFIG_MSEC, 0, "8s", 1000, 60000, F(typing_timeout_ms),
      "how long a typing indicator lasts unless renewed"},
+    {"CALL_RING_TIMEOUT", CONFIG_MSEC, 0, "30s", 500, 600000, F(call_ring_timeout_ms),
+     "how long a 1:1 call rings before it is missed"},
     {"MAX_CONNECTIONS", CONFIG_INT, 0, "200000", 1, 10000000, F(max_connections),
      "open client connections accepted at once"},
     {"SIGNAL_CONFORMANCE", CONFIG_BOOL, 0, "0", 0, 0, F(conformance),

@@ -25,6 +25,7 @@ typedef struct SignalConfig {
     uint64_t resume_window_ms;
     long long resume_buffer;
     uint64_t typing_timeout_ms;
+    uint64_t call_ring_timeout_ms;
     long long channel_broadcast_max;
     long long max_connections;
     bool ws_echo;

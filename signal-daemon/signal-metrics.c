@@ -13,7 +13,7 @@ static void metric(struct evbuffer *b, const char *name, const char *type, const
 }
 
 void metrics_reply(HttpRequest *req, const WsHub *hub, const SessionRegistry *sessions,
-                   const SignalIpc *ipc, const Bus *bus) {
+                   const SignalIpc *ipc, const Bus *bus, const Calls *calls) {
     struct evbuffer *b = evbuffer_new();
     if (!b) {
         signal_http_error(req, 503, "Out of memory");
@@ -66,6 +66,7 @@ void metrics_reply(HttpRequest *req, const WsHub *hub, const SessionRegistry *se
            api.served);
     metric(b, "hype_signal_topics", "gauge", "Channels, servers, users and rooms with subscribers",
            bus_topic_count(bus));
+    metric(b, "hype_signal_calls", "gauge", "1:1 calls ringing or active", calls_live(calls));
     size_t len = evbuffer_get_length(b);
     http_reply(req, 200, "text/plain; version=0.0.4", (const char *)evbuffer_pullup(b, -1), len);
     evbuffer_free(b);

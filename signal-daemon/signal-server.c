@@ -19,6 +19,7 @@
 #include "hype-time.h"
 #include "hype-ws.h"
 #include "signal-bus.h"
+#include "signal-calls.h"
 #include "signal-channels.h"
 #include "signal-echo.h"
 #include "signal-eio.h"
@@ -52,6 +53,7 @@ struct Signal {
     Presence *presence;
     Channels *channels;
     Mesh *mesh;
+    Calls *calls;
     /* The transports. */
     RawTransport *raw;   /* / and /ws */
     SioServer *sio;      /* /socket.io/ */
@@ -79,7 +81,7 @@ static void serve_health(Signal *sig, HttpRequest *req) {
 }
 
 static void serve_metrics(Signal *sig, HttpRequest *req) {
-    metrics_reply(req, sig->hub, sig->sessions, sig->ipc, sig->bus);
+    metrics_reply(req, sig->hub, sig->sessions, sig->ipc, sig->bus, sig->calls);
 }
 
 static void serve_raw(Signal *sig, HttpRequest *req) {
@@ -187,9 +189,10 @@ static void on_reset_done(const Hype__ApiSignal__Envelope *result, const Hype__E
     if (result) {
         sig->realtime_reset = true;
         log_info("cleared what an earlier run left: %" PRIu64 " voice states, %" PRIu64
-                 " users online",
+                 " users online, %" PRIu64 " live calls",
                  result->realtime_reset_result->voice_states,
-                 result->realtime_reset_result->users_offline);
+                 result->realtime_reset_result->users_offline,
+                 result->realtime_reset_result->calls_ended);
     } else
         log_warning("could not clear stale voice states and presence (%s: %s); will retry when "
                     "hype-api reconnects",
@@ -220,6 +223,9 @@ static int new_features(Signal *sig) {
         r = channels_new(cfg, sig->bus, sig->sessions, sig->gateway, sig->events, &sig->channels);
     if (r == 0)
         r = mesh_new(sig->bus, sig->sessions, sig->gateway, &sig->mesh);
+    if (r == 0)
+        r = calls_new(sig->base, cfg, sig->sessions, sig->gateway, sig->events, sig->ipc,
+                      &sig->calls);
     if (r == 0)
         r = raw_new(sig->web, sig->sessions, sig->gateway, &sig->raw);
     if (r == 0)
@@ -314,6 +320,7 @@ Signal *signal_free(Signal *sig) {
     sig->sessions = sessions_free(sig->sessions);
     sig->raw = raw_free(sig->raw);
     sig->mesh = mesh_free(sig->mesh);
+    sig->calls = calls_free(sig->calls);
     sig->channels = channels_free(sig->channels);
     sig->presence = presence_free(sig->presence);
     sig->gateway = gateway_free(sig->gateway);
