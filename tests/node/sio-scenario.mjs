@@ -172,6 +172,11 @@ await step("a 1:1 call: call:incoming, acked call ops, the webrtc relay, call:en
   assert.equal(ringingSessions, 1);
   const [inc] = await incoming;
   assert.deepEqual([inc.callId, inc.callerId, inc.calleeId], [callId, USER_A, USER_B]);
+  // A session of the callee that connects while it rings is rung too (polling, then upgraded).
+  const late = io(SIGNAL_URL, { auth: { token: TOKEN_B }, reconnection: false });
+  const [lateInc] = await once(late, "call:incoming");
+  assert.deepEqual([lateInc.callId, lateInc.from], [callId, inc.from]);
+  const elsewhere = once(late, "call:accepted_elsewhere");
   // Refusals come back in the ack: the caller cannot answer, an unknown call is not found.
   const own = await a.socket.timeout(5000).emitWithAck("call:accept", { callId });
   assert.deepEqual([own.ok, own.error.code], [false, 403]);
@@ -184,6 +189,11 @@ await step("a 1:1 call: call:incoming, acked call ops, the webrtc relay, call:en
   assert.deepEqual([acc.callId, acc.calleeId], [callId, USER_B]);
   const twice = await b.socket.timeout(5000).emitWithAck("call:accept", { callId });
   assert.deepEqual([twice.ok, twice.error.code], [false, 409]);
+  const [els] = await elsewhere;
+  assert.equal(els.callId, callId);
+  const taken = await late.timeout(5000).emitWithAck("call:accept", { callId });
+  assert.deepEqual([taken.ok, taken.error.code], [false, 409]);
+  late.close();
   // webrtc:* reach the other side as sent, with who sent them.
   const offer = once(b.socket, "webrtc:offer");
   const sent = await a.socket.timeout(5000).emitWithAck("webrtc:offer", { callId, sdp: "v=0 sio call" });
