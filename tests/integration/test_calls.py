@@ -621,14 +621,21 @@ def test_a_session_that_connects_while_it_rings_is_rung(stack):
         b2 = await b.connect(sig)
         f = await b2.expect("call:incoming")
         assert f["data"]["callId"] == call["callId"] and f["data"]["callerId"] == a.id
+        # Also one that authenticates with an auth frame.
+        b4 = await Client.connect(sig, expect_ready=False)
+        await b4.send("auth", {"token": b.token})
+        await b4.expect("ready")
+        f = await b4.expect("call:incoming")
+        assert f["data"]["callId"] == call["callId"]
         await b2.send("call:accept", {"callId": call["callId"]})
         await a1.expect("call:accept")
-        await b1.expect("call:accepted_elsewhere")
+        for s in (b1, b4):
+            await s.expect("call:accepted_elsewhere")
         # Answered: a new session is not rung again.
         b3 = await b.connect(sig)
         await b3.quiet("call:incoming", 0.4)
         end(a, call["callId"])
-        await close(a1, b1, b2, b3)
+        await close(a1, b1, b2, b3, b4)
     run(go())
 
 
