@@ -1,5 +1,6 @@
 // The real socket.io-client v4 (npm), with its default options, against hype-signal: every
-// event of the gateway, the seed 001 namespace "/socket" and its mesh relay, refusals.
+// event of the gateway, 1:1 calls (seed 004), the seed 001 namespace "/socket" and its mesh
+// relay, refusals.
 // Environment: SIGNAL_URL, API_URL, TOKEN_A, TOKEN_B, USER_A, USER_B. Exits 1 on the first
 // failed check, printing what failed.
 import assert from "node:assert/strict";
@@ -156,6 +157,66 @@ await step("errors come back as events", async () => {
   const err = once(a.socket, "error", (e) => e.code === 404);
   a.socket.emit("user_joined", { channelId: "123456789012" });
   await err;
+});
+
+await step("a 1:1 call: call:incoming, acked call ops, the webrtc relay, call:ended", async () => {
+  const incoming = once(b.socket, "call:incoming");
+  const r = await fetch(`${API_URL}/api/calls`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN_A}` },
+    body: JSON.stringify({ calleeId: USER_B }),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  const { callId, ringingSessions } = JSON.parse(text).data;
+  assert.equal(ringingSessions, 1);
+  const [inc] = await incoming;
+  assert.deepEqual([inc.callId, inc.callerId, inc.calleeId], [callId, USER_A, USER_B]);
+  // A session of the callee that connects while it rings is rung too (polling, then upgraded).
+  const late = io(SIGNAL_URL, { auth: { token: TOKEN_B }, reconnection: false });
+  const [lateInc] = await once(late, "call:incoming");
+  assert.deepEqual([lateInc.callId, lateInc.from], [callId, inc.from]);
+  const elsewhere = once(late, "call:accepted_elsewhere");
+  // Refusals come back in the ack: the caller cannot answer, an unknown call is not found.
+  const own = await a.socket.timeout(5000).emitWithAck("call:accept", { callId });
+  assert.deepEqual([own.ok, own.error.code], [false, 403]);
+  const unknown = await b.socket.timeout(5000).emitWithAck("call:accept", { callId: "123456789012" });
+  assert.deepEqual([unknown.ok, unknown.error.code, unknown.error.message], [false, 404, "Call not found"]);
+  const accepted = once(a.socket, "call:accept");
+  const ack = await b.socket.timeout(5000).emitWithAck("call:accept", { callId });
+  assert.equal(ack.ok, true, JSON.stringify(ack));
+  const [acc] = await accepted;
+  assert.deepEqual([acc.callId, acc.calleeId], [callId, USER_B]);
+  const twice = await b.socket.timeout(5000).emitWithAck("call:accept", { callId });
+  assert.deepEqual([twice.ok, twice.error.code], [false, 409]);
+  const [els] = await elsewhere;
+  assert.equal(els.callId, callId);
+  const taken = await late.timeout(5000).emitWithAck("call:accept", { callId });
+  assert.deepEqual([taken.ok, taken.error.code], [false, 409]);
+  late.close();
+  // webrtc:* reach the other side as sent, with who sent them.
+  const offer = once(b.socket, "webrtc:offer");
+  const sent = await a.socket.timeout(5000).emitWithAck("webrtc:offer", { callId, sdp: "v=0 sio call" });
+  assert.equal(sent.ok, true, JSON.stringify(sent));
+  const [o] = await offer;
+  assert.deepEqual(o, { callId, sdp: "v=0 sio call", from: USER_A });
+  const candidate = { candidate: "candidate:1 1 udp 2130706431 10.77.0.2 50000 typ host", sdpMid: "0", sdpMLineIndex: 0 };
+  const cand = once(a.socket, "webrtc:ice-candidate");
+  b.socket.emit("webrtc:ice-candidate", { callId, candidate });
+  const [c] = await cand;
+  assert.deepEqual([c.callId, c.candidate, c.from], [callId, candidate, USER_B]);
+  // The caller hangs up: both sides hear it, and the relay is closed.
+  const endedA = once(a.socket, "call:ended");
+  const endedB = once(b.socket, "call:ended");
+  const end = await a.socket.timeout(5000).emitWithAck("call:end", { callId });
+  assert.equal(end.ok, true, JSON.stringify(end));
+  for (const [e] of [await endedA, await endedB])
+    assert.deepEqual([e.callId, e.status, e.reason, e.endedBy], [callId, "ended", "hangup", USER_A]);
+  const after = await a.socket.timeout(5000).emitWithAck("webrtc:offer", { callId, sdp: "v=0 too late" });
+  assert.deepEqual([after.ok, after.error.code], [false, 404]);
+  const got = await fetch(`${API_URL}/api/calls/${callId}`, { headers: { Authorization: `Bearer ${TOKEN_B}` } });
+  const call = (await got.json()).data;
+  assert.deepEqual([call.status, call.endReason, call.endedBy], ["ended", "hangup", USER_A]);
 });
 
 await step("a bad token is a connect_error Unauthorized", async () => {
