@@ -579,6 +579,8 @@ def test_webrtc_messages_reach_the_other_side_only_and_follow_who_holds_the_call
         # b2 answers: from now on only b2 hears the caller, and b2 reaches only a1.
         await b2.send("call:accept", {"callId": call_id})
         await a1.expect("call:accept")
+        await a2.expect("call:accept")  # the answer reaches every caller session; relays do not
+        await b1.expect("call:accepted_elsewhere")
         await a1.send("webrtc:ice-candidate", {"callId": call_id, "candidate": candidate(1)})
         f = await b2.expect("webrtc:ice-candidate")
         assert f["data"] == {"callId": call_id, "candidate": candidate(1), "from": a.id}, f
