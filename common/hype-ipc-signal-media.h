@@ -1,6 +1,5 @@
 /* hype-ipc-signal-media: the signal-media link (media.sock), for both of its ends: hype-signal
- * and its hype-media workers. Only the shared head so far (Hello, Error): the workers' requests
- * and notifications arrive with the media worker. */
+ * and its hype-media workers: its Envelope and which result answers each request. */
 #pragma once
 
 #include "hype-ipc.h"
