@@ -161,11 +161,8 @@ static int add_extmap(Builder *b, SdpMedia *m, const SdpExtmap *from) {
     return 0;
 }
 
-/* A rejected section: port 0, inactive, the same media, protocol and mid, its first format.
- * aiortc 1.4 refuses a description unless every section, rejected or not, has ICE credentials,
- * a DTLS role, rtcp-mux (audio, video) and a codec it knows; mediasoup-client keeps them too. */
-static int add_rejected(Builder *b, Sdp *sdp, const SdpMedia *from, const SdpLocal *local,
-                        SdpSetup setup) {
+/* An inactive section like from: the same media, protocol and mid, its first format. */
+static int add_inactive(Builder *b, Sdp *sdp, const SdpMedia *from, SdpMedia **ret) {
     SdpMedia *m = SDP_PUSH(b->arena, &sdp->media, &sdp->n_media);
     if (!m)
         return -ENOMEM;
@@ -173,14 +170,24 @@ static int add_rejected(Builder *b, Sdp *sdp, const SdpMedia *from, const SdpLoc
     m->other_kind = copy(b, from->other_kind);
     m->protocol = copy(b, from->protocol);
     m->formats = copy(b, from->formats);
-    m->connection = "IN IP4 0.0.0.0";
     m->mid = copy(b, from->mid);
     m->direction = SDP_INACTIVE;
-    m->rtcp_mux = m->kind == SDP_MEDIA_AUDIO || m->kind == SDP_MEDIA_VIDEO;
-    int r = add_credentials(b, m, local, setup);
-    if (r < 0 || !from->n_codecs)
+    *ret = m;
+    return from->n_codecs ? add_codec(b, m, &from->codecs[0], (const char *const[]){NULL}) : 0;
+}
+
+/* A rejected section: port 0, inactive, the same media, protocol and mid, its first format.
+ * aiortc 1.4 refuses a description unless every section, rejected or not, has ICE credentials,
+ * a DTLS role, rtcp-mux (audio, video) and a codec it knows; mediasoup-client keeps them too. */
+static int add_rejected(Builder *b, Sdp *sdp, const SdpMedia *from, const SdpLocal *local,
+                        SdpSetup setup) {
+    SdpMedia *m;
+    int r = add_inactive(b, sdp, from, &m);
+    if (r < 0)
         return r;
-    return add_codec(b, m, &from->codecs[0], (const char *const[]){NULL});
+    m->connection = "IN IP4 0.0.0.0";
+    m->rtcp_mux = m->kind == SDP_MEDIA_AUDIO || m->kind == SDP_MEDIA_VIDEO;
+    return add_credentials(b, m, local, setup);
 }
 
 static int add_mid(Builder *b, SdpGroup *g, char *mid) {
@@ -452,33 +459,33 @@ static int check_streams(Builder *b, const SdpSendStream *streams, size_t n) {
  * and fails on a recycled one there ("Failed to setup RTCP mux"); mediasoup-client does the same.
  */
 static int add_disabled(Builder *b, Sdp *sdp, const SdpMedia *from, const SdpLocal *local) {
-    SdpMedia *m = SDP_PUSH(b->arena, &sdp->media, &sdp->n_media);
-    if (!m)
-        return -ENOMEM;
-    m->kind = from->kind;
-    m->protocol = copy(b, from->protocol);
-    m->mid = copy(b, from->mid);
-    m->direction = SDP_INACTIVE;
+    SdpMedia *m;
+    int r = add_inactive(b, sdp, from, &m);
+    if (r < 0)
+        return r;
     m->rtcp_rsize = true;
-    int r = add_local_transport(b, m, local, SDP_SETUP_ACTPASS);
-    return r < 0 ? r : add_codec(b, m, &from->codecs[0], NULL);
+    return add_local_transport(b, m, local, SDP_SETUP_ACTPASS);
 }
 
 /* A section of the previous offer: kept for its stream, disabled, rejected, or recycled for a
  * new stream. */
+static const char *new_mid(char number[static 24], uint64_t *next) {
+    snprintf(number, 24, "%" PRIu64, (*next)++);
+    return number;
+}
+
 static int renew_section(Builder *b, Sdp *sdp, const SdpMedia *m, bool tag,
                          const SdpSendStream *streams, size_t n, bool *used, ssize_t match,
                          uint64_t *mid, const SdpLocal *local) {
     char number[24];
-    if (match >= 0)
-        return add_stream(b, sdp, &streams[match], m->mid, local);
-    if (tag && m->n_codecs)
+    if (match >= 0) /* a section without a mid was not the SFU's: it gets one */
+        return add_stream(b, sdp, &streams[match], m->mid ? m->mid : new_mid(number, mid), local);
+    if (tag)
         return add_disabled(b, sdp, m, local);
     if (m->port || (match = first_unused(used, n)) < 0)
         return add_rejected(b, sdp, m, local, SDP_SETUP_ACTPASS);
     used[match] = true;
-    snprintf(number, sizeof(number), "%" PRIu64, (*mid)++);
-    return add_stream(b, sdp, &streams[match], number, local);
+    return add_stream(b, sdp, &streams[match], new_mid(number, mid), local);
 }
 
 int sdp_sfu_offer(Arena *a, const Sdp *previous, const SdpSendStream *streams, size_t n_streams,
@@ -503,18 +510,17 @@ int sdp_sfu_offer(Arena *a, const Sdp *previous, const SdpSendStream *streams, s
     const char *tag = bundle && bundle->n_mids ? bundle->mids[0] : NULL;
     for (size_t i = 0; i < n_previous; i++) {
         const SdpMedia *m = &previous->media[i];
-        if ((r = renew_section(&b, sdp, m, str_eq(m->mid, tag), streams, n_streams, used, match[i],
-                               &mid, local)) < 0)
+        if ((r = renew_section(&b, sdp, m, tag && str_eq(m->mid, tag), streams, n_streams, used,
+                               match[i], &mid, local)) < 0)
             return r;
     }
     for (ssize_t i; (i = first_unused(used, n_streams)) >= 0;) {
         char number[24];
         used[i] = true;
-        snprintf(number, sizeof(number), "%" PRIu64, mid++);
         if (sdp->n_media >= SDP_MAX_MEDIA)
             return build_error(&b, -E2BIG, "more than %d m-sections (SDP_MAX_MEDIA)",
                                SDP_MAX_MEDIA);
-        if ((r = add_stream(&b, sdp, &streams[i], number, local)) < 0)
+        if ((r = add_stream(&b, sdp, &streams[i], new_mid(number, &mid), local)) < 0)
             return r;
     }
     if ((r = add_bundle(&b, sdp, tag)) < 0)

@@ -393,6 +393,8 @@ static int on_ssrc(Parser *p, char *value) {
     if (!attribute)
         return fail(p, -EINVAL, "missing attribute");
     attribute = strsep(&content, ":");
+    if (content)
+        content += strspn(content, " ");
     bool cname = strcmp(attribute, "cname") == 0, msid = strcmp(attribute, "msid") == 0;
     if (!cname && !msid)
         return 0; /* mslabel, label: legacy, not modelled */
@@ -690,7 +692,7 @@ static int parse_line(Parser *p, char *line, size_t n) {
     case 'm': return on_media_line(p, value);
     case 'a': return parse_attribute(p, line);
     case 'c':
-        if (!*value)
+        if (!(value = rest(&value)))
             return fail(p, -EINVAL, "missing value");
         return store_once(p, p->media ? &p->media->connection : &p->sdp->connection, value);
     default: return keep_line(p);

@@ -450,6 +450,15 @@ TEST(offer_keeps_sections_whatever_the_order_of_streams) {
     ASSERT_EQ(empty->media[0].direction, SDP_INACTIVE);
     ASSERT_EQ(empty->media[1].port, 0);
     check_bundle(empty, (const char *const[]){"0"}, 1);
+    /* a BUNDLE tag of another kind stays as it was, inactive (found by fuzz-sdp) */
+    Sdp *text_tag;
+    ASSERT_OK(parse(a, HEAD "a=group:BUNDLE t\r\nm=text 9 UDP/TLS/RTP/SAVPF 98\r\na=mid:t\r\n",
+                    &text_tag));
+    ASSERT_OK(sdp_sfu_offer(a, text_tag, &s1, 1, &sfu_local, &second, err, sizeof(err)));
+    ASSERT_STREQ(sdp_media_kind_name(&second->media[0]), "text");
+    ASSERT_EQ(second->media[0].direction, SDP_INACTIVE);
+    ASSERT_STREQ(second->media[1].mid, "0");
+    check_round_trip(a, second, "text tag");
     /* a first offer of nothing has no section and no group */
     ASSERT_OK(sdp_sfu_offer(a, NULL, NULL, 0, &sfu_local, &empty, err, sizeof(err)));
     ASSERT_EQ(empty->n_media, 0);

@@ -752,6 +752,11 @@ TEST(valid_edge_values) {
     ASSERT_EQ(codec(m, 127)->channels, 255);
     ASSERT_NULL(m->mid);
     check_round_trip(a, sdp, "edge values");
+    /* spaces before a value are not part of it (found by fuzz-sdp) */
+    ASSERT_OK(parse(a, HEAD AUDIO "c=  IN IP4 1.2.3.4\r\na=ssrc:1 cname:  x y\r\n", &sdp));
+    ASSERT_STREQ(sdp->media[0].connection, "IN IP4 1.2.3.4");
+    ASSERT_STREQ(sdp->media[0].ssrcs[0].cname, "x y");
+    check_round_trip(a, sdp, "spaces");
     /* ssrc attributes other than cname and msid are skipped, and keep no SSRC alive */
     ASSERT_OK(parse(a, HEAD AUDIO "a=ssrc:5 mslabel:x\r\na=ssrc:5 label:y\r\n", &sdp));
     ASSERT_EQ(sdp->media[0].n_ssrcs, 0);
