@@ -54,14 +54,21 @@ static char *copy(Builder *b, const char *s) {
 
 static int build_error(Builder *b, int r, const char *fmt, ...) _printf_(3, 4);
 static int build_error(Builder *b, int r, const char *fmt, ...) {
-    char msg[SDP_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (b->err && b->errlen)
-        snprintf(b->err, b->errlen, "%s", msg);
+    if (b->err && b->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(b->err, b->errlen, fmt, ap);
+        va_end(ap);
+    }
     return r;
+}
+
+/* The result, once every step has succeeded: -ENOMEM when a copy failed on the way. */
+static int finish(Builder *b, Sdp *sdp, Sdp **ret) {
+    if (b->oom)
+        return -ENOMEM;
+    *ret = sdp;
+    return 0;
 }
 
 static int check_local(Builder *b, const SdpLocal *local) {
@@ -161,17 +168,25 @@ static int add_extmap(Builder *b, SdpMedia *m, const SdpExtmap *from) {
     return 0;
 }
 
-/* An inactive section like from: the same media, protocol and mid, its first format. */
-static int add_inactive(Builder *b, Sdp *sdp, const SdpMedia *from, SdpMedia **ret) {
+/* A section answering or following from: the same media, protocol and mid. */
+static SdpMedia *add_like(Builder *b, Sdp *sdp, const SdpMedia *from, SdpDirection direction) {
     SdpMedia *m = SDP_PUSH(b->arena, &sdp->media, &sdp->n_media);
     if (!m)
-        return -ENOMEM;
+        return NULL;
     m->kind = from->kind;
     m->other_kind = copy(b, from->other_kind);
     m->protocol = copy(b, from->protocol);
-    m->formats = copy(b, from->formats);
     m->mid = copy(b, from->mid);
-    m->direction = SDP_INACTIVE;
+    m->direction = direction;
+    return m;
+}
+
+/* An inactive section like from, with its first format. */
+static int add_inactive(Builder *b, Sdp *sdp, const SdpMedia *from, SdpMedia **ret) {
+    SdpMedia *m = add_like(b, sdp, from, SDP_INACTIVE);
+    if (!m)
+        return -ENOMEM;
+    m->formats = copy(b, from->formats);
     *ret = m;
     return from->n_codecs ? add_codec(b, m, &from->codecs[0], (const char *const[]){NULL}) : 0;
 }
@@ -293,13 +308,9 @@ static const SdpCodec *acceptable(const Sdp *offer, const SdpMedia *m, const Sdp
 static int add_accepted(Builder *b, Sdp *answer, const SdpMedia *o, const SdpCodec *codec,
                         const SdpCodecCap *cap, const SdpCapabilities *caps,
                         const SdpLocal *local) {
-    SdpMedia *m = SDP_PUSH(b->arena, &answer->media, &answer->n_media);
+    SdpMedia *m = add_like(b, answer, o, answer_direction(o->direction));
     if (!m)
         return -ENOMEM;
-    m->kind = o->kind;
-    m->protocol = copy(b, o->protocol);
-    m->mid = copy(b, o->mid);
-    m->direction = answer_direction(o->direction);
     m->rtcp_rsize = o->rtcp_rsize;
     const SdpCodec *rtx = find_rtx(o, codec->pt);
     int r = add_local_transport(b, m, local, SDP_SETUP_PASSIVE);
@@ -353,10 +364,7 @@ int sdp_sfu_answer(Arena *a, const Sdp *offer, const SdpLocal *local, const SdpC
         return r;
     if ((r = check_offer_transport(&b, offer, answer)) < 0)
         return r;
-    if (b.oom)
-        return -ENOMEM;
-    *ret = answer;
-    return 0;
+    return finish(&b, answer, ret);
 }
 
 static int add_ssrc(Builder *b, SdpMedia *m, uint32_t ssrc, const SdpSendStream *s) {
@@ -523,10 +531,6 @@ int sdp_sfu_offer(Arena *a, const Sdp *previous, const SdpSendStream *streams, s
         if ((r = add_stream(&b, sdp, &streams[i], new_mid(number, &mid), local)) < 0)
             return r;
     }
-    if ((r = add_bundle(&b, sdp, tag)) < 0)
-        return r;
-    if (b.oom)
-        return -ENOMEM;
-    *ret = sdp;
-    return 0;
+    r = add_bundle(&b, sdp, tag);
+    return r < 0 ? r : finish(&b, sdp, ret);
 }

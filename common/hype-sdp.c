@@ -486,27 +486,27 @@ static int on_candidate(Parser *p, char *value) {
     return 0;
 }
 
+/* A number attribute that may come once per m-section (present: it already has). */
+static int number_once(Parser *p, char *value, bool present, uint64_t min, uint64_t max,
+                       const char *name, uint64_t *ret) {
+    int r = number(p, rest(&value), min, max, name, ret);
+    return r == 0 && present ? fail(p, -EINVAL, "duplicate") : r;
+}
+
 static int on_sctp_port(Parser *p, char *value) {
     uint64_t n;
-    int r = number(p, rest(&value), 1, UINT16_MAX, "port", &n);
-    if (r < 0)
-        return r;
-    if (p->media->sctp_port)
-        return fail(p, -EINVAL, "duplicate");
-    p->media->sctp_port = (uint16_t)n;
-    return 0;
+    int r = number_once(p, value, p->media->sctp_port, 1, UINT16_MAX, "port", &n);
+    if (r == 0)
+        p->media->sctp_port = (uint16_t)n;
+    return r;
 }
 
 static int on_max_message_size(Parser *p, char *value) {
-    uint64_t n;
-    int r = number(p, rest(&value), 0, UINT64_MAX, "size", &n);
-    if (r < 0)
-        return r;
-    if (p->media->has_max_message_size)
-        return fail(p, -EINVAL, "duplicate");
-    p->media->has_max_message_size = true;
-    p->media->max_message_size = n;
-    return 0;
+    SdpMedia *m = p->media;
+    int r =
+        number_once(p, value, m->has_max_message_size, 0, UINT64_MAX, "size", &m->max_message_size);
+    m->has_max_message_size |= r == 0;
+    return r;
 }
 
 enum { AT_SESSION = 1, AT_MEDIA = 2, AT_BOTH = 3 };

@@ -196,7 +196,8 @@ typedef struct Sdp {
 
 /*
  * Adds one zeroed element to a structure's array: SdpCodec *c = SDP_PUSH(a, &m->codecs,
- * &m->n_codecs). NULL when out of memory. Arrays grow by doubling inside the arena; limits are
+ * &m->n_codecs). NULL when out of memory. The array must be NULL or made by SDP_PUSH (its
+ * capacity follows from its count: arrays grow by doubling inside the arena); limits are
  * checked by sdp_write, not here.
  */
 #define SDP_PUSH(arena, items, count)                                                              \
@@ -234,7 +235,8 @@ ssize_t sdp_write(const Sdp *sdp, char *buf, size_t size, char *err, size_t errl
 /* sdp_write into a new string in a; *ret_len may be NULL. */
 int sdp_generate(Arena *a, const Sdp *sdp, char **ret, size_t *ret_len, char *err, size_t errlen);
 
-/* Deep equality of everything the structures hold (array order included). */
+/* Deep equality of everything the structures hold, array order included; extra lines compare as
+ * sdp_write orders them (the a= ones among themselves, the others among themselves). */
 bool sdp_equal(const Sdp *x, const Sdp *y);
 
 /* Lookups. NULL when not found. */
