@@ -1,6 +1,6 @@
-/* Unit tests for common/hype-sdp: real descriptions from Chromium 156 and aiortc 1.4 (fixtures
- * in sdp/, made by sdp/gen-chromium.py and sdp/gen-aiortc.py), round trips, every limit and
- * malformed lines. */
+/* Unit tests for common/hype-sdp: real descriptions from Chromium 156, aiortc 1.4 and
+ * mediasoup-client 3.24 (fixtures in sdp/, made by sdp/gen-chromium.py, sdp/gen-aiortc.py and
+ * sdp/gen-mediasoup-client.py), round trips, every limit and malformed lines. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -23,6 +23,10 @@ static const char *const fixtures[] = {
     "aiortc-answer-sfu-offer-2.sdp",
     "aiortc-answer-sfu-offer-3.sdp",
     "aiortc-answer-sfu-offer-4.sdp",
+    "mediasoup-client-answer.sdp",
+    "mediasoup-client-offer.sdp",
+    "mediasoup-client-publish-offer.sdp",
+    "chromium-answer-mediasoup-client-offer.sdp",
 };
 
 static const SdpCodec *codec(const SdpMedia *m, uint8_t pt) {
@@ -259,6 +263,58 @@ TEST(aiortc_offer_and_answer) {
     ASSERT_NOT_NULL(sdp = parse_fixture(a, "aiortc-recv-offer.sdp"));
     ASSERT_EQ(sdp->media[0].direction, SDP_RECVONLY);
     ASSERT_EQ(sdp->media[1].direction, SDP_RECVONLY);
+    arena_free(a);
+}
+
+/* What mediasoup-client writes for the server side (with sdp-transform). */
+TEST(mediasoup_client_answer_and_offer) {
+    Arena *a = arena_new();
+    Sdp *sdp = parse_fixture(a, "mediasoup-client-answer.sdp");
+    ASSERT_NOT_NULL(sdp);
+    ASSERT_STREQ(sdp->origin.username, "mediasoup-client-v3.24.1");
+    ASSERT_TRUE(sdp->ice_lite);
+    ASSERT_STREQ(sdp->transport.ice_options, "ice2");
+    ASSERT_STREQ(sdp->msid_semantic, "WMS *");
+    const SdpMedia *video = &sdp->media[1];
+    ASSERT_EQ(video->port, 7);
+    ASSERT_EQ(video->direction, SDP_RECVONLY);
+    ASSERT_STREQ(video->transport.ice_options, "renomination");
+    ASSERT_EQ(video->transport.n_fingerprints, 0);
+    SdpTransport t;
+    sdp_media_transport(sdp, video, &t); /* the fingerprint is the session's */
+    ASSERT_EQ(t.n_fingerprints, 1);
+    ASSERT_STREQ(t.fingerprints[0].value,
+                 "A9:F4:E0:D2:74:D3:0F:D9:AC:EF:B0:C0:3F:8D:6A:8E:4F:C2:4C:"
+                 "B1:0E:73:7A:DD:22:D0:FF:6F:8E:71:5C:3A");
+    ASSERT_EQ(t.setup, SDP_SETUP_PASSIVE);
+    ASSERT_STREQ(t.ice_ufrag, "h3hk1iz6qqlnqlne");
+    ASSERT_STREQ(codec(video, 96)->rtcp_fb[0], "transport-cc"); /* written with a space after */
+    ASSERT_EQ(codec(video, 96)->n_rtcp_fb, 4);
+    ASSERT_EQ(video->n_rids, 3);
+    ASSERT_EQ(video->rids[2].direction, SDP_RECVONLY);
+    ASSERT_STREQ(video->simulcast, "recv r0;r1;r2");
+    ASSERT_STREQ(video->candidates[0].foundation, "udpcandidate");
+    ASSERT_EQ(video->candidates[0].port, 40533);
+
+    ASSERT_NOT_NULL(sdp = parse_fixture(a, "mediasoup-client-offer.sdp"));
+    ASSERT_EQ(sdp->n_media, 3);
+    ASSERT_EQ(sdp->media[0].direction, SDP_SENDONLY);
+    ASSERT_EQ(sdp->media[0].transport.setup, SDP_SETUP_ACTPASS);
+    ASSERT_STREQ(sdp->media[0].msids[0], "wB4Ql4lrsxYLjzuN a1");
+    ASSERT_TRUE(has_extra(sdp->media[0].extra, sdp->media[0].n_extra, "a=extmap-allow-mixed"));
+    uint32_t rtx;
+    ASSERT_EQ(sdp_rtx_ssrc(&sdp->media[1], 912345678, &rtx), 0);
+    ASSERT_EQ_U(rtx, 912345679);
+    const SdpMedia *probator = sdp_find_mid(sdp, "probator");
+    ASSERT_NOT_NULL(probator);
+    ASSERT_EQ(probator->codecs[0].pt, 127);
+    ASSERT_STREQ(sdp_find_ssrc(probator, 1234)->cname, "probator");
+    check_bundle_mids(sdp, "0 1 probator");
+
+    ASSERT_NOT_NULL(sdp = parse_fixture(a, "chromium-answer-mediasoup-client-offer.sdp"));
+    check_bundle_mids(sdp, "0 1 probator");
+    ASSERT_EQ(sdp->media[2].direction, SDP_RECVONLY);
+    ASSERT_EQ(sdp->media[2].transport.setup, SDP_SETUP_ACTIVE);
     arena_free(a);
 }
 

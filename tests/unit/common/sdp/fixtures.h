@@ -60,3 +60,14 @@ static void check_round_trip(Arena *a, const Sdp *sdp, const char *name) {
     ASSERT_OK(sdp_generate(a, back, &again, &len2, err, sizeof(err)));
     ASSERT_STREQ(text, again);
 }
+
+/* The mids of the BUNDLE group, joined by spaces, are these. */
+static void check_bundle_mids(const Sdp *sdp, const char *mids) {
+    const SdpGroup *g = sdp_find_group(sdp, "BUNDLE");
+    char joined[256] = "";
+    ASSERT_NOT_NULL(g);
+    for (size_t i = 0; i < g->n_mids; i++)
+        snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s", i ? " " : "",
+                 g->mids[i]);
+    ASSERT_STREQ(joined, mids);
+}

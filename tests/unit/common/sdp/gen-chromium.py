@@ -12,13 +12,10 @@
 #                                 renegotiation (sdp-tool offer <n>)
 # and it logs whether Chromium took hype-sdp's answer to its publishing offer (sdp-tool answer).
 # sdp-tool is built first: make build/libhype-common.a, then the gcc line in sdp-tool.c.
-import http.server
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
-import threading
+
+import headless
 
 TOOL = os.environ.get("SDP_TOOL", "../../../../build/sdp-tool")
 
@@ -27,60 +24,16 @@ def sdp_tool(args, stdin=b""):
     return subprocess.run([TOOL] + args, input=stdin, capture_output=True, check=True).stdout
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        if self.path == "/":
-            body = open("gen-chromium.html", "rb").read()
-        elif self.path.startswith("/offer/"):
-            body = sdp_tool(["offer", os.path.basename(self.path)])
-        else:
-            self.send_response(404)
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_POST(self):
-        text = self.rfile.read(int(self.headers["Content-Length"])).decode()
-        name = os.path.basename(self.path)
-        if name == "answer":
-            body = sdp_tool(["answer"], text.encode())
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        if name.startswith("log-"):
-            print(name[4:] + ":", text, file=sys.stderr)
-        elif name == "done":
-            print("chromium:", text, file=sys.stderr)
-            threading.Thread(target=self.server.shutdown).start()
-        else:
-            with open(name, "w", newline="") as f:
-                f.write(text)
-            print(name, len(text), "bytes", file=sys.stderr)
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
+def get(path):
+    if path == "/":
+        return open("gen-chromium.html", "rb").read()
+    if path.startswith("/offer/"):
+        return sdp_tool(["offer", os.path.basename(path)])
+    return None
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-profile = tempfile.mkdtemp()
-browser = subprocess.Popen(
-    ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-     "--no-first-run", "--disable-background-networking", "--disable-component-update",
-     "--disable-sync", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-     "--allow-loopback-in-peer-connection", "--user-data-dir=" + profile,
-     "http://127.0.0.1:%d/" % server.server_port],
-    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-deadline = threading.Timer(60, server.shutdown)
-deadline.start()
-server.serve_forever()
-deadline.cancel()
-browser.terminate()
-browser.wait()
-shutil.rmtree(profile)
+def post(name, text):
+    return sdp_tool(["answer"], text.encode()) if name == "answer" else None
+
+
+headless.run(get, post)
