@@ -61,9 +61,11 @@ typedef struct SdpLocal {
  * Simulcast (a=rid, a=simulcast) is not answered: the client then sends one encoding.
  * The answer is ICE-lite with local's credentials, fingerprint and candidates in every accepted
  * section, a=setup:passive (the SFU is the DTLS server) and one BUNDLE group of the accepted
- * mids when the offer has a group. -EINVAL (err says why) when the offer lacks ICE credentials
- * or a fingerprint for its BUNDLE transport (sdp_remote_transport), or asks the SFU to be the
- * DTLS client (a=setup:passive). Strings are copied into a (or are literals).
+ * mids when the offer has a group (starting elsewhere when the offer's first is rejected, as for
+ * a data channel created before the tracks: Chromium 156 takes that). -EINVAL (err says why)
+ * when the offer lacks ICE credentials or a fingerprint for its BUNDLE transport
+ * (sdp_remote_transport), or asks the SFU to be the DTLS client (a=setup:passive). Strings are
+ * copied into a (or are literals).
  */
 int sdp_sfu_answer(Arena *a, const Sdp *offer, const SdpLocal *local, const SdpCapabilities *caps,
                    Sdp **ret, char *err, size_t errlen);

@@ -10,7 +10,8 @@
 #   chromium-simulcast-offer.sdp  the same with three simulcast rids on the video
 #   chromium-answer-sfu-offer-<n>.sdp  Chromium's answers to four offers of hype-sdp, one
 #                                 renegotiation (sdp-tool offer <n>)
-# and it logs whether Chromium took hype-sdp's answer to its publishing offer (sdp-tool answer).
+# and it logs whether Chromium took hype-sdp's answers to its publishing offers (sdp-tool answer),
+# one of them with a data channel first (rejected, so the answer's BUNDLE group starts at mid 1).
 # sdp-tool is built first: make build/libhype-common.a, then the gcc line in sdp-tool.c.
 import os
 import subprocess
