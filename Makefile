@@ -31,7 +31,7 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
+PKGS    := libevent libpq json-c libargon2 gnutls nettle libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # GLib only for what runs a GMainContext (the IPC peer's GLib binding, its test, later
@@ -71,15 +71,22 @@ SIGNAL_O    := $(patsubst %.c,$(BUILD)/%.o,$(SIGNAL_SRC))
 SIGNAL_LIB_O := $(filter-out $(BUILD)/signal-daemon/main.o,$(SIGNAL_O))
 SIGNAL_LIB  := $(BUILD)/libhype-signal.a
 
+# media-worker/: hype-media's modules, in an archive until the daemon's main.c arrives.
+MEDIA_SRC   := $(wildcard media-worker/*.c)
+MEDIA_O     := $(patsubst %.c,$(BUILD)/%.o,$(MEDIA_SRC))
+MEDIA_LIB_O := $(filter-out $(BUILD)/media-worker/main.o,$(MEDIA_O))
+MEDIA_LIB   := $(BUILD)/libhype-media.a
+
 BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 
 # Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
 UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daemon/%,$(wildcard tests/unit/api-daemon/test-*.c))
 UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
+UNIT_MEDIA  := $(patsubst tests/unit/media-worker/%.c,$(BUILD)/tests/unit/media-worker/%,$(wildcard tests/unit/media-worker/test-*.c))
 # Both ends of a link in one program (tests/unit/links/): each daemon's real end of it.
 UNIT_LINKS  := $(patsubst tests/unit/links/%.c,$(BUILD)/tests/unit/links/%,$(wildcard tests/unit/links/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS)
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_MEDIA) $(UNIT_LINKS)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -92,7 +99,7 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http bench-ws \
         install clean format-check
-all: $(BINS) $(GLIB_LIB)
+all: $(BINS) $(GLIB_LIB) $(MEDIA_LIB)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -127,6 +134,10 @@ $(SIGNAL_LIB): $(SIGNAL_LIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(MEDIA_LIB): $(MEDIA_LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(BUILD)/bin/hype-api: $(BUILD)/api-daemon/main.o $(API_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -153,15 +164,19 @@ $(BUILD)/tests/unit/signal-daemon/%: tests/unit/signal-daemon/%.c $(SIGNAL_LIB) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Isignal-daemon $(LDFLAGS) -o $@ $< $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
 
+$(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(COMMON_LIB) $(LDLIBS)
+
 $(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(SIGNAL_LIB) \
 	  $(COMMON_LIB) $(LDLIBS)
 
-# Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
-$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
+# Fuzz targets may exercise any daemon's parsers; the archives pull in only what they use.
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon -Imedia-worker $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) $(LDLIBS)
 
 deps:
 	@tools/install-deps
@@ -200,13 +215,14 @@ run: deps
 # libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon -Isignal-daemon \
-               -Ibuild-fuzz/proto $(PKG_CFLAGS)
+               -Imedia-worker -Ibuild-fuzz/proto $(PKG_CFLAGS)
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz $(patsubst proto/%.proto,build-fuzz/proto/%.pb-c.c,$(PROTOS))
 	@mkdir -p build-fuzz/bin
 	@for t in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) -o build-fuzz/bin/fuzz-$$t tests/fuzz/fuzz-$$t.c \
-	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
+	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) \
+	    $(filter-out media-worker/main.c,$(MEDIA_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
 	done
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
@@ -232,7 +248,8 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] bench/ws/*.c
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] media-worker/*.[ch] \
+	  bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
