@@ -11,13 +11,19 @@
 #define ONE_BYTE_ID_END 15   /* RFC 8285 section 4.2: stop processing the block here */
 #define REMAP_BLOCK_MAX 1024 /* longest extension block rtp_ext_remap writes */
 
+/* Whether a block's byte is padding: id 0 (in the one-byte form whatever its length nibble says,
+ * as libwebrtc reads it: id 0 is reserved for padding, RFC 8285 section 4.2). */
+static bool is_padding(uint8_t b, RtpExtForm form) {
+    return form == RTP_EXT_ONE_BYTE ? b >> 4 == 0 : b == 0;
+}
+
 /*
  * The element at *pos of a block of len bytes in the given form: 1 and *ret (ret->off from the
- * block's start), 0 at the end, -EINVAL when an element runs past the block. Padding bytes (0)
- * are skipped in both forms.
+ * block's start), 0 at the end, -EINVAL when an element runs past the block. Padding bytes are
+ * skipped one by one.
  */
 static int next_element(const uint8_t *blk, size_t len, RtpExtForm form, size_t *pos, RtpExt *ret) {
-    while (*pos < len && blk[*pos] == 0)
+    while (*pos < len && is_padding(blk[*pos], form))
         (*pos)++;
     if (*pos >= len)
         return 0;

@@ -7,15 +7,9 @@
 #include "media-rtp.h"
 #include "test.h"
 
-#define FIXTURE(name)                                                                              \
-    { #name, fx_##name, sizeof(fx_##name) }
-static const struct {
-    const char *name;
-    const uint8_t *data;
-    size_t len;
-} rtp_fixtures[] = {
-    FIXTURE(rtp_opus), FIXTURE(rtp_vp8),           FIXTURE(rtp_vp8_marker),
-    FIXTURE(rtp_rtx),  FIXTURE(rtp_opus_two_byte), FIXTURE(srtp_wire),
+static const Fixture rtp_fixtures[] = {
+    FIXTURE(fx_rtp_opus), FIXTURE(fx_rtp_vp8),           FIXTURE(fx_rtp_vp8_marker),
+    FIXTURE(fx_rtp_rtx),  FIXTURE(fx_rtp_opus_two_byte), FIXTURE(fx_srtp_wire),
 };
 
 static const uint8_t mid_id = 1, level_id = 2, abs_id = 3; /* aiortc's ids in the capture */
@@ -183,6 +177,20 @@ TEST(id_15_ends_a_one_byte_block) {
     ASSERT_EQ(rtp_ext_find(b, &p, 3, &e), -ENOENT);
 }
 
+TEST(one_byte_id_0_is_one_padding_byte_whatever_its_length) {
+    uint8_t b[sizeof(hand)];
+    memcpy(b, hand, sizeof(b));
+    b[19] = 0x01; /* id 0 "length 2": skipped alone, so id 3 after it is still read */
+    RtpPacket p;
+    RtpExt e;
+    ASSERT_EQ(rtp_parse(b, sizeof(b), &p), 0);
+    ASSERT_EQ(rtp_ext_find(b, &p, 3, &e), 0);
+    ASSERT_TRUE(e.off == 21 && e.len == 1);
+    size_t cursor = 0;
+    while (rtp_ext_next(b, &p, &cursor, &e))
+        ASSERT_NE(e.id, 0);
+}
+
 TEST(other_profile_is_kept_unread) {
     uint8_t b[sizeof(hand)];
     memcpy(b, hand, sizeof(b));
@@ -216,7 +224,7 @@ TEST(malformed_headers) {
     MUTATE(0, 0x9f, -EINVAL);  /* 15 CSRCs: past the end */
     MUTATE(0, 0x81, 0);        /* 1 CSRC, no extension: the block is payload now */
     MUTATE(0, 0x93, -EINVAL);  /* 3 CSRCs: the extension header moves onto the payload */
-    MUTATE(15, 3, -EINVAL);    /* extension length past the end */
+    MUTATE(15, 4, -EINVAL);    /* extension length past the end */
     MUTATE(16, 0x1f, -EINVAL); /* one-byte element of 16 bytes: past the block */
     MUTATE(22, 0x31, -EINVAL); /* a 2-byte element from the block's third-last byte */
     memcpy(b, hand, sizeof(b));
@@ -291,16 +299,24 @@ static int same_media(const uint8_t *b, const RtpPacket *p) {
            memcmp(b + q.payload_off, fx_rtp_opus + o.payload_off, o.payload_len) == 0;
 }
 
+/* The Opus fixture copied into b, and a consumer map: the mid to mid_to with value mid, the
+ * audio level to level_to (0: not negotiated). */
+static void opus_map(uint8_t *b, RtpPacket *p, RtpExtMap *m, uint8_t mid_to, const char *mid,
+                     uint8_t level_to) {
+    opus_copy(b, p);
+    rtp_ext_map_init(m);
+    if ((mid_to && rtp_ext_map_mid(m, mid_id, mid_to, mid, strlen(mid)) < 0) ||
+        (level_to && rtp_ext_map_add(m, level_id, level_to) < 0))
+        abort();
+}
+
 TEST(remap_ids_in_place) {
     uint8_t b[1500];
     RtpPacket p;
     RtpExtMap m;
     bool voice;
     uint8_t level;
-    opus_copy(b, &p);
-    rtp_ext_map_init(&m);
-    ASSERT_EQ(rtp_ext_map_mid(&m, mid_id, 4, "7", 1), 0);
-    ASSERT_EQ(rtp_ext_map_add(&m, level_id, 10), 0);
+    opus_map(b, &p, &m, 4, "7", 10);
     ASSERT_EQ(rtp_ext_remap(b, sizeof(b), &p, &m), 0);
     ASSERT_EQ(p.len, sizeof(fx_rtp_opus));
     ASSERT_TRUE(same_media(b, &p));
@@ -315,9 +331,7 @@ TEST(remap_drops_what_the_consumer_did_not_negotiate) {
     RtpPacket p;
     RtpExtMap m;
     RtpExt e;
-    opus_copy(b, &p);
-    rtp_ext_map_init(&m);
-    ASSERT_EQ(rtp_ext_map_mid(&m, mid_id, mid_id, "0", 1), 0);
+    opus_map(b, &p, &m, mid_id, "0", 0);
     ASSERT_EQ(rtp_ext_remap(b, sizeof(b), &p, &m), 0);
     ASSERT_TRUE(same_media(b, &p));
     ASSERT_STREQ(mid_of(b, &p, mid_id), "0");
@@ -337,10 +351,7 @@ TEST(remap_longer_mid_moves_the_payload) {
     RtpExtMap m;
     bool voice;
     uint8_t level;
-    opus_copy(b, &p);
-    rtp_ext_map_init(&m);
-    ASSERT_EQ(rtp_ext_map_mid(&m, mid_id, mid_id, "0123456789abcdef", 16), 0);
-    ASSERT_EQ(rtp_ext_map_add(&m, level_id, level_id), 0);
+    opus_map(b, &p, &m, mid_id, "0123456789abcdef", level_id);
     size_t old = p.len;
     ASSERT_EQ(rtp_ext_remap(b, sizeof(b), &p, &m), 0);
     ASSERT_EQ(p.len, old + 16); /* 4 bytes of block -> 19, padded to 20 */
@@ -355,10 +366,7 @@ TEST(remap_without_room_drops_the_mid) {
     RtpPacket p;
     RtpExtMap m;
     RtpExt e;
-    opus_copy(b, &p);
-    rtp_ext_map_init(&m);
-    ASSERT_EQ(rtp_ext_map_mid(&m, mid_id, mid_id, "12345", 5), 0);
-    ASSERT_EQ(rtp_ext_map_add(&m, level_id, level_id), 0);
+    opus_map(b, &p, &m, mid_id, "12345", level_id);
     ASSERT_EQ(rtp_ext_remap(b, sizeof(fx_rtp_opus) + 3, &p, &m), RTP_REMAP_MID_DROPPED);
     ASSERT_EQ(p.len, sizeof(fx_rtp_opus));
     ASSERT_TRUE(same_media(b, &p));
@@ -376,10 +384,7 @@ TEST(remap_to_ids_above_14_switches_to_two_byte) {
     RtpExtMap m;
     bool voice;
     uint8_t level;
-    opus_copy(b, &p);
-    rtp_ext_map_init(&m);
-    ASSERT_EQ(rtp_ext_map_mid(&m, mid_id, 20, "0", 1), 0);
-    ASSERT_EQ(rtp_ext_map_add(&m, level_id, 200), 0);
+    opus_map(b, &p, &m, 20, "0", 200);
     ASSERT_EQ(rtp_ext_remap(b, sizeof(b), &p, &m), 0);
     ASSERT_EQ(p.ext_form, RTP_EXT_TWO_BYTE);
     ASSERT_EQ(p.ext_profile, RTP_EXT_TWO_BYTE_PROFILE);
