@@ -55,6 +55,18 @@ static int open_packet(const uint8_t *buf, size_t len, uint8_t pt, size_t *ret_b
     return 0;
 }
 
+/* A packet of type pt whose 5-bit count says how many items of item_len bytes follow fixed_len
+ * bytes: its body length (enough for them), or -ENOMSG / -EINVAL; *ret_count the count. */
+static int open_counted(const uint8_t *buf, size_t len, uint8_t pt, size_t fixed_len,
+                        size_t item_len, uint8_t *ret_count) {
+    size_t body;
+    int r = open_packet(buf, len, pt, &body);
+    if (r < 0)
+        return r;
+    *ret_count = buf[0] & 0x1f;
+    return body < fixed_len + *ret_count * item_len ? -EINVAL : (int)body;
+}
+
 void rtcp_iter_init(RtcpIter *it, const uint8_t *buf, size_t len) {
     *it = (RtcpIter){.buf = buf, .len = len};
 }
@@ -100,13 +112,10 @@ static void read_report_block(const uint8_t *p, RtcpReportBlock *rb) {
 }
 
 int rtcp_sr_parse(const uint8_t *buf, size_t len, RtcpSr *ret) {
-    size_t body;
-    int r = open_packet(buf, len, RTCP_SR, &body);
+    uint8_t rc;
+    int r = open_counted(buf, len, RTCP_SR, SENDER_INFO_LEN, REPORT_BLOCK_LEN, &rc);
     if (r < 0)
         return r;
-    uint8_t rc = buf[0] & 0x1f;
-    if (body < SENDER_INFO_LEN + (size_t)rc * REPORT_BLOCK_LEN)
-        return -EINVAL;
     const uint8_t *p = buf + RTCP_HEADER_LEN;
     ret->ssrc = be32_get(p);
     ret->ntp = be64_get(p + 4);
@@ -120,13 +129,10 @@ int rtcp_sr_parse(const uint8_t *buf, size_t len, RtcpSr *ret) {
 }
 
 int rtcp_rr_parse(const uint8_t *buf, size_t len, RtcpRr *ret) {
-    size_t body;
-    int r = open_packet(buf, len, RTCP_RR, &body);
+    uint8_t rc;
+    int r = open_counted(buf, len, RTCP_RR, 4, REPORT_BLOCK_LEN, &rc);
     if (r < 0)
         return r;
-    uint8_t rc = buf[0] & 0x1f;
-    if (body < 4 + (size_t)rc * REPORT_BLOCK_LEN)
-        return -EINVAL;
     const uint8_t *p = buf + RTCP_HEADER_LEN;
     ret->ssrc = be32_get(p);
     ret->report_count = rc;
@@ -163,13 +169,13 @@ static int read_chunk(const uint8_t *body, size_t blen, size_t *pos, RtcpSdesChu
 }
 
 int rtcp_sdes_parse(const uint8_t *buf, size_t len, RtcpSdes *ret) {
-    size_t body, pos = 0;
-    int r = open_packet(buf, len, RTCP_SDES, &body);
-    if (r < 0)
-        return r;
-    uint8_t sc = buf[0] & 0x1f;
+    size_t pos = 0;
+    uint8_t sc;
+    int body = open_counted(buf, len, RTCP_SDES, 0, 0, &sc);
+    if (body < 0)
+        return body;
     for (unsigned i = 0; i < sc; i++) {
-        r = read_chunk(buf + RTCP_HEADER_LEN, body, &pos, &ret->chunks[i]);
+        int r = read_chunk(buf + RTCP_HEADER_LEN, (size_t)body, &pos, &ret->chunks[i]);
         if (r < 0)
             return r;
     }
@@ -178,15 +184,12 @@ int rtcp_sdes_parse(const uint8_t *buf, size_t len, RtcpSdes *ret) {
 }
 
 int rtcp_bye_parse(const uint8_t *buf, size_t len, RtcpBye *ret) {
-    size_t body;
-    int r = open_packet(buf, len, RTCP_BYE, &body);
-    if (r < 0)
-        return r;
-    uint8_t sc = buf[0] & 0x1f;
-    if (body < 4 * (size_t)sc)
-        return -EINVAL;
+    uint8_t sc;
+    int body = open_counted(buf, len, RTCP_BYE, 0, 4, &sc);
+    if (body < 0)
+        return body;
     const uint8_t *p = buf + RTCP_HEADER_LEN, *reason = p + 4 * sc;
-    size_t rest = body - 4 * (size_t)sc;
+    size_t rest = (size_t)body - 4 * (size_t)sc;
     if (rest > 0 && reason[0] > rest - 1)
         return -EINVAL;
     ret->ssrc_count = sc;
