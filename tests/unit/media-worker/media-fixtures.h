@@ -2,7 +2,16 @@
  * capture-fixtures.py in this directory: read it for how; do not edit by hand). */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* A fixture in a table of them: FIXTURE(fx_rtp_opus). */
+typedef struct Fixture {
+    const char *name;
+    const uint8_t *data;
+    size_t len;
+} Fixture;
+#define FIXTURE(array) {#array, array, sizeof(array)}
 
 #define FIXTURE_PC1_UFRAG "v5dX"
 #define FIXTURE_PC1_PWD "ukwntFhjHhMny1ks0dI1ou"

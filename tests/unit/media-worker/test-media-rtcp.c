@@ -7,15 +7,9 @@
 #include "media-rtcp.h"
 #include "test.h"
 
-#define FIXTURE(name)                                                                              \
-    { #name, fx_##name, sizeof(fx_##name) }
-static const struct {
-    const char *name;
-    const uint8_t *data;
-    size_t len;
-} rtcp_fixtures[] = {
-    FIXTURE(rtcp_sr_sdes), FIXTURE(rtcp_rr),  FIXTURE(rtcp_rr2), FIXTURE(rtcp_nack),
-    FIXTURE(rtcp_remb),    FIXTURE(rtcp_bye), FIXTURE(rtcp_pli), FIXTURE(rtcp_fir),
+static const Fixture rtcp_fixtures[] = {
+    FIXTURE(fx_rtcp_sr_sdes), FIXTURE(fx_rtcp_rr),  FIXTURE(fx_rtcp_rr2), FIXTURE(fx_rtcp_nack),
+    FIXTURE(fx_rtcp_remb),    FIXTURE(fx_rtcp_bye), FIXTURE(fx_rtcp_pli), FIXTURE(fx_rtcp_fir),
 };
 
 static int fb(const uint8_t *buf, size_t len, RtcpFb *ret) {
@@ -49,28 +43,29 @@ TEST(sr_and_sdes_compound_from_aiortc) {
     ASSERT_EQ(rtcp_validate(b, sizeof(fx_rtcp_sr_sdes)), 2);
 }
 
+/* A report block against what aiortc read in it (the FX_..._RB<n> values). */
+#define ASSERT_BLOCK(rb, fx)                                                                       \
+    do {                                                                                           \
+        ASSERT_EQ_U((rb).ssrc, fx##_SSRC);                                                         \
+        ASSERT_EQ((rb).fraction_lost, fx##_FRACTION_LOST);                                         \
+        ASSERT_EQ((rb).cumulative_lost, fx##_PACKETS_LOST);                                        \
+        ASSERT_EQ_U((rb).highest_seq, fx##_HIGHEST_SEQUENCE);                                      \
+        ASSERT_EQ_U((rb).jitter, fx##_JITTER);                                                     \
+        ASSERT_EQ_U((rb).lsr, fx##_LSR);                                                           \
+        ASSERT_EQ_U((rb).dlsr, fx##_DLSR);                                                         \
+    } while (0)
+
 TEST(receiver_reports_from_aiortc) {
     RtcpRr rr;
     ASSERT_EQ(rtcp_rr_parse(fx_rtcp_rr, sizeof(fx_rtcp_rr), &rr), 0);
     ASSERT_EQ_U(rr.ssrc, FX_RTCP_RR_P0_SSRC);
     ASSERT_EQ(rr.report_count, 1);
-    ASSERT_EQ_U(rr.reports[0].ssrc, FX_RTCP_RR_P0_RB0_SSRC);
-    ASSERT_EQ(rr.reports[0].fraction_lost, FX_RTCP_RR_P0_RB0_FRACTION_LOST);
-    ASSERT_EQ(rr.reports[0].cumulative_lost, FX_RTCP_RR_P0_RB0_PACKETS_LOST);
-    ASSERT_EQ_U(rr.reports[0].highest_seq, FX_RTCP_RR_P0_RB0_HIGHEST_SEQUENCE);
-    ASSERT_EQ_U(rr.reports[0].jitter, FX_RTCP_RR_P0_RB0_JITTER);
-    ASSERT_EQ_U(rr.reports[0].lsr, FX_RTCP_RR_P0_RB0_LSR);
-    ASSERT_EQ_U(rr.reports[0].dlsr, FX_RTCP_RR_P0_RB0_DLSR);
-
+    ASSERT_BLOCK(rr.reports[0], FX_RTCP_RR_P0_RB0);
     ASSERT_EQ(rtcp_rr_parse(fx_rtcp_rr2, sizeof(fx_rtcp_rr2), &rr), 0);
+    ASSERT_EQ_U(rr.ssrc, FX_RTCP_RR2_P0_SSRC);
     ASSERT_EQ(rr.report_count, 2);
-    ASSERT_EQ_U(rr.reports[0].ssrc, FX_RTCP_RR2_P0_RB0_SSRC);
-    ASSERT_EQ(rr.reports[0].fraction_lost, FX_RTCP_RR2_P0_RB0_FRACTION_LOST);
-    ASSERT_EQ(rr.reports[0].cumulative_lost, FX_RTCP_RR2_P0_RB0_PACKETS_LOST);
-    ASSERT_EQ_U(rr.reports[0].highest_seq, FX_RTCP_RR2_P0_RB0_HIGHEST_SEQUENCE);
-    ASSERT_EQ_U(rr.reports[0].lsr, FX_RTCP_RR2_P0_RB0_LSR);
-    ASSERT_EQ_U(rr.reports[1].ssrc, FX_RTCP_RR2_P0_RB1_SSRC);
-    ASSERT_EQ_U(rr.reports[1].highest_seq, FX_RTCP_RR2_P0_RB1_HIGHEST_SEQUENCE);
+    ASSERT_BLOCK(rr.reports[0], FX_RTCP_RR2_P0_RB0);
+    ASSERT_BLOCK(rr.reports[1], FX_RTCP_RR2_P0_RB1);
     RtcpSr sr;
     ASSERT_EQ(rtcp_sr_parse(fx_rtcp_rr, sizeof(fx_rtcp_rr), &sr), -ENOMSG);
 }

@@ -395,13 +395,7 @@ TEST(ice_lite_ignores_what_is_not_a_request) {
     ASSERT_EQ(answer(alloc, sizeof(alloc), out, sizeof(out), &code, &a), -ENOMSG);
 }
 
-#define FIXTURE(name)                                                                              \
-    { #name, name, sizeof(name) }
-static const struct {
-    const char *name;
-    const uint8_t *data;
-    size_t len;
-} stun_fixtures[] = {
+static const Fixture stun_fixtures[] = {
     FIXTURE(rfc5769_request),
     FIXTURE(rfc5769_response_ipv4),
     FIXTURE(rfc5769_response_ipv6),
