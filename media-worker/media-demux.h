@@ -49,5 +49,7 @@ typedef struct DemuxDtls {
  * a known content type, lengths that fit and end exactly at the datagram's end) and says what
  * it starts with, so that junk and floods of ClientHellos can be counted and dropped before
  * gnutls. 0 and *ret filled, or -ENOMSG (not DTLS by its first byte), -EINVAL (malformed).
+ * DTLS 1.3's unified headers (first byte 32-63) count as malformed: Debian 12's gnutls speaks
+ * DTLS 1.2, and a 1.3 ClientHello still comes in a plain handshake record.
  */
 int demux_dtls_check(const uint8_t *buf, size_t len, DemuxDtls *ret);
