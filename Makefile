@@ -71,14 +71,11 @@ SIGNAL_O    := $(patsubst %.c,$(BUILD)/%.o,$(SIGNAL_SRC))
 SIGNAL_LIB_O := $(filter-out $(BUILD)/signal-daemon/main.o,$(SIGNAL_O))
 SIGNAL_LIB  := $(BUILD)/libhype-signal.a
 
-# media-worker/: hype-media's modules, in an archive until the daemon's main.c arrives.
+# hype-media runs GLib's loop: its objects see GLib's headers, and it links the GLib archive.
 MEDIA_SRC   := $(wildcard media-worker/*.c)
 MEDIA_O     := $(patsubst %.c,$(BUILD)/%.o,$(MEDIA_SRC))
 MEDIA_LIB_O := $(filter-out $(BUILD)/media-worker/main.o,$(MEDIA_O))
 MEDIA_LIB   := $(BUILD)/libhype-media.a
-# Its packet modules are pure C (no GLib, no I/O): what the libFuzzer builds compile of it.
-MEDIA_PKT_SRC := $(addprefix media-worker/,media-demux.c media-rtp.c media-rtp-rewriter.c \
-                   media-rtcp.c media-stun.c)
 
 BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 
@@ -86,10 +83,10 @@ BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
 UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daemon/%,$(wildcard tests/unit/api-daemon/test-*.c))
 UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
-UNIT_MEDIA  := $(patsubst tests/unit/media-worker/%.c,$(BUILD)/tests/unit/media-worker/%,$(wildcard tests/unit/media-worker/test-*.c))
 # Both ends of a link in one program (tests/unit/links/): each daemon's real end of it.
 UNIT_LINKS  := $(patsubst tests/unit/links/%.c,$(BUILD)/tests/unit/links/%,$(wildcard tests/unit/links/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_MEDIA) $(UNIT_LINKS)
+UNIT_MEDIA  := $(patsubst tests/unit/media-worker/%.c,$(BUILD)/tests/unit/media-worker/%,$(wildcard tests/unit/media-worker/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS) $(UNIT_MEDIA)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -129,15 +126,19 @@ $(GLIB_LIB): $(GLIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(MEDIA_O): $(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
+
+$(MEDIA_LIB): $(MEDIA_LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(API_LIB): $(API_LIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(SIGNAL_LIB): $(SIGNAL_LIB_O)
-	@rm -f $@
-	ar rcs $@ $^
-
-$(MEDIA_LIB): $(MEDIA_LIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -167,14 +168,15 @@ $(BUILD)/tests/unit/signal-daemon/%: tests/unit/signal-daemon/%.c $(SIGNAL_LIB) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Isignal-daemon $(LDFLAGS) -o $@ $< $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
 
-$(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(COMMON_LIB) $(LDLIBS)
-
 $(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(SIGNAL_LIB) \
 	  $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(GLIB_LIB) \
+	  $(COMMON_LIB) $(LDLIBS) $(GLIB_LIBS)
 
 # Fuzz targets may exercise any daemon's parsers; the archives pull in only what they use.
 $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
@@ -215,7 +217,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin tools/hype-run
 
-# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
+# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer. Of
+# media-worker/ only the packet modules: pure C, no GLib, no I/O.
+MEDIA_PKT_SRC := $(addprefix media-worker/,media-demux.c media-rtp.c media-rtp-rewriter.c \
+                   media-rtcp.c media-stun.c)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon -Isignal-daemon \
                -Imedia-worker -Ibuild-fuzz/proto $(PKG_CFLAGS)
@@ -251,8 +256,8 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] media-worker/*.[ch] \
-	  bench/ws/*.c
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] \
+	  media-worker/*.[ch] bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
