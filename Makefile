@@ -31,7 +31,7 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
+PKGS    := libevent libpq json-c libargon2 gnutls nettle libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # GLib only for what runs a GMainContext (the IPC peer's GLib binding, its test, later
@@ -71,6 +71,12 @@ SIGNAL_O    := $(patsubst %.c,$(BUILD)/%.o,$(SIGNAL_SRC))
 SIGNAL_LIB_O := $(filter-out $(BUILD)/signal-daemon/main.o,$(SIGNAL_O))
 SIGNAL_LIB  := $(BUILD)/libhype-signal.a
 
+# hype-media runs GLib's loop: its objects see GLib's headers, and it links the GLib archive.
+MEDIA_SRC   := $(wildcard media-worker/*.c)
+MEDIA_O     := $(patsubst %.c,$(BUILD)/%.o,$(MEDIA_SRC))
+MEDIA_LIB_O := $(filter-out $(BUILD)/media-worker/main.o,$(MEDIA_O))
+MEDIA_LIB   := $(BUILD)/libhype-media.a
+
 BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
 
 # Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
@@ -79,7 +85,8 @@ UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daem
 UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
 # Both ends of a link in one program (tests/unit/links/): each daemon's real end of it.
 UNIT_LINKS  := $(patsubst tests/unit/links/%.c,$(BUILD)/tests/unit/links/%,$(wildcard tests/unit/links/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS)
+UNIT_MEDIA  := $(patsubst tests/unit/media-worker/%.c,$(BUILD)/tests/unit/media-worker/%,$(wildcard tests/unit/media-worker/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS) $(UNIT_MEDIA)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -92,7 +99,7 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http bench-ws \
         install clean format-check
-all: $(BINS) $(GLIB_LIB)
+all: $(BINS) $(GLIB_LIB) $(MEDIA_LIB)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -116,6 +123,14 @@ $(GLIB_O): $(BUILD)/%.o: %.c | $(PROTO_H)
 	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
 
 $(GLIB_LIB): $(GLIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MEDIA_O): $(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
+
+$(MEDIA_LIB): $(MEDIA_LIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -158,10 +173,15 @@ $(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COM
 	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(SIGNAL_LIB) \
 	  $(COMMON_LIB) $(LDLIBS)
 
-# Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
-$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
+$(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(GLIB_LIB) \
+	  $(COMMON_LIB) $(LDLIBS) $(GLIB_LIBS)
+
+# Fuzz targets may exercise any daemon's parsers; the archives pull in only what they use.
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon -Imedia-worker $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) $(LDLIBS)
 
 deps:
 	@tools/install-deps
@@ -197,16 +217,20 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin tools/hype-run
 
-# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
+# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer. Of
+# media-worker/ only the packet modules: pure C, no GLib, no I/O.
+MEDIA_PKT_SRC := $(addprefix media-worker/,media-demux.c media-rtp.c media-rtp-rewriter.c \
+                   media-rtcp.c media-stun.c)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon -Isignal-daemon \
-               -Ibuild-fuzz/proto $(PKG_CFLAGS)
+               -Imedia-worker -Ibuild-fuzz/proto $(PKG_CFLAGS)
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz $(patsubst proto/%.proto,build-fuzz/proto/%.pb-c.c,$(PROTOS))
 	@mkdir -p build-fuzz/bin
 	@for t in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) -o build-fuzz/bin/fuzz-$$t tests/fuzz/fuzz-$$t.c \
-	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
+	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) \
+	    $(MEDIA_PKT_SRC) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
 	done
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
@@ -232,7 +256,8 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] bench/ws/*.c
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] \
+	  media-worker/*.[ch] bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
