@@ -33,7 +33,8 @@ struct SessionRegistry {
     const SignalConfig *cfg;
     Bus *bus;
     SignalIpc *ipc;
-    Session *sessions; /* every session, any state */
+    Session *sessions;     /* every session, any state */
+    struct CallCtx *calls; /* questions to hype-api for sessions, unanswered */
     Feature features[SESSION_FEATURES_MAX];
     size_t n_features;
     SessionStats counts; /* the counters (the gauges are computed when asked) */
@@ -331,6 +332,7 @@ size_t sessions_publish_one(SessionRegistry *reg, const char *key, OutEvent *ev,
 /* ---- asking hype-api on the session's behalf ---- */
 
 typedef struct CallCtx {
+    struct CallCtx *prev, *next; /* the registry's, until answered */
     Session *s;
     session_api_cb relayed;      /* a relayed REST call's */
     session_request_cb answered; /* a typed request's */
@@ -343,6 +345,7 @@ static void call_done(CallCtx *ctx, Hype__Error__Code code) {
     if (code == HYPE__ERROR__CODE__CODE_UNAUTHENTICATED &&
         (ctx->s->state == SESSION_READY || ctx->s->state == SESSION_DETACHED))
         session_revoke(ctx->s);
+    LIST_REMOVE(ctx->s->reg->calls, ctx);
     session_unref(ctx->s);
     free(ctx);
 }
@@ -367,6 +370,7 @@ void session_api_call(Session *s, const char *method, const char *target, const 
         return;
     }
     *ctx = (CallCtx){.s = session_ref(s), .relayed = cb, .userdata = userdata};
+    LIST_PREPEND(s->reg->calls, ctx);
     signal_ipc_api_call(s->reg->ipc, method, target, bearer, body, s->peer, on_api_result, ctx);
     explicit_bzero(bearer, strlen(bearer));
     free(bearer);
@@ -392,6 +396,7 @@ void session_request(Session *s, Hype__ApiSignal__Envelope *request, session_req
         return;
     }
     *ctx = (CallCtx){.s = session_ref(s), .answered = cb, .userdata = userdata};
+    LIST_PREPEND(s->reg->calls, ctx);
     signal_ipc_request(s->reg->ipc, request, on_answer, ctx);
 }
 
@@ -678,6 +683,12 @@ int sessions_new(struct event_base *base, const SignalConfig *cfg, Bus *bus, Sig
 SessionRegistry *sessions_free(SessionRegistry *reg) {
     if (!reg)
         return NULL;
+    /* Unanswered questions go without their callbacks (hype-api's link drops them next). */
+    while (reg->calls) {
+        struct CallCtx *ctx = reg->calls;
+        LIST_REMOVE(reg->calls, ctx);
+        free(ctx);
+    }
     while (reg->sessions) {
         Session *s = reg->sessions;
         ring_clear(s);
