@@ -1,6 +1,6 @@
 # Hype: one Makefile for every daemon, test and tool.
 #
-#   make               build every binary (build/bin/)
+#   make               build every binary (build/bin/: hype-api, hype-signal, hype-media)
 #   make deps          install the Debian packages the build, run and tests need
 #   make test          deps + build + unit, fuzz-regression and integration tests
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
@@ -34,8 +34,8 @@ endif
 PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# GLib only for what runs a GMainContext (the IPC peer's GLib binding, its test, later
-# hype-media): the libevent daemons must not load it.
+# GLib only for what runs a GMainContext (the GLib bindings in common/, their tests, hype-media):
+# the libevent daemons must not load it.
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0 2>/dev/null)
 
@@ -71,7 +71,13 @@ SIGNAL_O    := $(patsubst %.c,$(BUILD)/%.o,$(SIGNAL_SRC))
 SIGNAL_LIB_O := $(filter-out $(BUILD)/signal-daemon/main.o,$(SIGNAL_O))
 SIGNAL_LIB  := $(BUILD)/libhype-signal.a
 
-BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
+# hype-media runs GLib's loop: its objects see GLib's headers, and it links the GLib archive.
+MEDIA_SRC   := $(wildcard media-worker/*.c)
+MEDIA_O     := $(patsubst %.c,$(BUILD)/%.o,$(MEDIA_SRC))
+MEDIA_LIB_O := $(filter-out $(BUILD)/media-worker/main.o,$(MEDIA_O))
+MEDIA_LIB   := $(BUILD)/libhype-media.a
+
+BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal $(BUILD)/bin/hype-media
 
 # Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
@@ -79,7 +85,8 @@ UNIT_API    := $(patsubst tests/unit/api-daemon/%.c,$(BUILD)/tests/unit/api-daem
 UNIT_SIGNAL := $(patsubst tests/unit/signal-daemon/%.c,$(BUILD)/tests/unit/signal-daemon/%,$(wildcard tests/unit/signal-daemon/test-*.c))
 # Both ends of a link in one program (tests/unit/links/): each daemon's real end of it.
 UNIT_LINKS  := $(patsubst tests/unit/links/%.c,$(BUILD)/tests/unit/links/%,$(wildcard tests/unit/links/test-*.c))
-UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS)
+UNIT_MEDIA  := $(patsubst tests/unit/media-worker/%.c,$(BUILD)/tests/unit/media-worker/%,$(wildcard tests/unit/media-worker/test-*.c))
+UNITS       := $(UNIT_COMMON) $(UNIT_API) $(UNIT_SIGNAL) $(UNIT_LINKS) $(UNIT_MEDIA)
 
 # Fuzz targets: tests/fuzz/fuzz-<name>.c; regression binaries replay tests/fuzz/corpora/<name>/.
 FUZZ_SRC    := $(wildcard tests/fuzz/fuzz-*.c)
@@ -119,6 +126,14 @@ $(GLIB_LIB): $(GLIB_O)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(MEDIA_O): $(BUILD)/%.o: %.c | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
+
+$(MEDIA_LIB): $(MEDIA_LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
 $(API_LIB): $(API_LIB_O)
 	@rm -f $@
 	ar rcs $@ $^
@@ -134,6 +149,11 @@ $(BUILD)/bin/hype-api: $(BUILD)/api-daemon/main.o $(API_LIB) $(COMMON_LIB)
 $(BUILD)/bin/hype-signal: $(BUILD)/signal-daemon/main.o $(SIGNAL_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Only the libraries it uses: the common archive's objects pull in libevent, not libpq or json-c.
+$(BUILD)/bin/hype-media: $(BUILD)/media-worker/main.o $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -Wl,--as-needed $(LDLIBS) $(GLIB_LIBS)
 
 $(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
@@ -157,6 +177,11 @@ $(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COM
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests/unit -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< $(API_LIB) $(SIGNAL_LIB) \
 	  $(COMMON_LIB) $(LDLIBS)
+
+$(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB) | $(PROTO_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(GLIB_LIB) \
+	  $(COMMON_LIB) $(LDLIBS) $(GLIB_LIBS)
 
 # Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
 $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
@@ -232,7 +257,8 @@ install: all
 	install -m 0640 systemd/hype.env.example $(DESTDIR)$(SYSCONFDIR)/hype/hype.env.example
 
 format-check:
-	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] bench/ws/*.c
+	clang-format --dry-run --Werror common/*.[ch] api-daemon/*.[ch] signal-daemon/*.[ch] \
+	  media-worker/*.[ch] bench/ws/*.c
 
 clean:
 	rm -rf build build-san build-fuzz
