@@ -31,7 +31,7 @@ def media_dir():
 @pytest.fixture
 def workers():
     """Every MediaDaemon a test starts; each must still be alive and stop cleanly at the end,
-    unless the test killed it."""
+    unless the test stopped or killed it, and none may have a sanitizer report."""
     started = []
     yield started
     for w in started:
@@ -39,6 +39,8 @@ def workers():
             w.check_clean_exit()
         else:
             w.stop()
+        log = w.read_log()
+        assert "runtime error" not in log and "Sanitizer" not in log, log[-4000:]
 
 
 def wait_until(predicate, timeout=15, what="condition"):
