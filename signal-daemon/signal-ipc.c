@@ -95,35 +95,20 @@ static void on_close(IpcPeer *peer, int error, void *userdata) {
 
 /* ---- asking hype-api ---- */
 
-typedef struct Asking {
-    signal_ipc_reply_cb cb;
-    void *userdata;
-} Asking;
-
-static void on_answer(const ProtobufCMessage *result, const Hype__Error *error, void *userdata) {
-    Asking *a = userdata;
-    if (a->cb && (result || error)) /* else dropped: hype-signal is stopping */
-        a->cb(result ? ipc_api_signal(result) : NULL, error, a->userdata);
-    free(a);
+/* The typed callback the caller gave, called with the outcome. */
+static void relay_answer(const ProtobufCMessage *result, const Hype__Error *error,
+                         ipc_typed_fn typed, void *userdata) {
+    ((signal_ipc_reply_cb)typed)(result ? ipc_api_signal(result) : NULL, error, userdata);
 }
 
 void signal_ipc_request(SignalIpc *ipc, Hype__ApiSignal__Envelope *request, signal_ipc_reply_cb cb,
                         void *userdata) {
-    Asking *a = malloc(sizeof(*a));
-    if (!a) {
-        Hype__Error oom = HYPE__ERROR__INIT;
-        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
-        oom.message = "Out of memory";
-        if (cb)
-            cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
-        return;
-    }
-    *a = (Asking){cb, userdata};
     /* A hype-api that has this much unsent is refused at once: a burst of large client requests
      * must not fill the link to its limit, which would drop it for everyone. */
     bool busy =
         signal_ipc_api_connected(ipc) && ipc_peer_output_pending(ipc->api) > API_OUTPUT_BUSY;
-    ipc_ask(ipc->asker, busy ? NULL : ipc->api, &request->base, 0, on_answer, a);
+    ipc_ask_typed(ipc->asker, busy ? NULL : ipc->api, &request->base, 0, relay_answer,
+                  (ipc_typed_fn)cb, userdata);
 }
 
 /* ---- client actions relayed to the REST API ---- */

@@ -237,33 +237,17 @@ const WorkerInfo *workers_pick(const Workers *workers) {
 
 /* ---- asking a worker ---- */
 
-typedef struct Asking {
-    workers_reply_cb cb;
-    void *userdata;
-} Asking;
-
-static void on_answer(const ProtobufCMessage *result, const Hype__Error *error, void *userdata) {
-    Asking *a = userdata;
-    if (a->cb && (result || error)) /* else dropped: hype-signal is stopping */
-        a->cb(result ? ipc_signal_media(result) : NULL, error, a->userdata);
-    free(a);
+/* The typed callback the caller gave, called with the outcome. */
+static void relay_answer(const ProtobufCMessage *result, const Hype__Error *error,
+                         ipc_typed_fn typed, void *userdata) {
+    ((workers_reply_cb)typed)(result ? ipc_signal_media(result) : NULL, error, userdata);
 }
 
 void workers_request(Workers *workers, uint32_t worker_id, Hype__SignalMedia__Envelope *request,
                      workers_reply_cb cb, void *userdata) {
-    Asking *a = malloc(sizeof(*a));
-    if (!a) {
-        Hype__Error oom = HYPE__ERROR__INIT;
-        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
-        oom.message = "Out of memory";
-        if (cb)
-            cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
-        return;
-    }
-    *a = (Asking){cb, userdata};
     const WorkerInfo *info = workers_find(workers, worker_id);
-    ipc_ask(workers->asker, info ? ((const Worker *)info)->peer : NULL, &request->base, 0,
-            on_answer, a);
+    ipc_ask_typed(workers->asker, info ? ((const Worker *)info)->peer : NULL, &request->base, 0,
+                  relay_answer, (ipc_typed_fn)cb, userdata);
 }
 
 /* ---- lifecycle ---- */
