@@ -11,6 +11,7 @@
 #include "hype-ipc-server.h"
 #include "hype-log.h"
 #include "ipc-envelopes.h"
+#include "loop-wait.h"
 #include "test.h"
 
 static struct event_base *base;
@@ -80,12 +81,7 @@ static int client_connect(Client *c, const char *path, Hype__Role role) {
 
 /* Runs the loop until *counter reaches target (5 s at most: a failure, not a measure). */
 static bool wait_for(int *counter, int target) {
-    for (int i = 0; i < 500 && *counter < target; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-    return *counter >= target;
+    return loop_wait(base, counter, target);
 }
 
 typedef struct Fixture {

@@ -10,6 +10,7 @@
 #include "hype-ipc-server.h"
 #include "hype-log.h"
 #include "media-link.h"
+#include "loop-wait-glib.h"
 #include "test.h"
 
 #define BODY(x) HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_##x
@@ -139,43 +140,8 @@ static void on_state(void *ud, MediaLinkState state, const char *detail) {
 
 /* ---- running the loop until something happened ---- */
 
-static int *wait_counter, wait_target;
-
-static gboolean pump_libevent(gpointer data) {
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    if (wait_counter && *wait_counter >= wait_target)
-        g_main_loop_quit(loop);
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean give_up(gpointer data) {
-    g_main_loop_quit(loop);
-    return G_SOURCE_REMOVE;
-}
-
-static GSource *add_source(GSource *s, GSourceFunc fn) {
-    g_source_set_callback(s, fn, NULL, NULL);
-    g_source_attach(s, ctx);
-    return s;
-}
-
-static void drop(GSource *s) {
-    g_source_destroy(s);
-    g_source_unref(s);
-}
-
-/* Runs the GMainLoop until *counter reaches target (5 s at most: a failure, not a measure). */
 static bool wait_for(int *counter, int target) {
-    wait_counter = counter;
-    wait_target = target;
-    GSource *pump = add_source(g_timeout_source_new(1), pump_libevent);
-    GSource *limit = add_source(g_timeout_source_new(5000), give_up);
-    if (*counter < target)
-        g_main_loop_run(loop);
-    drop(pump);
-    drop(limit);
-    wait_counter = NULL;
-    return *counter >= target;
+    return loop_wait_glib(ctx, loop, base, counter, target);
 }
 
 /* ---- fixture ---- */
@@ -246,7 +212,7 @@ TEST(waits_for_hype_signal_then_registers_reports_load_and_serves) {
     ASSERT_STREQ(s.announced_ip, "198.51.100.4");
     ASSERT_TRUE(wait_for(&s.loads, 1)); /* at once */
     ASSERT_EQ(f.module.registrations, 1);
-    ASSERT_EQ(s.load_transports, 3);    /* the modules' counters */
+    ASSERT_EQ(s.load_transports, 3); /* the modules' counters */
     ASSERT_EQ(media_link_state(f.link), MEDIA_LINK_REGISTERED);
     ASSERT_EQ(f.module.last_state, MEDIA_LINK_REGISTERED);
     /* What hype-signal asks goes to the table; what nobody serves is answered for us. */

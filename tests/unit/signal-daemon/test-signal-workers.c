@@ -8,6 +8,7 @@
 #include "hype-ipc-event.h"
 #include "hype-log.h"
 #include "signal-workers.h"
+#include "loop-wait.h"
 #include "test.h"
 
 #define BODY(x) HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_##x
@@ -146,28 +147,13 @@ static void on_speaking(void *ud, const WorkerInfo *w, const Hype__SignalMedia__
 
 /* Runs the loop until *counter reaches target (5 s at most: a failure, not a measure). */
 static bool wait_for(int *counter, int target) {
-    for (int i = 0; i < 500 && *counter < target; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-    return *counter >= target;
-}
-
-/* Runs the loop for 10 ms. */
-static void spin(void) {
-    struct timeval tv = {0, 10000};
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
+    return loop_wait(base, counter, target);
 }
 
 /* Runs the loop until the registry has n workers. */
 static bool wait_count(size_t n) {
-    for (int i = 0; i < 500 && workers_count(registry) != n; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
+    for (int i = 0; i < 500 && workers_count(registry) != n; i++)
+        loop_spin(base);
     return workers_count(registry) == n;
 }
 
@@ -231,18 +217,18 @@ TEST(workers_register_report_their_load_and_the_least_loaded_is_picked) {
     ASSERT_OK(fake_load(&f[2], 2, 0));
     ASSERT_OK(fake_load(&f[0], 10, 0));
     for (int i = 0; i < 500 && workers_find(registry, 3)->loads < 1; i++)
-        spin();
+        loop_spin(base);
     ASSERT_EQ_U(workers_find(registry, 1)->load.dropped_srtp, 7);
     ASSERT_EQ_U(workers_find(registry, 1)->loads, 1);
     ASSERT_EQ(workers_pick(registry)->id, 2);
     ASSERT_OK(fake_load(&f[2], 9, 0));
     for (int i = 0; i < 500 && workers_find(registry, 2)->load.transports != 9; i++)
-        spin();
+        loop_spin(base);
     ASSERT_EQ(workers_pick(registry)->id, 1);
     ASSERT_OK(fake_load(&f[1], 10, 0));
     ASSERT_OK(fake_load(&f[2], 10, 0));
     for (int i = 0; i < 500 && workers_find(registry, 2)->load.transports != 10; i++)
-        spin();
+        loop_spin(base);
     ASSERT_NULL(workers_pick(registry)); /* everyone is full */
     ASSERT_EQ_U(workers_stats(registry).registered, 3);
     for (int i = 0; i < 3; i++)
