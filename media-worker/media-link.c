@@ -34,6 +34,7 @@ struct MediaLink {
     media_link_state_cb on_state;
     void *userdata;
     MediaLinkState state;
+    char detail[200]; /* what on_state last heard */
     IpcPeer *peer;       /* connected (registering or registered), else NULL */
     IpcServe *serve;     /* what hype-signal may ask */
     GSource *retry;      /* the next attempt, while waiting */
@@ -56,8 +57,12 @@ typedef enum Failure {
 
 static void connect_now(MediaLink *link);
 
+/* Tells on_state of a change (not of the same failure again at each retry). */
 static void set_state(MediaLink *link, MediaLinkState state, const char *detail) {
+    if (link->state == state && strcmp(link->detail, detail) == 0)
+        return;
     link->state = state;
+    snprintf(link->detail, sizeof(link->detail), "%s", detail);
     if (link->on_state)
         link->on_state(link->userdata, state, detail);
 }
