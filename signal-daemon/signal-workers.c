@@ -3,6 +3,7 @@
  * notices those that go, places work on the least loaded, and asks a given worker. */
 #include "signal-workers.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +64,17 @@ const WorkerInfo *workers_find(const Workers *workers, uint32_t id) {
 
 /* ---- registering ---- */
 
+/* An IPv4 or IPv6 literal (it goes into clients' candidates and /metrics labels as it is). */
+static bool ip_literal(const char *s) {
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 static int check_register(const Workers *workers, IpcPeer *peer,
                           const Hype__SignalMedia__WorkerRegister *q, char *why, size_t size) {
     if (q->worker_id == 0 || q->min_port == 0 || q->min_port > q->max_port || q->max_port > 65535 ||
-        !q->announced_ip[0] || strlen(q->announced_ip) >= sizeof(((WorkerInfo *)0)->announced_ip)) {
+        strlen(q->announced_ip) >= sizeof(((WorkerInfo *)0)->announced_ip) ||
+        !ip_literal(q->announced_ip)) {
         snprintf(why, size, "invalid registration (worker %u, ports %u-%u, address \"%.64s\")",
                  q->worker_id, q->min_port, q->max_port, q->announced_ip);
         return HYPE__ERROR__CODE__CODE_BAD_REQUEST;

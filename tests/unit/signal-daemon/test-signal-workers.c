@@ -93,13 +93,15 @@ static int fake_connect(Fake *f, const char *path, Hype__Role role) {
     return ipc_peer_connect_unix(base, path, &o, &fake_cbs, f, &f->peer);
 }
 
+static const char *announced_ip = "192.0.2.1";
+
 static int fake_register(Fake *f, uint32_t id, uint32_t min, uint32_t max, uint32_t cap) {
     Hype__SignalMedia__WorkerRegister q = HYPE__SIGNAL_MEDIA__WORKER_REGISTER__INIT;
     q.worker_id = id;
     q.min_port = min;
     q.max_port = max;
     q.max_transports = cap;
-    q.announced_ip = "192.0.2.1";
+    q.announced_ip = (char *)announced_ip;
     Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
     env.body_case = BODY(WORKER_REGISTER);
     env.worker_register = &q;
@@ -265,8 +267,14 @@ TEST(duplicates_overlaps_bad_values_and_other_roles_are_refused) {
     ASSERT_OK(fake_register(&bad, 4, 30009, 30000, 10));
     ASSERT_TRUE(wait_for(&bad.replies, 2));
     ASSERT_EQ(bad.code, HYPE__ERROR__CODE__CODE_BAD_REQUEST);
+    /* An address that is no IP literal (it would reach candidates and metrics labels). */
+    announced_ip = "x\"} 1\nfake_metric{";
+    ASSERT_OK(fake_register(&bad, 4, 30000, 30009, 10));
+    ASSERT_TRUE(wait_for(&bad.replies, 3));
+    ASSERT_EQ(bad.code, HYPE__ERROR__CODE__CODE_BAD_REQUEST);
+    announced_ip = "192.0.2.1";
     ASSERT_EQ(workers_count(registry), 1);
-    ASSERT_EQ_U(workers_stats(registry).refused, 5);
+    ASSERT_EQ_U(workers_stats(registry).refused, 6);
     /* A refused worker's load is not the live one's. */
     ASSERT_OK(fake_load(&dup, 3, 0));
     /* Only media workers may link. */
