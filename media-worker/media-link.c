@@ -34,7 +34,7 @@ struct MediaLink {
     media_link_state_cb on_state;
     void *userdata;
     MediaLinkState state;
-    char detail[200]; /* what on_state last heard */
+    char detail[200];    /* what on_state last heard */
     IpcPeer *peer;       /* connected (registering or registered), else NULL */
     IpcServe *serve;     /* what hype-signal may ask */
     GSource *retry;      /* the next attempt, while waiting */
@@ -273,12 +273,12 @@ void media_link_start(MediaLink *link) {
 void media_link_stop(MediaLink *link) {
     if (link->state == MEDIA_LINK_STOPPED)
         return;
-    bool was_registered = link->state == MEDIA_LINK_REGISTERED;
     drop_source(&link->retry);
     drop_source(&link->load_timer);
-    set_state(link, MEDIA_LINK_STOPPED, "stopping");
-    if (was_registered)
+    /* Still registered while the hooks run: what closing tells hype-signal can be sent. */
+    if (link->state == MEDIA_LINK_REGISTERED)
         run_drop_hooks(link);
+    set_state(link, MEDIA_LINK_STOPPED, "stopping");
 }
 
 /* ---- lifecycle ---- */

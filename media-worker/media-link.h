@@ -53,9 +53,9 @@ size_t media_link_output_pending(const MediaLink *link);
 int media_link_serve(MediaLink *link, Hype__SignalMedia__Envelope__BodyCase body, ipc_handler fn,
                      void *userdata);
 
-/* hype-signal is gone (its link dropped, or the worker stops): everything the worker holds for
- * it (routers, transports...) must close. Runs after the link is down, in the order added.
- * -ENOSPC past 8. */
+/* Everything the worker holds for hype-signal (routers, transports...) must close: hype-signal
+ * is gone (the link is down already: nothing can be told), or the worker stops (the link is
+ * still up: what the hooks send goes before it closes). In the order added; -ENOSPC past 8. */
 typedef void (*media_link_drop_cb)(void *userdata);
 int media_link_on_drop(MediaLink *link, media_link_drop_cb fn, void *userdata);
 

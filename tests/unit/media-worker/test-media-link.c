@@ -24,7 +24,7 @@ static struct event_base *base;
 typedef struct Signal {
     IpcServer *server;
     IpcPeer *worker; /* the last to say Hello */
-    int registered, refused, loads, closes, replies;
+    int registered, refused, loads, closes, replies, closed_transports;
     Hype__Error__Code refuse; /* answer WorkerRegister with this instead */
     uint32_t worker_id, min_port, max_port, max_transports, load_transports;
     char announced_ip[64];
@@ -63,6 +63,8 @@ static void s_frame(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
         s->loads++;
         s->load_transports = env->worker_load->transports;
     }
+    if (env->body_case == BODY(TRANSPORT_STATE))
+        s->closed_transports++;
 }
 
 static void s_close(IpcPeer *p, int error, void *ud) {
@@ -104,7 +106,7 @@ static int ask_router_create(Signal *s) {
 /* ---- the worker's modules ---- */
 
 typedef struct Module {
-    int served, drops, load_calls;
+    int served, drops, drop_sends, load_calls;
     uint64_t router_id;
     MediaLinkState last_state;
     int states, registrations;
@@ -121,8 +123,19 @@ static void serve_router_create(void *ud, IpcCall *call, const ProtobufCMessage 
     ipc_serve_reply(call, &env.base);
 }
 
+static MediaLink *the_link; /* for on_drop */
+
+/* What the worker held closes, and tells hype-signal so when it still can. */
 static void on_drop(void *ud) {
-    ((Module *)ud)->drops++;
+    Module *m = ud;
+    m->drops++;
+    Hype__SignalMedia__TransportState st = HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__INIT;
+    st.transport_id = 9;
+    st.ice = HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__ICE__ICE_CLOSED;
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    env.body_case = BODY(TRANSPORT_STATE);
+    env.transport_state = &st;
+    m->drop_sends += media_link_send(the_link, &env) == 0;
 }
 
 static void on_load(void *ud, Hype__SignalMedia__WorkerLoad *load) {
@@ -173,6 +186,7 @@ static int fixture_open(Fixture *f) {
         .announced_ip = "198.51.100.4",
     };
     int r = media_link_new(ctx, &f->cfg, on_state, &f->module, &f->link);
+    the_link = f->link;
     if (r == 0)
         r = media_link_serve(f->link, BODY(ROUTER_CREATE), serve_router_create, &f->module);
     if (r == 0)
@@ -248,6 +262,7 @@ TEST(hype_signal_going_drops_what_the_worker_holds_and_it_registers_again) {
     ASSERT_TRUE(wait_for(&s.registered, 1));
     s.server = ipc_server_free(s.server); /* hype-signal stops */
     ASSERT_TRUE(wait_for(&f.module.drops, 1));
+    ASSERT_EQ(f.module.drop_sends, 0); /* nobody to tell */
     ASSERT_EQ(media_link_state(f.link), MEDIA_LINK_WAITING);
     Hype__SignalMedia__Speaking sp = HYPE__SIGNAL_MEDIA__SPEAKING__INIT;
     Hype__SignalMedia__Envelope note = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
@@ -265,6 +280,8 @@ TEST(hype_signal_going_drops_what_the_worker_holds_and_it_registers_again) {
      * reconnects. */
     media_link_stop(f.link);
     ASSERT_EQ(f.module.drops, 2);
+    ASSERT_EQ(f.module.drop_sends, 1); /* told while stopping */
+    ASSERT_TRUE(wait_for(&again.closed_transports, 1));
     ASSERT_EQ(media_link_state(f.link), MEDIA_LINK_STOPPED);
     ASSERT_OK(ask_router_create(&again));
     ASSERT_TRUE(wait_for(&again.replies, 1));
