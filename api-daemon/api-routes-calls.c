@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-calls.h"
 #include "api-events.h"
 #include "api-page.h"
 #include "api-reply.h"
@@ -13,6 +14,7 @@
 #include "hype-id.h"
 #include "hype-ipc-error.h"
 #include "hype-json.h"
+#include "hype-log.h"
 #include "hype-macro.h"
 
 #define PAGE_DEFAULT 50
@@ -20,13 +22,24 @@
 
 /* clang-format off */
 #define MS(x) "floor(extract(epoch FROM " x ") * 1000)::int8"
-/* A call "c" with its caller "a" and callee "b": what call_json reads, from column col. */
+/* A call "c" with its caller "a" and callee "b" (NULLs for a deleted account): what call_json
+ * reads, from column col. */
 #define CALL_COLUMNS                                                                        \
     "c.id, c.status, c.caller_id, c.callee_id, " MS("c.created_at") ", "                    \
     MS("c.answered_at") ", " MS("c.ended_at") ", c.ended_by, c.end_reason, "                \
     "a.username, a.display_name, a.avatar_url, b.username, b.display_name, b.avatar_url"
-#define CALL_USERS " JOIN users a ON a.id = c.caller_id JOIN users b ON b.id = c.callee_id"
+#define CALL_USERS                                                                          \
+    " LEFT JOIN users a ON a.id = c.caller_id LEFT JOIN users b ON b.id = c.callee_id"
 #define LIVE "('ringing', 'active')"
+/* Ends the live calls WHERE selects for a reason neither side chose (cancelled while ringing,
+ * ended once active), frees their lines, and selects them as CALL_COLUMNS. */
+#define END_CALLS(reason, where)                                                            \
+    "WITH gone AS (UPDATE calls SET"                                                        \
+    "  status = CASE WHEN status = 'active' THEN 'ended' ELSE 'cancelled' END,"             \
+    "  ended_at = clock_timestamp(), end_reason = '" reason "'"                             \
+    "  WHERE status IN " LIVE " AND " where " RETURNING *),"                                \
+    " lines AS (DELETE FROM call_lines WHERE call_id IN (SELECT id FROM gone))"             \
+    " SELECT " CALL_COLUMNS " FROM gone c" CALL_USERS
 /* clang-format on */
 
 enum { C_ID, C_STATUS, C_CALLER, C_CALLEE, C_CREATED, C_ANSWERED, C_ENDED, C_ENDED_BY, C_REASON };
@@ -37,6 +50,9 @@ enum {
     S_LIST,
     S_UPDATE,
     S_ABANDON,
+    S_SYNC_END,
+    S_SYNC_GET,
+    S_END_BETWEEN,
     S__COUNT,
 };
 
@@ -69,7 +85,7 @@ static const DbStatement statements[] = {
                 "SELECT count(*) OVER (), " CALL_COLUMNS " FROM calls c" CALL_USERS
                 " WHERE c.caller_id = $1 OR c.callee_id = $1 ORDER BY c.id DESC LIMIT $2 OFFSET $3",
                 3},
-    /* $1 call, $2 the participant acting, $3 the action (calls_action). One row when $2 is in
+    /* $1 call, $2 the participant acting, $3 the action (action_names). One row when $2 is in
      * the call: whether it changed, then the call as it is now (or was, unchanged). A call whose
      * status no longer allows the action (a concurrent change won) is left as it is. */
     [S_UPDATE] =
@@ -88,7 +104,8 @@ static const DbStatement statements[] = {
          "    ELSE 'rejected' END"
          "  WHERE c.id = $1 AND $2 IN (c.caller_id, c.callee_id) AND CASE"
          "    WHEN $3 IN ('accept', 'reject') THEN c.status = 'ringing' AND $2 = c.callee_id"
-         "    WHEN $3 = 'miss' THEN c.status = 'ringing' ELSE c.status IN " LIVE " END"
+         "    WHEN $3 = 'miss' THEN c.status = 'ringing' WHEN $3 = 'check' THEN false"
+         "    ELSE c.status IN " LIVE " END"
          "  RETURNING c.*),"
          " gone AS (DELETE FROM call_lines WHERE call_id IN"
          "   (SELECT id FROM up WHERE status NOT IN " LIVE ")),"
@@ -97,13 +114,20 @@ static const DbStatement statements[] = {
          "   AND NOT EXISTS (SELECT 1 FROM up))"
          " SELECT c.changed, " CALL_COLUMNS " FROM result c" CALL_USERS,
          3},
-    /* hype-signal could not ring a call just placed (or did not say so in time: it may even have
-     * been answered meanwhile): it is over, as the caller is told. */
-    [S_ABANDON] = {"calls_abandon",
-                   "WITH up AS (UPDATE calls SET status = 'ended', ended_at = now(),"
-                   "  end_reason = 'unavailable' WHERE id = $1 AND status IN " LIVE " RETURNING id)"
-                   " DELETE FROM call_lines WHERE call_id IN (SELECT id FROM up)",
-                   1},
+    /* $1: a call hype-signal could not ring (or did not say so in time: it may even have been
+     * answered meanwhile). It is over, as the caller is told. */
+    [S_ABANDON] = {"calls_abandon", END_CALLS("unavailable", "id = $1"), 1},
+    /* $1: the calls hype-signal routes ("{1,2}"); every other live call is a ghost. */
+    [S_SYNC_END] = {"calls_sync_end", END_CALLS("server_restart", "id <> ALL ($1::int8[])"), 1},
+    [S_SYNC_GET] = {"calls_sync_get",
+                    "SELECT " CALL_COLUMNS " FROM calls c" CALL_USERS
+                    " WHERE c.id = ANY ($1::int8[])",
+                    1},
+    /* $1 blocked $2 (or the other way): no call between them goes on. */
+    [S_END_BETWEEN] = {"calls_end_between",
+                       END_CALLS("blocked", "((caller_id = $1 AND callee_id = $2) OR"
+                                            " (caller_id = $2 AND callee_id = $1))"),
+                       2},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_");
 
@@ -152,24 +176,47 @@ static uint64_t col_id(const DbResult *res, int row, int col) {
     return v ? strtoull(v, NULL, 10) : 0;
 }
 
-static bool is_live(const char *status) {
-    return strcmp(status, "ringing") == 0 || strcmp(status, "active") == 0;
+/* call:ended {callId, status, reason, endedBy, endedAt} about the call at row (CALL_COLUMNS
+ * from col) to every session of both users, and hype-signal forgets the call. */
+static void publish_ended(Api *api, const DbResult *res, int row, int col) {
+    uint64_t users[2] = {col_id(res, row, col + C_CALLER), col_id(res, row, col + C_CALLEE)};
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "callId", json_new_string_or_null(db_value(res, row, col + C_ID)));
+    json_object_object_add(d, "status",
+                           json_new_string_or_null(db_value(res, row, col + C_STATUS)));
+    json_object_object_add(d, "reason",
+                           json_new_string_or_null(db_value(res, row, col + C_REASON)));
+    json_object_object_add(d, "endedBy",
+                           json_new_string_or_null(db_value(res, row, col + C_ENDED_BY)));
+    json_object_object_add(d, "endedAt", time_or_null(res, row, col + C_ENDED));
+    /* A deleted account (id NULL) has nobody to tell. */
+    size_t n = users[0] ? 2 : 1;
+    const uint64_t *to = users[0] ? users : users + 1;
+    if (to[n - 1])
+        api_publish(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CALL_ENDED,
+                    HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER, to, n, d, false);
+    json_object_put(d);
 }
 
-/* call:ended {callId, status, reason, endedBy, endedAt} to every session of both users, and
- * hype-signal forgets the call. */
-static void publish_ended(Api *api, const DbResult *res, int col) {
-    uint64_t users[2] = {col_id(res, 0, col + C_CALLER), col_id(res, 0, col + C_CALLEE)};
-    json_object *d = json_object_new_object();
-    json_object_object_add(d, "callId", json_new_string_or_null(db_value(res, 0, col + C_ID)));
-    json_object_object_add(d, "status", json_new_string_or_null(db_value(res, 0, col + C_STATUS)));
-    json_object_object_add(d, "reason", json_new_string_or_null(db_value(res, 0, col + C_REASON)));
-    json_object_object_add(d, "endedBy",
-                           json_new_string_or_null(db_value(res, 0, col + C_ENDED_BY)));
-    json_object_object_add(d, "endedAt", time_or_null(res, 0, col + C_ENDED));
-    api_publish(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CALL_ENDED,
-                HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER, users, 2, d, false);
-    json_object_put(d);
+/* Every call of an END_CALLS result, told as over. */
+static void publish_all_ended(Api *api, const DbResult *res) {
+    for (int i = 0; i < db_ntuples(res); i++)
+        publish_ended(api, res, i, 0);
+}
+
+/* The call at row as hype-signal routes it; json (a new object) is what info->json points into:
+ * put it once info is sent. */
+static json_object *call_info(const DbResult *res, int row, int col, Hype__ApiSignal__Call *info) {
+    json_object *c = call_json(res, row, col);
+    const char *status = db_value(res, row, col + C_STATUS);
+    info->call_id = col_id(res, row, col + C_ID);
+    info->caller_id = col_id(res, row, col + C_CALLER);
+    info->callee_id = col_id(res, row, col + C_CALLEE);
+    info->state = strcmp(status, "ringing") == 0  ? HYPE__API_SIGNAL__CALL__STATE__STATE_RINGING
+                  : strcmp(status, "active") == 0 ? HYPE__API_SIGNAL__CALL__STATE__STATE_ACTIVE
+                                                  : HYPE__API_SIGNAL__CALL__STATE__STATE_OVER;
+    info->json = (char *)json_serialize(c, NULL);
+    return c;
 }
 
 /* The call ":id" of a participant; NULL after answering 404. */
@@ -187,34 +234,30 @@ typedef struct Placing {
     ApiRequest *r;
     uint64_t call_id;
     json_object *call; /* the call placed */
+    int status;        /* why it could not ring: the reply */
+    const char *message;
 } Placing;
 
 static void on_abandoned(const DbResult *res, void *userdata) {
     Placing *p = userdata;
     if (api_reply_db_failed(p->r, res, "recording a call that could not ring"))
         return;
-    api_reply_error(p->r, 503,
-                    "Calls are unavailable right now: the realtime gateway is not "
-                    "reachable");
+    publish_all_ended(p->r->api, res); /* it may ring after all: hype-signal forgets it */
+    api_reply_error(p->r, p->status, p->message);
 }
 
-/* hype-signal rings the callee (or could not). */
+/* hype-signal rings the callee (or could not: it is not linked, or the caller has no live
+ * session). */
 static void on_ringing(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
                        void *userdata) {
     Placing *p = userdata;
     ApiRequest *r = p->r;
     if (error) {
-        /* It may ring after all (a timeout): call:ended makes hype-signal forget it. */
-        json_object *gone = json_object_new_object();
-        json_object_object_add(gone, "callId", json_object_get(json_get(p->call, "callId")));
-        json_object_object_add(gone, "status", json_object_new_string("ended"));
-        json_object_object_add(gone, "reason", json_object_new_string("unavailable"));
-        uint64_t users[2] = {
-            r->auth.user_id,
-            strtoull(json_object_get_string(json_get(p->call, "calleeId")), NULL, 10)};
-        api_publish(r->api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CALL_ENDED,
-                    HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER, users, 2, gone, false);
-        json_object_put(gone);
+        bool refused = error->code == HYPE__ERROR__CODE__CODE_CONFLICT;
+        p->status = refused ? 409 : 503;
+        p->message = refused ? arena_strdup(r->arena, error->message)
+                             : "Calls are unavailable right now: the realtime gateway is not "
+                               "reachable";
         json_object_put(p->call);
         p->call = NULL;
         const char *params[1] = {api_id_str(r, p->call_id)};
@@ -224,8 +267,6 @@ static void on_ringing(const Hype__ApiSignal__Envelope *result, const Hype__Erro
     json_object *data = p->call;
     json_object_object_add(data, "state", json_object_get(json_get(data, "status")));
     json_object_object_add(data, "status", json_object_new_string("created"));
-    json_object_object_add(data, "ringingSessions",
-                           json_object_new_int64(result->call_ring_result->sessions));
     api_reply_data(r, 201, data);
 }
 
@@ -356,7 +397,7 @@ static void on_ended(const DbResult *res, void *userdata) {
         api_reply_error(r, 409, "Call has already ended");
         return;
     }
-    publish_ended(r->api, res, 1);
+    publish_ended(r->api, res, 0, 1);
     json_object *data = json_object_new_object();
     json_object_object_add(data, "callId", json_new_string_or_null(db_value(res, 0, 1 + C_ID)));
     json_object_object_add(data, "status", json_object_new_string("ended"));
@@ -372,6 +413,25 @@ static void handle_end(ApiRequest *r) {
     api_db_query(r, &statements[S_UPDATE], params, on_ended, r, "ending a call");
 }
 
+/* ---- blocks ---- */
+
+static void on_ended_between(const DbResult *res, void *userdata) {
+    Api *api = userdata;
+    if (res->error)
+        log_warning("ending the calls of a blocked pair failed: %s",
+                    res->message ? res->message : "database unavailable");
+    else
+        publish_all_ended(api, res);
+}
+
+void api_calls_end_between(Api *api, uint64_t a, uint64_t b) {
+    char ida[ID_STRING_MAX], idb[ID_STRING_MAX];
+    const char *params[2] = {id_to_string(a, ida), id_to_string(b, idb)};
+    int r = db_query(api->db, &statements[S_END_BETWEEN], params, on_ended_between, api);
+    if (r < 0)
+        log_warning("cannot end the calls of a blocked pair: %s", strerror(-r));
+}
+
 /* ---- what hype-signal asks ---- */
 
 static const char *const action_names[] = {
@@ -380,61 +440,33 @@ static const char *const action_names[] = {
     [HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_END] = "end",
     [HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_MISS] = "miss",
     [HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_DISCONNECT] = "disconnect",
+    [HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_CHECK] = "check",
 };
 
-typedef struct Updating {
-    ApiSignalCall *call;
-    uint64_t user_id;
-    bool answer; /* accept or reject: the callee's alone */
-} Updating;
-
-/* Why a participant's action changed nothing: the call is the caller's to answer, or not in a
- * state for it. */
-static void refuse(ApiSignalCall *call, const DbResult *res, const Updating *u) {
-    if (u->answer && col_id(res, 0, 1 + C_CALLER) == u->user_id)
-        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_FORBIDDEN,
-                               "Only the callee can answer a call");
-    else if (is_live(db_value(res, 0, 1 + C_STATUS)))
-        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_CONFLICT, "Call is not ringing");
-    else
-        api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_CONFLICT, "Call has already ended");
-}
-
+/* Whether it changed or not, the call as it is: hype-signal learns what it missed. */
 static void on_updated(const DbResult *res, void *userdata) {
-    Updating *u = userdata;
-    ApiSignalCall *call = u->call;
+    ApiSignalCall *call = userdata;
     if (api_signal_reply_db_failed(call, res, "changing a call"))
         return;
     if (db_ntuples(res) != 1) {
         api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_NOT_FOUND, "Call not found");
         return;
     }
-    if (db_value(res, 0, 0)[0] != 't') {
-        refuse(call, res, u);
-        return;
-    }
     Api *api = api_signal_call_api(call);
-    const char *status = db_value(res, 0, 1 + C_STATUS);
-    bool over = !is_live(status);
-    json_object *c = call_json(res, 0, 1);
+    bool changed = db_value(res, 0, 0)[0] == 't';
     Hype__ApiSignal__Call info = HYPE__API_SIGNAL__CALL__INIT;
-    info.call_id = col_id(res, 0, 1 + C_ID);
-    info.caller_id = col_id(res, 0, 1 + C_CALLER);
-    info.callee_id = col_id(res, 0, 1 + C_CALLEE);
-    info.state = over                            ? HYPE__API_SIGNAL__CALL__STATE__STATE_OVER
-                 : strcmp(status, "active") == 0 ? HYPE__API_SIGNAL__CALL__STATE__STATE_ACTIVE
-                                                 : HYPE__API_SIGNAL__CALL__STATE__STATE_RINGING;
-    info.json = (char *)json_serialize(c, NULL);
+    json_object *c = call_info(res, 0, 1, &info);
     Hype__ApiSignal__CallUpdateResult result = HYPE__API_SIGNAL__CALL_UPDATE_RESULT__INIT;
     result.call = &info;
+    result.changed = changed;
     Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
     env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALL_UPDATE_RESULT;
     env.call_update_result = &result;
     /* The answer first, then call:ended: hype-signal tells the caller of a rejection before it
      * forgets the call. */
     api_signal_reply(call, &env);
-    if (over)
-        publish_ended(api, res, 1);
+    if (changed && info.state == HYPE__API_SIGNAL__CALL__STATE__STATE_OVER)
+        publish_ended(api, res, 0, 1);
     json_object_put(c);
 }
 
@@ -447,17 +479,77 @@ static void serve_update(Api *api, ApiSignalCall *call, const Hype__ApiSignal__E
         return;
     }
     Arena *arena = api_signal_call_arena(call);
-    Updating *u = arena_zalloc(arena, sizeof(*u));
-    if (!u) {
+    const char *params[3] = {arena_printf(arena, "%" PRIu64, q->call_id),
+                             arena_printf(arena, "%" PRIu64, q->user_id), action_names[q->action]};
+    api_signal_db_query(call, &statements[S_UPDATE], params, on_updated, call, "changing a call");
+}
+
+typedef struct Syncing {
+    ApiSignalCall *call;
+    const char *ids; /* "{1,2}" */
+    uint64_t ended;
+} Syncing;
+
+static void on_synced(const DbResult *res, void *userdata) {
+    Syncing *y = userdata;
+    if (api_signal_reply_db_failed(y->call, res, "reading the calls hype-signal routes"))
+        return;
+    int n = db_ntuples(res);
+    Arena *arena = api_signal_call_arena(y->call);
+    Hype__ApiSignal__Call *infos = arena_zalloc(arena, (size_t)n * sizeof(*infos) + 1);
+    Hype__ApiSignal__Call **ptrs = arena_zalloc(arena, (size_t)n * sizeof(*ptrs) + 1);
+    json_object **objs = arena_zalloc(arena, (size_t)n * sizeof(*objs) + 1);
+    if (!infos || !ptrs || !objs) {
+        api_signal_reply_error(y->call, HYPE__ERROR__CODE__CODE_UNAVAILABLE, "Out of memory");
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        hype__api_signal__call__init(&infos[i]);
+        objs[i] = call_info(res, i, 0, &infos[i]);
+        ptrs[i] = &infos[i];
+    }
+    Hype__ApiSignal__CallsSyncResult result = HYPE__API_SIGNAL__CALLS_SYNC_RESULT__INIT;
+    result.n_calls = (size_t)n;
+    result.calls = ptrs;
+    result.ended = y->ended;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALLS_SYNC_RESULT;
+    env.calls_sync_result = &result;
+    api_signal_reply(y->call, &env); /* frees the arena: objs go first */
+    for (int i = 0; i < n; i++)
+        json_object_put(objs[i]);
+}
+
+/* The ghosts are over (their users told); then how the calls hype-signal routes are now. */
+static void on_sync_ended(const DbResult *res, void *userdata) {
+    Syncing *y = userdata;
+    if (api_signal_reply_db_failed(y->call, res, "ending calls hype-signal does not route"))
+        return;
+    publish_all_ended(api_signal_call_api(y->call), res);
+    y->ended = (uint64_t)db_ntuples(res);
+    const char *params[1] = {y->ids};
+    api_signal_db_query(y->call, &statements[S_SYNC_GET], params, on_synced, y,
+                        "reading the calls hype-signal routes");
+}
+
+static void serve_sync(Api *api, ApiSignalCall *call, const Hype__ApiSignal__Envelope *env) {
+    const Hype__ApiSignal__CallsSync *q = env->calls_sync;
+    Arena *arena = api_signal_call_arena(call);
+    Syncing *y = arena_zalloc(arena, sizeof(*y));
+    char *ids = arena_zalloc(arena, q->n_call_ids * (ID_STRING_MAX + 1) + 3);
+    if (!y || !ids) {
         api_signal_reply_error(call, HYPE__ERROR__CODE__CODE_UNAVAILABLE, "Out of memory");
         return;
     }
-    *u = (Updating){call, q->user_id,
-                    q->action == HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_ACCEPT ||
-                        q->action == HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_REJECT};
-    const char *params[3] = {arena_printf(arena, "%" PRIu64, q->call_id),
-                             arena_printf(arena, "%" PRIu64, q->user_id), action_names[q->action]};
-    api_signal_db_query(call, &statements[S_UPDATE], params, on_updated, u, "changing a call");
+    char *at = ids;
+    *at++ = '{';
+    for (size_t i = 0; i < q->n_call_ids; i++)
+        at += sprintf(at, "%s%" PRIu64, i ? "," : "", q->call_ids[i]);
+    strcpy(at, "}");
+    *y = (Syncing){.call = call, .ids = ids};
+    const char *params[1] = {ids};
+    api_signal_db_query(call, &statements[S_SYNC_END], params, on_sync_ended, y,
+                        "ending calls hype-signal does not route");
 }
 
 /* clang-format off */
@@ -479,6 +571,7 @@ static const ApiRoute routes[] = {
 
 static const ApiSignalHandler handlers[] = {
     {HYPE__API_SIGNAL__ENVELOPE__BODY_CALL_UPDATE, serve_update},
+    {HYPE__API_SIGNAL__ENVELOPE__BODY_CALLS_SYNC, serve_sync},
 };
 
 const ApiModule api_module_calls = {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-calls.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -308,10 +309,13 @@ static void on_blocked(const DbResult *res, void *userdata) {
             reply_message(r, 200, "User unblocked");
         return;
     }
-    if (!col_true(res, 0))
+    if (!col_true(res, 0)) {
         api_reply_error(r, 404, "User not found");
-    else
-        reply_message(r, 200, "User blocked");
+        return;
+    }
+    /* A block guards every way one reaches the other: a call between them ends too. */
+    api_calls_end_between(r->api, r->auth.user_id, strtoull(api_param(r, 0), NULL, 10));
+    reply_message(r, 200, "User blocked");
 }
 
 static void handle_block(ApiRequest *r) {

@@ -1,7 +1,7 @@
 /* api-routes-voice: voice states (who is in which voice channel, muted, deafened), persisted so
  * REST counts match what clients see live; hype-signal relays the WebSocket voice_state op here,
  * clears a user's when its last session ends (ClearVoice), and resets the connection-bound state
- * (voice, presence, live calls) when it starts (RealtimeReset). */
+ * (voice, presence) when it starts (RealtimeReset). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,20 +44,14 @@ static const DbStatement statements[] = {
                  " SELECT $1::int8, NULL::int8, false, false, d.channel_id, c.server_id"
                  " FROM d JOIN channels c ON c.id = d.channel_id",
                  1},
-    /* Voice states, "online" and live calls exist only while a session does: after a
-     * hype-signal that died without closing its sessions, nobody is connected. One row: what was
-     * cleared. */
-    [S_RESET] =
-        {"realtime_reset",
-         "WITH v AS (DELETE FROM voice_states RETURNING 1),"
-         " u AS (UPDATE users SET status = 'offline', is_online = false, updated_at = now()"
-         "       WHERE is_online RETURNING 1),"
-         " c AS (UPDATE calls SET status = 'ended', ended_at = now(),"
-         "       end_reason = 'server_restart' WHERE status IN ('ringing', 'active')"
-         "       RETURNING 1),"
-         " l AS (DELETE FROM call_lines)"
-         " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM u), (SELECT count(*) FROM c)",
-         0},
+    /* Voice states and "online" exist only while a session does: after a hype-signal that
+     * died without closing its sessions, nobody is connected. One row: what was cleared. */
+    [S_RESET] = {"realtime_reset",
+                 "WITH v AS (DELETE FROM voice_states RETURNING 1),"
+                 " u AS (UPDATE users SET status = 'offline', is_online = false, updated_at = now()"
+                 "       WHERE is_online RETURNING 1)"
+                 " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM u)",
+                 0},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_");
 
@@ -182,7 +176,6 @@ static void on_reset(const DbResult *res, void *userdata) {
     Hype__ApiSignal__RealtimeResetResult r = HYPE__API_SIGNAL__REALTIME_RESET_RESULT__INIT;
     r.voice_states = strtoull(db_value(res, 0, 0), NULL, 10);
     r.users_offline = strtoull(db_value(res, 0, 1), NULL, 10);
-    r.calls_ended = strtoull(db_value(res, 0, 2), NULL, 10);
     Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
     env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_REALTIME_RESET_RESULT;
     env.realtime_reset_result = &r;

@@ -11,18 +11,24 @@
 
 #include "hype-id.h"
 #include "hype-json.h"
+#include "hype-list.h"
 #include "hype-log.h"
 #include "hype-macro.h"
 #include "hype-strmap.h"
 #include "hype-time.h"
 
 #define RETRY_MS 1000 /* a change hype-api could not record (absent, busy) is asked again */
+/* What one side may relay: a participant cannot flood the other's connection off (WS_OUTPUT_LIMIT
+ * would close it) with signaling. Offers with every candidate are a few KiB. */
+#define RELAY_MAX_BYTES (64 * 1024)
+#define RELAY_PER_SECOND 50
 
 typedef enum Side { SIDE_CALLER, SIDE_CALLEE } Side;
 
 typedef Hype__ApiSignal__CallUpdate__Action Action;
 #define ACTION(x) HYPE__API_SIGNAL__CALL_UPDATE__ACTION__ACTION_##x
 #define STATE(x) HYPE__API_SIGNAL__CALL__STATE__STATE_##x
+#define CODE(x) HYPE__ERROR__CODE__CODE_##x
 
 typedef struct LiveCall {
     Calls *calls;
@@ -33,11 +39,25 @@ typedef struct LiveCall {
     /* The session holding each side (by Side; "" while none does): the callee's that accepted,
      * the caller's that relayed first. Relays to a side go there only. */
     char holder[2][SESSION_ID_LEN + 1];
-    bool answering;      /* an accept or reject is with hype-api */
-    Action retry;        /* what the timer asks again (0: the timer is the ring timeout) */
-    uint64_t retry_user; /* ... for whom */
-    struct event *timer;
+    bool answering;              /* an accept or reject is with hype-api */
+    struct event *ring;          /* CALL_RING_TIMEOUT */
+    struct event *retry;         /* asks hype-api again what it could not record */
+    Action retry_action;         /* ... this */
+    uint64_t retry_user;         /* ... for this participant */
+    uint64_t relay_window_ms[2]; /* by Side: the second relays are counted in */
+    unsigned relays[2];
 } LiveCall;
+
+/* A request to hype-api still unanswered: freed with the module if it never is (hype-signal
+ * stopping drops it without its callback). */
+typedef struct Asking {
+    struct Asking *prev, *next;
+    Calls *calls;
+    uint64_t call_id, user_id;
+    Action action;
+    OpReply reply; /* an op's (reply.done may be NULL: a raw client's) */
+    bool for_op;
+} Asking;
 
 struct Calls {
     struct event_base *base;
@@ -47,6 +67,8 @@ struct Calls {
     SignalIpc *ipc;
     StrMap *by_id;   /* call id -> LiveCall */
     StrMap *by_user; /* each participant's user id -> its LiveCall */
+    Asking *asking;
+    struct event *sync_retry; /* a CallsSync hype-api could not answer */
 };
 
 /* ---- the live table ---- */
@@ -62,13 +84,15 @@ static LiveCall *find_by_user(const Calls *c, uint64_t user_id) {
 }
 
 static void live_free(LiveCall *lc) {
-    if (lc->timer)
-        event_free(lc->timer);
+    if (lc->ring)
+        event_free(lc->ring);
+    if (lc->retry)
+        event_free(lc->retry);
     free(lc->incoming);
     free(lc);
 }
 
-/* Forgets lc (hype-api says it is over, or never knew it). */
+/* Forgets lc (it is over). */
 static void live_drop(Calls *c, LiveCall *lc) {
     char key[ID_STRING_MAX];
     strmap_remove(c->by_id, id_to_string(lc->id, key));
@@ -78,7 +102,8 @@ static void live_drop(Calls *c, LiveCall *lc) {
     live_free(lc);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *userdata);
+static void on_ring_timeout(evutil_socket_t fd, short what, void *userdata);
+static void on_retry(evutil_socket_t fd, short what, void *userdata);
 
 /* 0, -EEXIST when the call is known already, or -ENOMEM. A participant's entry left from a call
  * whose end never reached us is replaced: hype-api just let the user into a new call. */
@@ -94,9 +119,11 @@ static int live_add(Calls *c, const Hype__ApiSignal__Call *call, const char *inc
                      .user = {call->caller_id, call->callee_id},
                      .state = STATE(RINGING),
                      .incoming = strdup(incoming ? incoming : "{}")};
-    lc->timer = evtimer_new(c->base, on_timer, lc);
+    lc->ring = evtimer_new(c->base, on_ring_timeout, lc);
+    lc->retry = evtimer_new(c->base, on_retry, lc);
     char key[ID_STRING_MAX];
-    if (!lc->incoming || !lc->timer || strmap_put(c->by_id, id_to_string(lc->id, key), lc) < 0) {
+    if (!lc->incoming || !lc->ring || !lc->retry ||
+        strmap_put(c->by_id, id_to_string(lc->id, key), lc) < 0) {
         live_free(lc);
         return -ENOMEM;
     }
@@ -162,71 +189,203 @@ static json_object *call_about(const LiveCall *lc, const char *field, uint64_t u
     return d;
 }
 
+/* ---- learning what hype-api knows ---- */
+
+/*
+ * hype-api says lc ended without its call:ended reaching us (the link was down, or an account
+ * was deleted): both users hear it now, as hype-api would have told them, and we forget it.
+ * call is the call as REST shows it, or NULL when hype-api has no such call of theirs any more.
+ */
+static void tell_ended(Calls *c, LiveCall *lc, json_object *call) {
+    json_object *d = call_about(lc, NULL, 0);
+    bool active = lc->state == STATE(ACTIVE);
+    json_object_object_add(d, "status",
+                           call ? json_object_get(json_get(call, "status"))
+                                : json_object_new_string(active ? "ended" : "cancelled"));
+    json_object_object_add(d, "reason",
+                           call ? json_object_get(json_get(call, "endReason"))
+                                : json_object_new_string("account_deleted"));
+    json_object_object_add(d, "endedBy", call ? json_object_get(json_get(call, "endedBy")) : NULL);
+    json_object_object_add(d, "endedAt", call ? json_object_get(json_get(call, "endedAt")) : NULL);
+    for (int side = 0; side < 2; side++)
+        send_user(c, lc->user[side], "call:ended", d, NULL);
+    json_object_put(d);
+    live_drop(c, lc);
+}
+
+/* The callee answered (here, or in a request whose answer we lost): the caller's sessions hear
+ * it, the callee's other sessions stop ringing. accepting: the session that did, or NULL. */
+static void went_active(LiveCall *lc, Session *accepting) {
+    Calls *c = lc->calls;
+    lc->state = STATE(ACTIVE);
+    evtimer_del(lc->ring);
+    if (accepting)
+        snprintf(lc->holder[SIDE_CALLEE], sizeof(lc->holder[0]), "%s", accepting->id);
+    json_object *d = call_about(lc, "calleeId", lc->user[SIDE_CALLEE]);
+    send_user(c, lc->user[SIDE_CALLER], "call:accept", d, NULL);
+    json_object_put(d);
+    json_object *elsewhere = call_about(lc, NULL, 0);
+    send_user(c, lc->user[SIDE_CALLEE], "call:accepted_elsewhere", elsewhere, accepting);
+    json_object_put(elsewhere);
+}
+
+/* What hype-api answered about lc that we did not ask to change, or that did not change: make
+ * ours the same. Returns false when lc is gone. */
+static bool reconcile(Calls *c, LiveCall *lc, const Hype__ApiSignal__Call *call) {
+    if (call->state == STATE(OVER)) {
+        json_object *obj = NULL;
+        if (call->json)
+            json_parse_strict(call->json, strlen(call->json), 16, &obj, NULL);
+        tell_ended(c, lc, obj);
+        json_object_put(obj);
+        return false;
+    }
+    if (call->state == STATE(ACTIVE) && lc->state == STATE(RINGING))
+        went_active(lc, NULL);
+    return true;
+}
+
 /* ---- asking hype-api ---- */
 
-static void fill_update(Hype__ApiSignal__CallUpdate *q, Hype__ApiSignal__Envelope *env,
-                        uint64_t call_id, uint64_t user_id, Action action) {
-    q->call_id = call_id;
-    q->user_id = user_id;
-    q->action = action;
-    env->body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALL_UPDATE;
-    env->call_update = q;
+static void ask(Calls *c, Asking *a, Session *s);
+
+static Asking *asking_new(Calls *c, uint64_t call_id, uint64_t user_id, Action action) {
+    Asking *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    *a = (Asking){.calls = c, .call_id = call_id, .user_id = user_id, .action = action};
+    LIST_PREPEND(c->asking, a);
+    return a;
 }
 
-typedef struct SystemUpdate {
-    Calls *calls;
-    uint64_t call_id, user_id;
-    Action action;
-} SystemUpdate;
+static void asking_free(Asking *a) {
+    LIST_REMOVE(a->calls->asking, a);
+    free(a);
+}
 
-static void system_update(Calls *c, uint64_t call_id, uint64_t user_id, Action action);
+static bool retryable(const Hype__Error *error) {
+    return error->code == CODE(UNAVAILABLE) || error->code == CODE(TIMEOUT);
+}
 
-/* An end hype-signal asked for itself. Done: call:ended follows from hype-api. Refused: the call
- * is over or answered meanwhile (the reply or event about that is ours already). Not asked: again
- * in a while, so that a call is never left open in the database for want of a link. */
-static void on_system_update(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+static void retry_later(LiveCall *lc, Action action, uint64_t user_id, const Hype__Error *error) {
+    log_warning("call %" PRIu64 ": hype-api did not answer (%s), asking again", lc->id,
+                error->message);
+    lc->retry_action = action;
+    lc->retry_user = user_id;
+    timer_arm_ms(lc->retry, RETRY_MS);
+}
+
+/* What hype-signal asked for itself (the ring timeout, a participant gone, a check): the call is
+ * made the same as hype-api's; not asked: again in a while, so that a call is never left open in
+ * the database, nor here, for want of a link. */
+static void on_system_answer(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
                              void *userdata) {
-    SystemUpdate *u = userdata;
-    LiveCall *lc = find(u->calls, u->call_id);
-    if (error && lc) {
-        if (error->code == HYPE__ERROR__CODE__CODE_UNAVAILABLE ||
-            error->code == HYPE__ERROR__CODE__CODE_TIMEOUT) {
-            log_warning("call %" PRIu64 ": cannot record its end now (%s), retrying", u->call_id,
-                        error->message);
-            lc->retry = u->action;
-            lc->retry_user = u->user_id;
-            timer_arm_ms(lc->timer, RETRY_MS);
-        } else if (error->code == HYPE__ERROR__CODE__CODE_NOT_FOUND)
-            live_drop(u->calls, lc);
-    }
-    free(u);
+    Asking *a = userdata;
+    Calls *c = a->calls;
+    LiveCall *lc = find(c, a->call_id);
+    if (lc && result)
+        reconcile(c, lc, result->call_update_result->call);
+    else if (lc && error->code == CODE(NOT_FOUND))
+        tell_ended(c, lc, NULL);
+    else if (lc && retryable(error))
+        retry_later(lc, a->action, a->user_id, error);
+    asking_free(a);
 }
 
-static void system_update(Calls *c, uint64_t call_id, uint64_t user_id, Action action) {
-    SystemUpdate *u = malloc(sizeof(*u));
-    if (!u) {
-        log_error("call %" PRIu64 ": out of memory recording its end", call_id);
+static void ask_system(Calls *c, LiveCall *lc, uint64_t user_id, Action action) {
+    Asking *a = asking_new(c, lc->id, user_id, action);
+    if (!a) {
+        log_error("call %" PRIu64 ": out of memory asking hype-api", lc->id);
         return;
     }
-    *u = (SystemUpdate){c, call_id, user_id, action};
-    Hype__ApiSignal__CallUpdate q = HYPE__API_SIGNAL__CALL_UPDATE__INIT;
-    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
-    fill_update(&q, &env, call_id, user_id, action);
-    signal_ipc_request(c->ipc, &env, on_system_update, u);
+    ask(c, a, NULL);
 }
 
-/* Nobody answered in CALL_RING_TIMEOUT (or a change is to be asked again). */
-static void on_timer(evutil_socket_t fd, short what, void *userdata) {
+static void on_retry(evutil_socket_t fd, short what, void *userdata) {
     LiveCall *lc = userdata;
-    if (lc->retry)
-        system_update(lc->calls, lc->id, lc->retry_user, lc->retry);
-    else if (lc->answering) /* the callee's answer is with hype-api: it decides, or we do later */
-        timer_arm_ms(lc->timer, RETRY_MS);
+    ask_system(lc->calls, lc, lc->retry_user, lc->retry_action);
+}
+
+/* Nobody answered in CALL_RING_TIMEOUT. */
+static void on_ring_timeout(evutil_socket_t fd, short what, void *userdata) {
+    LiveCall *lc = userdata;
+    if (lc->answering) /* the callee's answer is with hype-api: it decides, or we do later */
+        timer_arm_ms(lc->ring, RETRY_MS);
     else if (lc->state == STATE(RINGING))
-        system_update(lc->calls, lc->id, lc->user[SIDE_CALLEE], ACTION(MISS));
+        ask_system(lc->calls, lc, lc->user[SIDE_CALLEE], ACTION(MISS));
+}
+
+/* A side's session holding the call, or its last session, ended: the call is over. */
+static void gone(LiveCall *lc, Side side) {
+    ask_system(lc->calls, lc, lc->user[side], ACTION(DISCONNECT));
 }
 
 /* ---- ops ---- */
+
+/* What a participant's action that changed nothing tells it. */
+static void fail_unchanged(Session *s, OpReply reply, const Hype__ApiSignal__Call *call) {
+    gateway_op_end(s, reply,
+                   &(OpOutcome){.code = CODE(CONFLICT),
+                                .message = call->state == STATE(OVER) ? "Call has already ended"
+                                                                      : "Call is not ringing"});
+}
+
+/* The session's own action on the call: its op ends with hype-api's answer. */
+static void on_op_answer(Session *s, const Hype__ApiSignal__Envelope *result,
+                         const Hype__Error *error, void *userdata) {
+    Asking *a = userdata;
+    Calls *c = a->calls;
+    LiveCall *lc = find(c, a->call_id);
+    if (lc && (a->action == ACTION(ACCEPT) || a->action == ACTION(REJECT)))
+        lc->answering = false;
+    if (error) {
+        gateway_op_end(s, a->reply, &(OpOutcome){.code = error->code, .message = error->message});
+        if (lc && error->code == CODE(NOT_FOUND))
+            tell_ended(c, lc, NULL);
+        else if (lc && retryable(error)) /* it may have been recorded all the same */
+            retry_later(lc, ACTION(CHECK), a->user_id, error);
+        asking_free(a);
+        return;
+    }
+    const Hype__ApiSignal__CallUpdateResult *u = result->call_update_result;
+    if (!u->changed) {
+        fail_unchanged(s, a->reply, u->call);
+        if (lc)
+            reconcile(c, lc, u->call);
+        asking_free(a);
+        return;
+    }
+    json_object *data = NULL;
+    if (u->call->json)
+        json_parse_strict(u->call->json, strlen(u->call->json), 16, &data, NULL);
+    if (lc && a->action == ACTION(ACCEPT)) {
+        went_active(lc, s->state == SESSION_CLOSED ? NULL : s);
+        if (s->state == SESSION_CLOSED) /* it ended while hype-api recorded its answer */
+            gone(lc, SIDE_CALLEE);
+    } else if (lc && a->action == ACTION(REJECT)) {
+        json_object *d = call_about(lc, "calleeId", lc->user[SIDE_CALLEE]);
+        send_user(c, lc->user[SIDE_CALLER], "call:reject", d, NULL); /* call:ended follows */
+        json_object_put(d);
+    }
+    gateway_op_end(s, a->reply, &(OpOutcome){.data = data});
+    json_object_put(data);
+    asking_free(a);
+}
+
+/* Sends a's CallUpdate: on the session's behalf (s), or hype-signal's own (s NULL). */
+static void ask(Calls *c, Asking *a, Session *s) {
+    Hype__ApiSignal__CallUpdate q = HYPE__API_SIGNAL__CALL_UPDATE__INIT;
+    q.call_id = a->call_id;
+    q.user_id = a->user_id;
+    q.action = a->action;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALL_UPDATE;
+    env.call_update = &q;
+    if (s)
+        session_request(s, &env, on_op_answer, a);
+    else
+        signal_ipc_request(c->ipc, &env, on_system_answer, a);
+}
 
 /* The live call data names that the session's user is in; NULL after failing the op. */
 static LiveCall *op_call(Calls *c, Session *s, json_object *data, OpReply reply) {
@@ -238,89 +397,34 @@ static LiveCall *op_call(Calls *c, Session *s, json_object *data, OpReply reply)
              id_parse(json_object_get_string(v), &id) < 0)
         id = 0;
     if (!v) {
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "callId is required", NULL);
+        gateway_fail(s, reply, CODE(BAD_REQUEST), "callId is required", NULL);
         return NULL;
     }
     LiveCall *lc = id ? find(c, id) : NULL;
     if (!lc ||
         (lc->user[SIDE_CALLER] != s->who.user_id && lc->user[SIDE_CALLEE] != s->who.user_id)) {
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_NOT_FOUND, "Call not found", NULL);
+        gateway_fail(s, reply, CODE(NOT_FOUND), "Call not found", NULL);
         return NULL;
     }
     return lc;
 }
 
-typedef struct Answer {
-    Calls *calls;
-    uint64_t call_id;
-    Action action;
-    OpReply reply;
-} Answer;
-
-static void gone(LiveCall *lc, Side side);
-
-/* The callee's answer is recorded: every session of the caller hears it. */
-static void answered(Session *s, LiveCall *lc, Action action) {
-    Calls *c = lc->calls;
-    json_object *d = call_about(lc, "calleeId", lc->user[SIDE_CALLEE]);
-    if (action == ACTION(REJECT)) {
-        send_user(c, lc->user[SIDE_CALLER], "call:reject", d, NULL);
-        json_object_put(d);
-        return; /* call:ended follows from hype-api */
-    }
-    lc->state = STATE(ACTIVE);
-    evtimer_del(lc->timer);
-    snprintf(lc->holder[SIDE_CALLEE], sizeof(lc->holder[0]), "%s", s->id);
-    send_user(c, lc->user[SIDE_CALLER], "call:accept", d, NULL);
-    json_object_put(d);
-    json_object *elsewhere = call_about(lc, NULL, 0);
-    send_user(c, lc->user[SIDE_CALLEE], "call:accepted_elsewhere", elsewhere, s);
-    json_object_put(elsewhere);
-    if (s->state == SESSION_CLOSED) /* it ended while hype-api recorded its answer */
-        gone(lc, SIDE_CALLEE);
-}
-
-static void on_answered(Session *s, const Hype__ApiSignal__Envelope *result,
-                        const Hype__Error *error, void *userdata) {
-    Answer *a = userdata;
-    LiveCall *lc = find(a->calls, a->call_id);
-    if (lc)
-        lc->answering = false;
-    OpOutcome o = {0};
-    json_object *data = NULL;
-    if (error)
-        o = (OpOutcome){.code = error->code, .message = error->message};
-    else {
-        const Hype__ApiSignal__Call *call = result->call_update_result->call;
-        if (call && call->json)
-            json_parse_strict(call->json, strlen(call->json), 16, &data, NULL);
-        if (lc)
-            answered(s, lc, a->action);
-        o = (OpOutcome){.data = data};
-    }
-    gateway_op_end(s, a->reply, &o);
-    json_object_put(data);
-    free(a);
-}
-
 /* Asks hype-api to record s's action on lc; the op ends with its answer. */
-static void ask(Calls *c, Session *s, LiveCall *lc, Action action, OpReply reply) {
+static void ask_for(Calls *c, Session *s, LiveCall *lc, Action action, OpReply reply) {
     if (!gateway_op_begin(c->gw, s, reply))
         return;
-    Answer *a = malloc(sizeof(*a));
+    Asking *a = asking_new(c, lc->id, s->who.user_id, action);
     if (!a) {
         gateway_op_end(
             s, reply,
             &(OpOutcome){.code = ipc_error_from_errno(-ENOMEM), .message = "Out of memory"});
         return;
     }
-    *a = (Answer){c, lc->id, action, reply};
+    a->reply = reply;
+    a->for_op = true;
     if (action == ACTION(ACCEPT) || action == ACTION(REJECT))
         lc->answering = true;
-    Hype__ApiSignal__CallUpdate q = HYPE__API_SIGNAL__CALL_UPDATE__INIT;
-    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
-    fill_update(&q, &env, lc->id, s->who.user_id, action);
-    session_request(s, &env, on_answered, a);
+    ask(c, a, s);
 }
 
 static void answer(Calls *c, Session *s, json_object *data, OpReply reply, Action action) {
@@ -328,16 +432,15 @@ static void answer(Calls *c, Session *s, json_object *data, OpReply reply, Actio
     if (!lc)
         return;
     if (side_of(lc, s->who.user_id) != SIDE_CALLEE) {
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_FORBIDDEN,
-                     "Only the callee can answer a call", NULL);
+        gateway_fail(s, reply, CODE(FORBIDDEN), "Only the callee can answer a call", NULL);
         return;
     }
     if (lc->state != STATE(RINGING) || lc->answering) {
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_CONFLICT,
+        gateway_fail(s, reply, CODE(CONFLICT),
                      lc->answering ? "Call is being answered" : "Call is not ringing", NULL);
         return;
     }
-    ask(c, s, lc, action, reply);
+    ask_for(c, s, lc, action, reply);
 }
 
 static void op_accept(void *feature, Session *s, json_object *data, OpReply reply) {
@@ -351,7 +454,42 @@ static void op_reject(void *feature, Session *s, json_object *data, OpReply repl
 static void op_end(void *feature, Session *s, json_object *data, OpReply reply) {
     LiveCall *lc = op_call(feature, s, data, reply);
     if (lc)
-        ask(feature, s, lc, ACTION(END), reply);
+        ask_for(feature, s, lc, ACTION(END), reply);
+}
+
+/* Whether side may relay one more message now (RELAY_PER_SECOND). */
+static bool relay_allowed(LiveCall *lc, Side side) {
+    uint64_t now = time_mono_ms();
+    if (now - lc->relay_window_ms[side] >= 1000) {
+        lc->relay_window_ms[side] = now;
+        lc->relays[side] = 0;
+    }
+    return ++lc->relays[side] <= RELAY_PER_SECOND;
+}
+
+/* 0 when s may relay data of type on lc, else a code with *message set. */
+static Hype__Error__Code relay_check(LiveCall *lc, Session *s, const char *type, const char *field,
+                                     json_object *data, char *message, size_t size) {
+    Side side = side_of(lc, s->who.user_id);
+    if (!json_object_is_type(data, json_type_object) || !json_get(data, field)) {
+        snprintf(message, size, "%s needs {callId, %s}", type, field);
+        return CODE(BAD_REQUEST);
+    }
+    if (lc->holder[side][0] && strcmp(lc->holder[side], s->id) != 0) {
+        snprintf(message, size, "The call is held by another session of yours");
+        return CODE(CONFLICT);
+    }
+    size_t len = 0;
+    json_object_to_json_string_length(data, JSON_C_TO_STRING_PLAIN, &len);
+    if (len > RELAY_MAX_BYTES) {
+        snprintf(message, size, "%s is larger than %d bytes", type, RELAY_MAX_BYTES);
+        return CODE(TOO_LARGE);
+    }
+    if (!relay_allowed(lc, side)) {
+        snprintf(message, size, "More than %d signaling messages a second", RELAY_PER_SECOND);
+        return CODE(TOO_MANY);
+    }
+    return 0;
 }
 
 /* webrtc:*: the data as it came, with "from", to the other side. The session becomes its side's
@@ -361,18 +499,13 @@ static void relay(Calls *c, Session *s, const char *type, const char *field, jso
     LiveCall *lc = op_call(c, s, data, reply);
     if (!lc)
         return;
-    if (!json_object_is_type(data, json_type_object) || !json_get(data, field)) {
-        char message[64];
-        snprintf(message, sizeof(message), "%s needs {callId, %s}", type, field);
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_BAD_REQUEST, message, NULL);
+    char message[96];
+    Hype__Error__Code code = relay_check(lc, s, type, field, data, message, sizeof(message));
+    if (code) {
+        gateway_fail(s, reply, code, message, NULL);
         return;
     }
     Side side = side_of(lc, s->who.user_id);
-    if (lc->holder[side][0] && strcmp(lc->holder[side], s->id) != 0) {
-        gateway_fail(s, reply, HYPE__ERROR__CODE__CODE_CONFLICT,
-                     "The call is held by another session of yours", NULL);
-        return;
-    }
     if (side == SIDE_CALLER && !lc->holder[side][0])
         snprintf(lc->holder[side], sizeof(lc->holder[0]), "%s", s->id);
     json_object *out = json_object_new_object();
@@ -410,11 +543,6 @@ static const GatewayOp ops[] = {
 
 /* ---- sessions ---- */
 
-/* A side's session holding the call, or its last session, ended: the call is over. */
-static void gone(LiveCall *lc, Side side) {
-    system_update(lc->calls, lc->id, lc->user[side], ACTION(DISCONNECT));
-}
-
 /* A callee session that starts while its call rings rings too. */
 static void on_session_start(Session *s, void *userdata) {
     LiveCall *lc = find_by_user(userdata, s->who.user_id);
@@ -441,22 +569,31 @@ static const SessionHooks hooks = {.start = on_session_start, .end = on_session_
 
 /* ---- hype-api ---- */
 
+static void ring_reply_error(SignalIpcCall *call, int r) {
+    signal_ipc_reply_error(call, ipc_error_from_errno(r),
+                           r == -EEXIST ? "Call rings already" : "Out of memory");
+}
+
 /* POST /api/calls recorded a ringing call: ring the callee. */
 static void serve_ring(void *userdata, SignalIpcCall *call, const Hype__ApiSignal__Envelope *req) {
     Calls *c = userdata;
     const Hype__ApiSignal__Call *info = req->call_ring->call;
     if (!info || !info->call_id || !info->caller_id || !info->callee_id) {
-        signal_ipc_reply_error(call, HYPE__ERROR__CODE__CODE_BAD_REQUEST, "CallRing needs a call");
+        signal_ipc_reply_error(call, CODE(BAD_REQUEST), "CallRing needs a call");
+        return;
+    }
+    if (sessions_user_count(c->sessions, info->caller_id) == 0) {
+        signal_ipc_reply_error(call, CODE(CONFLICT),
+                               "Connect to the realtime gateway before placing a call");
         return;
     }
     LiveCall *lc;
     int r = live_add(c, info, req->call_ring->incoming_json, &lc);
     if (r < 0) {
-        signal_ipc_reply_error(call, ipc_error_from_errno(r),
-                               r == -EEXIST ? "Call rings already" : "Out of memory");
+        ring_reply_error(call, r);
         return;
     }
-    timer_arm_ms(lc->timer, c->cfg->call_ring_timeout_ms);
+    timer_arm_ms(lc->ring, c->cfg->call_ring_timeout_ms);
     OutEvent *ev = out_event_new("call:incoming", lc->incoming);
     char key[BUS_KEY_MAX];
     Hype__ApiSignal__CallRingResult res = HYPE__API_SIGNAL__CALL_RING_RESULT__INIT;
@@ -479,6 +616,80 @@ static void on_call_ended(void *userdata, const Hype__ApiSignal__Event *ev, json
         live_drop(userdata, lc);
 }
 
+/* ---- agreeing with hype-api on the live calls ---- */
+
+typedef struct SyncIds {
+    uint64_t *ids;
+    size_t n;
+} SyncIds;
+
+static void collect_id(const char *key, void *value, void *userdata) {
+    SyncIds *ids = userdata;
+    ids->ids[ids->n++] = ((LiveCall *)value)->id;
+}
+
+static bool listed(const Hype__ApiSignal__CallsSyncResult *r, uint64_t id) {
+    for (size_t i = 0; i < r->n_calls; i++)
+        if (r->calls[i]->call_id == id)
+            return true;
+    return false;
+}
+
+static void on_synced(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                      void *userdata) {
+    Calls *c = userdata;
+    if (error) {
+        if (retryable(error))
+            timer_arm_ms(c->sync_retry, RETRY_MS);
+        log_warning("could not agree with hype-api on the live calls: %s", error->message);
+        return;
+    }
+    const Hype__ApiSignal__CallsSyncResult *r = result->calls_sync_result;
+    for (size_t i = 0; i < r->n_calls; i++) {
+        LiveCall *lc = find(c, r->calls[i]->call_id);
+        if (lc)
+            reconcile(c, lc, r->calls[i]);
+    }
+    /* Ours that hype-api has no more (an account deleted with its calls' participants). */
+    size_t n = strmap_size(c->by_id);
+    SyncIds ids = {calloc(n + 1, sizeof(uint64_t)), 0};
+    if (ids.ids) {
+        strmap_foreach(c->by_id, collect_id, &ids);
+        for (size_t i = 0; i < ids.n; i++) {
+            LiveCall *lc = find(c, ids.ids[i]);
+            if (lc && !listed(r, lc->id))
+                tell_ended(c, lc, NULL);
+        }
+    }
+    free(ids.ids);
+    if (r->ended)
+        log_info("ended %" PRIu64 " calls hype-signal was not routing", r->ended);
+}
+
+void calls_sync(Calls *c) {
+    size_t n = strmap_size(c->by_id);
+    SyncIds ids = {calloc(n + 1, sizeof(uint64_t)), 0};
+    if (!ids.ids) {
+        timer_arm_ms(c->sync_retry, RETRY_MS);
+        return;
+    }
+    strmap_foreach(c->by_id, collect_id, &ids);
+    Hype__ApiSignal__CallsSync q = HYPE__API_SIGNAL__CALLS_SYNC__INIT;
+    q.n_call_ids = ids.n;
+    q.call_ids = ids.ids;
+    Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
+    env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALLS_SYNC;
+    env.calls_sync = &q;
+    signal_ipc_request(c->ipc, &env, on_synced, c);
+    free(ids.ids);
+}
+
+static void on_sync_retry(evutil_socket_t fd, short what, void *userdata) {
+    Calls *c = userdata;
+    if (signal_ipc_api_connected(c->ipc))
+        calls_sync(c);
+}
+
 /* ---- the module ---- */
 
 int calls_new(struct event_base *base, const SignalConfig *cfg, SessionRegistry *sessions,
@@ -487,7 +698,8 @@ int calls_new(struct event_base *base, const SignalConfig *cfg, SessionRegistry 
     if (!c)
         return -ENOMEM;
     *c = (Calls){.base = base, .cfg = cfg, .sessions = sessions, .gw = gw, .ipc = ipc};
-    int r = strmap_new(&c->by_id);
+    c->sync_retry = evtimer_new(base, on_sync_retry, c);
+    int r = c->sync_retry ? strmap_new(&c->by_id) : -ENOMEM;
     if (r == 0)
         r = strmap_new(&c->by_user);
     if (r == 0)
@@ -518,6 +730,10 @@ Calls *calls_free(Calls *c) {
         strmap_foreach(c->by_id, free_entry, NULL);
     strmap_free(c->by_id);
     strmap_free(c->by_user);
+    while (c->asking) /* their requests are dropped unanswered: hype-signal is stopping */
+        asking_free(c->asking);
+    if (c->sync_retry)
+        event_free(c->sync_retry);
     free(c);
     return NULL;
 }

@@ -34,3 +34,8 @@ int calls_new(struct event_base *base, const SignalConfig *cfg, SessionRegistry 
 Calls *calls_free(Calls *c);
 
 size_t calls_live(const Calls *c); /* ringing or active, for /metrics */
+
+/* hype-api linked (at start, or again after a gap): it ends the live calls we do not route (we
+ * restarted, or never rang them) and tells their users; we forget ours that ended meanwhile,
+ * telling their users. Again a second later while hype-api cannot answer. */
+void calls_sync(Calls *c);

@@ -194,10 +194,9 @@ static void on_reset_done(const Hype__ApiSignal__Envelope *result, const Hype__E
     if (result) {
         sig->realtime_reset = true;
         log_info("cleared what an earlier run left: %" PRIu64 " voice states, %" PRIu64
-                 " users online, %" PRIu64 " live calls",
+                 " users online",
                  result->realtime_reset_result->voice_states,
-                 result->realtime_reset_result->users_offline,
-                 result->realtime_reset_result->calls_ended);
+                 result->realtime_reset_result->users_offline);
     } else
         log_warning("could not clear stale voice states and presence (%s: %s); will retry when "
                     "hype-api reconnects",
@@ -205,9 +204,11 @@ static void on_reset_done(const Hype__ApiSignal__Envelope *result, const Hype__E
 }
 
 /* A hype-signal that starts has no sessions, whatever the database says of voice channels and
- * online users (a previous run may have been killed): clear that once, at the first link. */
+ * online users (a previous run may have been killed): clear that once, at the first link. At
+ * every link, hype-api and we agree on the calls that live. */
 static void on_api_ready(void *userdata) {
     Signal *sig = userdata;
+    calls_sync(sig->calls);
     if (!sig->realtime_reset && !sessions_list(sig->sessions)) {
         Hype__ApiSignal__RealtimeReset q = HYPE__API_SIGNAL__REALTIME_RESET__INIT;
         Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;

@@ -3,11 +3,13 @@
 --
 -- ringing -> active -> ended; or, from ringing: rejected (the callee declined), missed (nobody
 -- answered in CALL_RING_TIMEOUT, or the callee went away), cancelled (the caller hung up or
--- went away).
+-- went away). A call can also end for reasons of neither side (hype-signal restarted or could
+-- not ring, a block, a deleted account): cancelled while ringing, ended once active.
 CREATE TABLE calls (
     id           bigint PRIMARY KEY,
-    caller_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    callee_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    -- NULL once that account is deleted: the other side keeps its history.
+    caller_id    bigint REFERENCES users (id) ON DELETE SET NULL,
+    callee_id    bigint REFERENCES users (id) ON DELETE SET NULL,
     status       text NOT NULL DEFAULT 'ringing'
                  CHECK (status IN ('ringing', 'active', 'ended', 'rejected', 'missed',
                                    'cancelled')),
@@ -16,7 +18,8 @@ CREATE TABLE calls (
     ended_at     timestamptz,
     ended_by     bigint REFERENCES users (id) ON DELETE SET NULL,
     end_reason   text CHECK (end_reason IN ('hangup', 'cancelled', 'rejected', 'timeout',
-                                            'disconnected', 'unavailable', 'server_restart')),
+                                            'disconnected', 'unavailable', 'server_restart',
+                                            'blocked', 'account_deleted')),
     CHECK (caller_id <> callee_id),
     CHECK ((status IN ('ringing', 'active')) = (ended_at IS NULL))
 );
@@ -31,3 +34,18 @@ CREATE TABLE call_lines (
     call_id  bigint NOT NULL REFERENCES calls (id) ON DELETE CASCADE
 );
 CREATE INDEX call_lines_call_idx ON call_lines (call_id);
+
+-- A deleted account's live call ends with it (hype-signal tells the other side when it next
+-- asks about the call and hears it has no such participant any more).
+CREATE FUNCTION calls_end_for_deleted_user() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    WITH ended AS (
+        UPDATE calls SET status = CASE WHEN status = 'active' THEN 'ended' ELSE 'cancelled' END,
+                         ended_at = now(), end_reason = 'account_deleted'
+        WHERE status IN ('ringing', 'active') AND OLD.id IN (caller_id, callee_id)
+        RETURNING id)
+    DELETE FROM call_lines WHERE call_id IN (SELECT id FROM ended);
+    RETURN OLD;
+END $$;
+CREATE TRIGGER calls_end_for_deleted_user BEFORE DELETE ON users
+    FOR EACH ROW EXECUTE FUNCTION calls_end_for_deleted_user();
