@@ -31,7 +31,7 @@ SANFLAGS :=
 OPT     := -O2
 endif
 
-PKGS    := libevent libpq json-c libargon2 gnutls libprotobuf-c libsystemd
+PKGS    := libevent libpq json-c libargon2 gnutls nettle libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # GLib only for what runs a GMainContext (the GLib bindings in common/, their tests, hype-media):
@@ -99,7 +99,7 @@ FUZZ_SECONDS ?= 30
 
 .PHONY: all deps test unit-test fuzz-regress integration-test run fuzz bench bench-http bench-ws \
         install clean format-check
-all: $(BINS) $(GLIB_LIB)
+all: $(BINS) $(GLIB_LIB) $(MEDIA_LIB)
 
 $(BUILD)/proto/%.pb-c.c $(BUILD)/proto/%.pb-c.h: proto/%.proto
 	@mkdir -p $(@D)
@@ -183,10 +183,10 @@ $(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(G
 	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(GLIB_LIB) \
 	  $(COMMON_LIB) $(LDLIBS) $(GLIB_LIBS)
 
-# Fuzz targets may exercise either daemon's parsers; the archives pull in only what they use.
-$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) | $(PROTO_H)
+# Fuzz targets may exercise any daemon's parsers; the archives pull in only what they use.
+$(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(COMMON_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Iapi-daemon -Isignal-daemon -Imedia-worker $(LDFLAGS) -o $@ $< tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) $(LDLIBS)
 
 deps:
 	@tools/install-deps
@@ -222,16 +222,20 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@HYPE_BIN_DIR=$(CURDIR)/$(BUILD)/bin tools/hype-run
 
-# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer.
+# libFuzzer builds need clang; the sources are compiled again with -fsanitize=fuzzer. Of
+# media-worker/ only the packet modules: pure C, no GLib, no I/O.
+MEDIA_PKT_SRC := $(addprefix media-worker/,media-demux.c media-rtp.c media-rtp-rewriter.c \
+                   media-rtcp.c media-stun.c)
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
                -DHYPE_VERSION=\"$(VERSION)\" -DHYPE_SQL_DIR=\"\" -Icommon -Iapi-daemon -Isignal-daemon \
-               -Ibuild-fuzz/proto $(PKG_CFLAGS)
+               -Imedia-worker -Ibuild-fuzz/proto $(PKG_CFLAGS)
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build-fuzz $(patsubst proto/%.proto,build-fuzz/proto/%.pb-c.c,$(PROTOS))
 	@mkdir -p build-fuzz/bin
 	@for t in $(FUZZ_NAMES); do \
 	  clang $(FUZZ_CFLAGS) -o build-fuzz/bin/fuzz-$$t tests/fuzz/fuzz-$$t.c \
-	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
+	    $(filter-out api-daemon/main.c,$(API_SRC)) $(filter-out signal-daemon/main.c,$(SIGNAL_SRC)) \
+	    $(MEDIA_PKT_SRC) $(COMMON_SRC) build-fuzz/proto/*.pb-c.c $(LDLIBS) || exit 1; \
 	done
 	@tools/run-fuzz build-fuzz/bin $(FUZZ_SECONDS) $(FUZZ_NAMES)
 

@@ -4,6 +4,7 @@
 
 #include "api-auth.h"
 #include "api-page.h"
+#include "api-calls.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -89,13 +90,19 @@ static const DbStatement statements[] = {
     [S_USER_DELETE] =
         {"admin_user_delete",
          "WITH owned AS (SELECT 1 FROM servers WHERE owner_id = $1 LIMIT 1),"
-         " live AS (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL),"
-         " changed AS (DELETE FROM users WHERE id = $1"
-         "   AND NOT EXISTS (SELECT 1 FROM owned) RETURNING id),"
-         " audit AS (INSERT INTO audit_logs (id, actor_id, action, target_type, target_id)"
-         "   SELECT $3, $2, 'user.delete', 'user', $1 FROM changed)"
-         " SELECT EXISTS (SELECT 1 FROM owned), EXISTS (SELECT 1 FROM changed),"
-         "  (SELECT string_agg(id::text, ',') FROM live)",
+         " live AS (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS "
+         "NULL)," API_CALLS_END_ACCOUNT_CTE(
+             "NOT EXISTS (SELECT 1 FROM owned)") " changed AS (DELETE FROM users WHERE id = $1"
+                                                 "   AND NOT EXISTS (SELECT 1 FROM owned) "
+                                                 "RETURNING id),"
+                                                 " audit AS (INSERT INTO audit_logs (id, actor_id, "
+                                                 "action, target_type, target_id)"
+                                                 "   SELECT $3, $2, 'user.delete', 'user', $1 FROM "
+                                                 "changed)"
+                                                 " SELECT EXISTS (SELECT 1 FROM owned), EXISTS "
+                                                 "(SELECT 1 FROM changed),"
+                                                 "  (SELECT string_agg(id::text, ',') FROM "
+                                                 "live), " API_CALLS_ENDED_COLUMN,
          3},
     [S_SERVERS] = {"admin_servers",
                    "SELECT count(*) OVER (), " ADMIN_SERVER_COLUMNS
@@ -361,6 +368,7 @@ static void on_user_deleted(const DbResult *res, void *userdata) {
         return;
     }
     revoke_sessions(ad->r, db_value(res, 0, 2));
+    api_calls_publish_deleted(ad->r->api, db_value(res, 0, 3));
     api_reply_empty(ad->r, 204);
 }
 

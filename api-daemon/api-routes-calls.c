@@ -432,6 +432,33 @@ void api_calls_end_between(Api *api, uint64_t a, uint64_t b) {
         log_warning("cannot end the calls of a blocked pair: %s", strerror(-r));
 }
 
+/* ---- deleted accounts ---- */
+
+void api_calls_publish_deleted(Api *api, const char *ended) {
+    /* "id:caller:callee:status:ended_ms,..." */
+    for (const char *p = ended; p && *p;) {
+        char id[ID_STRING_MAX], status[16];
+        unsigned long long caller, callee;
+        long long ms;
+        int used = 0;
+        if (sscanf(p, "%20[0-9]:%llu:%llu:%15[a-z]:%lld%n", id, &caller, &callee, status, &ms,
+                   &used) != 5)
+            break;
+        json_object *d = json_object_new_object();
+        json_object_object_add(d, "callId", json_object_new_string(id));
+        json_object_object_add(d, "status", json_object_new_string(status));
+        json_object_object_add(d, "reason", json_object_new_string("account_deleted"));
+        json_object_object_add(d, "endedBy", NULL);
+        json_object_object_add(d, "endedAt", json_new_time_ms(ms));
+        uint64_t users[2] = {caller, callee};
+        api_publish(api, HYPE__API_SIGNAL__EVENT_KIND__EVENT_CALL_ENDED,
+                    HYPE__API_SIGNAL__EVENT__TARGET_KIND__TARGET_USER, users, 2, d, false);
+        json_object_put(d);
+        p += used;
+        p += *p == ',';
+    }
+}
+
 /* ---- what hype-signal asks ---- */
 
 static const char *const action_names[] = {
@@ -498,8 +525,10 @@ static void on_synced(const DbResult *res, void *userdata) {
     Arena *arena = api_signal_call_arena(y->call);
     Hype__ApiSignal__Call *infos = arena_zalloc(arena, (size_t)n * sizeof(*infos) + 1);
     Hype__ApiSignal__Call **ptrs = arena_zalloc(arena, (size_t)n * sizeof(*ptrs) + 1);
-    json_object **objs = arena_zalloc(arena, (size_t)n * sizeof(*objs) + 1);
+    /* Not in the arena: the reply frees it, and the objects must outlive the reply. */
+    json_object **objs = calloc((size_t)n + 1, sizeof(*objs));
     if (!infos || !ptrs || !objs) {
+        free(objs);
         api_signal_reply_error(y->call, HYPE__ERROR__CODE__CODE_UNAVAILABLE, "Out of memory");
         return;
     }
@@ -515,9 +544,10 @@ static void on_synced(const DbResult *res, void *userdata) {
     Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
     env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALLS_SYNC_RESULT;
     env.calls_sync_result = &result;
-    api_signal_reply(y->call, &env); /* frees the arena: objs go first */
+    api_signal_reply(y->call, &env);
     for (int i = 0; i < n; i++)
         json_object_put(objs[i]);
+    free(objs);
 }
 
 /* The ghosts are over (their users told); then how the calls hype-signal routes are now. */

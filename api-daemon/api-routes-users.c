@@ -6,6 +6,7 @@
 #include "api-auth.h"
 #include "api-events.h"
 #include "api-page.h"
+#include "api-calls.h"
 #include "api-reply.h"
 #include "api-router.h"
 #include "api-server.h"
@@ -70,11 +71,15 @@ static const DbStatement statements[] = {
      * (owns servers, deleted, its live sessions "id,id,..." to refuse their tokens at once). */
     [S_DELETE] = {"users_delete",
                   "WITH owned AS (SELECT 1 FROM servers WHERE owner_id = $1 LIMIT 1),"
-                  " live AS (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL),"
-                  " d AS (DELETE FROM users WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM owned)"
-                  "       RETURNING id)"
-                  " SELECT EXISTS (SELECT 1 FROM owned), EXISTS (SELECT 1 FROM d),"
-                  "  (SELECT string_agg(id::text, ',') FROM live)",
+                  " live AS (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS "
+                  "NULL)," API_CALLS_END_ACCOUNT_CTE(
+                      "NOT EXISTS (SELECT 1 FROM owned)") " d AS (DELETE FROM users WHERE id = $1 "
+                                                          "AND NOT EXISTS (SELECT 1 FROM owned)"
+                                                          "       RETURNING id)"
+                                                          " SELECT EXISTS (SELECT 1 FROM owned), "
+                                                          "EXISTS (SELECT 1 FROM d),"
+                                                          "  (SELECT string_agg(id::text, ',') "
+                                                          "FROM live), " API_CALLS_ENDED_COLUMN,
                   1},
 };
 _Static_assert(sizeof(statements) / sizeof(statements[0]) == S__COUNT, "one statement per S_ name");
@@ -270,6 +275,7 @@ static void on_deleted(const DbResult *res, void *userdata) {
         return;
     }
     api_auth_revoke_list(r->api, r->auth.user_id, db_value(res, 0, 2));
+    api_calls_publish_deleted(r->api, db_value(res, 0, 3));
     json_object *body = json_object_new_object();
     json_object_object_add(body, "success", json_object_new_boolean(1));
     json_object_object_add(body, "message", json_object_new_string("User deleted successfully"));

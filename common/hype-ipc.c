@@ -6,16 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_be32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get_be32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "hype-endian.h"
 
 /* ---- the shared head ---- */
 
@@ -87,7 +78,7 @@ int ipc_frame_encode_into(const ProtobufCMessage *env, uint8_t *buf, size_t size
         return -EMSGSIZE;
     if (size < IPC_HEADER_SIZE + payload)
         return -ENOBUFS;
-    put_be32(buf, (uint32_t)payload);
+    be32_put(buf, (uint32_t)payload);
     protobuf_c_message_pack(env, buf + IPC_HEADER_SIZE);
     return (int)(IPC_HEADER_SIZE + payload);
 }
@@ -146,7 +137,7 @@ int ipc_decoder_feed(IpcDecoder *d, const void *data, size_t n) {
 size_t ipc_decoder_missing(const IpcDecoder *d) {
     if (d->len < IPC_HEADER_SIZE)
         return IPC_HEADER_SIZE - d->len;
-    size_t frame = IPC_HEADER_SIZE + (size_t)get_be32(d->buf);
+    size_t frame = IPC_HEADER_SIZE + (size_t)be32_get(d->buf);
     return frame > d->len ? frame - d->len : 0;
 }
 
@@ -154,7 +145,7 @@ int ipc_frame_decode(const IpcLink *link, const uint8_t *data, size_t n, size_t 
                      ProtobufCMessage **ret_env, size_t *ret_consumed) {
     if (n < IPC_HEADER_SIZE)
         return 0;
-    uint32_t payload = get_be32(data);
+    uint32_t payload = be32_get(data);
     if (payload > (max_frame ? max_frame : IPC_FRAME_MAX))
         return -EMSGSIZE; /* known from the header alone, before buffering the payload */
     if (n - IPC_HEADER_SIZE < payload)

@@ -68,6 +68,7 @@ struct Calls {
     StrMap *by_id;   /* call id -> LiveCall */
     StrMap *by_user; /* each participant's user id -> its LiveCall */
     Asking *asking;
+    struct SyncIds *syncing;
     struct event *sync_retry; /* a CallsSync hype-api could not answer */
 };
 
@@ -268,6 +269,9 @@ static bool retryable(const Hype__Error *error) {
 }
 
 static void retry_later(LiveCall *lc, Action action, uint64_t user_id, const Hype__Error *error) {
+    /* A change still to be recorded (an end) tells us the call's state too: it stays. */
+    if (action == ACTION(CHECK) && evtimer_pending(lc->retry, NULL))
+        return;
     log_warning("call %" PRIu64 ": hype-api did not answer (%s), asking again", lc->id,
                 error->message);
     lc->retry_action = action;
@@ -618,7 +622,10 @@ static void on_call_ended(void *userdata, const Hype__ApiSignal__Event *ev, json
 
 /* ---- agreeing with hype-api on the live calls ---- */
 
+/* A CallsSync with hype-api: the ids it asked about (freed with the module if unanswered). */
 typedef struct SyncIds {
+    struct SyncIds *prev, *next;
+    Calls *calls;
     uint64_t *ids;
     size_t n;
 } SyncIds;
@@ -635,53 +642,60 @@ static bool listed(const Hype__ApiSignal__CallsSyncResult *r, uint64_t id) {
     return false;
 }
 
+static void sync_free(SyncIds *sent) {
+    LIST_REMOVE(sent->calls->syncing, sent);
+    free(sent->ids);
+    free(sent);
+}
+
 static void on_synced(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
                       void *userdata) {
-    Calls *c = userdata;
+    SyncIds *sent = userdata;
+    Calls *c = sent->calls;
     if (error) {
         if (retryable(error))
             timer_arm_ms(c->sync_retry, RETRY_MS);
         log_warning("could not agree with hype-api on the live calls: %s", error->message);
-        return;
-    }
-    const Hype__ApiSignal__CallsSyncResult *r = result->calls_sync_result;
-    for (size_t i = 0; i < r->n_calls; i++) {
-        LiveCall *lc = find(c, r->calls[i]->call_id);
-        if (lc)
-            reconcile(c, lc, r->calls[i]);
-    }
-    /* Ours that hype-api has no more (an account deleted with its calls' participants). */
-    size_t n = strmap_size(c->by_id);
-    SyncIds ids = {calloc(n + 1, sizeof(uint64_t)), 0};
-    if (ids.ids) {
-        strmap_foreach(c->by_id, collect_id, &ids);
-        for (size_t i = 0; i < ids.n; i++) {
-            LiveCall *lc = find(c, ids.ids[i]);
+    } else {
+        const Hype__ApiSignal__CallsSyncResult *r = result->calls_sync_result;
+        for (size_t i = 0; i < r->n_calls; i++) {
+            LiveCall *lc = find(c, r->calls[i]->call_id);
+            if (lc)
+                reconcile(c, lc, r->calls[i]);
+        }
+        /* What we asked about and hype-api has no more (an account deleted with it); calls rung
+         * since we asked are not in the answer, and stay. */
+        for (size_t i = 0; i < sent->n; i++) {
+            LiveCall *lc = find(c, sent->ids[i]);
             if (lc && !listed(r, lc->id))
                 tell_ended(c, lc, NULL);
         }
+        if (r->ended)
+            log_info("ended %" PRIu64 " calls hype-signal was not routing", r->ended);
     }
-    free(ids.ids);
-    if (r->ended)
-        log_info("ended %" PRIu64 " calls hype-signal was not routing", r->ended);
+    sync_free(sent);
 }
 
 void calls_sync(Calls *c) {
     size_t n = strmap_size(c->by_id);
-    SyncIds ids = {calloc(n + 1, sizeof(uint64_t)), 0};
-    if (!ids.ids) {
+    SyncIds *sent = malloc(sizeof(*sent));
+    uint64_t *ids = calloc(n + 1, sizeof(uint64_t));
+    if (!sent || !ids) {
+        free(sent);
+        free(ids);
         timer_arm_ms(c->sync_retry, RETRY_MS);
         return;
     }
-    strmap_foreach(c->by_id, collect_id, &ids);
+    *sent = (SyncIds){.calls = c, .ids = ids};
+    LIST_PREPEND(c->syncing, sent);
+    strmap_foreach(c->by_id, collect_id, sent);
     Hype__ApiSignal__CallsSync q = HYPE__API_SIGNAL__CALLS_SYNC__INIT;
-    q.n_call_ids = ids.n;
-    q.call_ids = ids.ids;
+    q.n_call_ids = sent->n;
+    q.call_ids = sent->ids;
     Hype__ApiSignal__Envelope env = HYPE__API_SIGNAL__ENVELOPE__INIT;
     env.body_case = HYPE__API_SIGNAL__ENVELOPE__BODY_CALLS_SYNC;
     env.calls_sync = &q;
-    signal_ipc_request(c->ipc, &env, on_synced, c);
-    free(ids.ids);
+    signal_ipc_request(c->ipc, &env, on_synced, sent);
 }
 
 static void on_sync_retry(evutil_socket_t fd, short what, void *userdata) {
@@ -732,6 +746,8 @@ Calls *calls_free(Calls *c) {
     strmap_free(c->by_user);
     while (c->asking) /* their requests are dropped unanswered: hype-signal is stopping */
         asking_free(c->asking);
+    while (c->syncing)
+        sync_free(c->syncing);
     if (c->sync_retry)
         event_free(c->sync_retry);
     free(c);

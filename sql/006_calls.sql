@@ -34,18 +34,3 @@ CREATE TABLE call_lines (
     call_id  bigint NOT NULL REFERENCES calls (id) ON DELETE CASCADE
 );
 CREATE INDEX call_lines_call_idx ON call_lines (call_id);
-
--- A deleted account's live call ends with it (hype-signal tells the other side when it next
--- asks about the call and hears it has no such participant any more).
-CREATE FUNCTION calls_end_for_deleted_user() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    WITH ended AS (
-        UPDATE calls SET status = CASE WHEN status = 'active' THEN 'ended' ELSE 'cancelled' END,
-                         ended_at = now(), end_reason = 'account_deleted'
-        WHERE status IN ('ringing', 'active') AND OLD.id IN (caller_id, callee_id)
-        RETURNING id)
-    DELETE FROM call_lines WHERE call_id IN (SELECT id FROM ended);
-    RETURN OLD;
-END $$;
-CREATE TRIGGER calls_end_for_deleted_user BEFORE DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION calls_end_for_deleted_user();
