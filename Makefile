@@ -1,6 +1,6 @@
 # Hype: one Makefile for every daemon, test and tool.
 #
-#   make               build every binary (build/bin/)
+#   make               build every binary (build/bin/: hype-api, hype-signal, hype-media)
 #   make deps          install the Debian packages the build, run and tests need
 #   make test          deps + build + unit, fuzz-regression and integration tests
 #   make run           embedded run: private PostgreSQL under ./var/, all daemons, Ctrl-C stops
@@ -34,8 +34,8 @@ endif
 PKGS    := libevent libpq json-c libargon2 gnutls nettle libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# GLib only for what runs a GMainContext (the IPC peer's GLib binding, its test, later
-# hype-media): the libevent daemons must not load it.
+# GLib only for what runs a GMainContext (the GLib bindings in common/, their tests, hype-media):
+# the libevent daemons must not load it.
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0 2>/dev/null)
 
@@ -77,7 +77,7 @@ MEDIA_O     := $(patsubst %.c,$(BUILD)/%.o,$(MEDIA_SRC))
 MEDIA_LIB_O := $(filter-out $(BUILD)/media-worker/main.o,$(MEDIA_O))
 MEDIA_LIB   := $(BUILD)/libhype-media.a
 
-BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal
+BINS        := $(BUILD)/bin/hype-api $(BUILD)/bin/hype-signal $(BUILD)/bin/hype-media
 
 # Unit tests: one program per module, tests/unit/<dir>/test-<module>.c.
 UNIT_COMMON := $(patsubst tests/unit/common/%.c,$(BUILD)/tests/unit/common/%,$(wildcard tests/unit/common/test-*.c))
@@ -149,6 +149,11 @@ $(BUILD)/bin/hype-api: $(BUILD)/api-daemon/main.o $(API_LIB) $(COMMON_LIB)
 $(BUILD)/bin/hype-signal: $(BUILD)/signal-daemon/main.o $(SIGNAL_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Only the libraries it uses: the common archive's objects pull in libevent, not libpq or json-c.
+$(BUILD)/bin/hype-media: $(BUILD)/media-worker/main.o $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -Wl,--as-needed $(LDLIBS) $(GLIB_LIBS)
 
 $(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)

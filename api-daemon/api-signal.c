@@ -199,32 +199,17 @@ static int on_message(IpcPeer *peer, const ProtobufCMessage *msg, void *userdata
 
 /* ---- asking hype-signal ---- */
 
-typedef struct Asking {
-    api_signal_reply_cb cb;
-    void *userdata;
-} Asking;
-
-static void on_answer(const ProtobufCMessage *result, const Hype__Error *error, void *userdata) {
-    Asking *a = userdata;
-    if (result || error) /* else dropped: hype-api is stopping */
-        a->cb(result ? ipc_api_signal(result) : NULL, error, a->userdata);
-    free(a);
+/* The typed callback the caller gave, called with the outcome. */
+static void relay_answer(const ProtobufCMessage *result, const Hype__Error *error,
+                         ipc_typed_fn typed, void *userdata) {
+    ((api_signal_reply_cb)typed)(result ? ipc_api_signal(result) : NULL, error, userdata);
 }
 
 void api_signal_request(Api *api, Hype__ApiSignal__Envelope *request, uint32_t timeout_ms,
                         api_signal_reply_cb cb, void *userdata) {
     ApiSignal *link = api->signal;
-    Asking *a = malloc(sizeof(*a));
-    if (!a) {
-        Hype__Error oom = HYPE__ERROR__INIT;
-        oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
-        oom.message = "out of memory";
-        cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
-        return;
-    }
-    *a = (Asking){cb, userdata};
-    ipc_ask(link->asker, api_signal_linked(link) ? link->peer : NULL, &request->base, timeout_ms,
-            on_answer, a);
+    ipc_ask_typed(link->asker, api_signal_linked(link) ? link->peer : NULL, &request->base,
+                  timeout_ms, relay_answer, (ipc_typed_fn)cb, userdata);
 }
 
 /* ---- events ---- */

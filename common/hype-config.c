@@ -2,8 +2,9 @@
 #include "hype-config.h"
 
 #include <ctype.h>
-#include <limits.h>
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -221,4 +222,33 @@ void config_print_help(FILE *f, const char *prog, const char *summary, const cha
 
 void config_print_version(FILE *f, const char *prog) {
     fprintf(f, "%s %s\n", prog, HYPE_VERSION);
+}
+
+int config_parse_args(int argc, char **argv, const char *prog, const char *summary,
+                      const ConfigVar *vars, size_t n, bool *ret_check_only) {
+    static const struct option longopts[] = {
+        {"check-config", no_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0},
+    };
+    static const char options[] = "  --check-config  validate the configuration and exit\n"
+                                  "  --help          show this help\n"
+                                  "  --version       show the version\n";
+    bool check_only = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': check_only = true; break;
+        case 'h': config_print_help(stdout, prog, summary, options, vars, n); return 0;
+        case 'V': config_print_version(stdout, prog); return 0;
+        default: return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\" (see --help)\n", prog, argv[optind]);
+        return -EINVAL;
+    }
+    *ret_check_only = check_only;
+    return 1;
 }

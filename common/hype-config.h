@@ -64,3 +64,13 @@ void config_print_help(FILE *f, const char *prog, const char *summary, const cha
 
 /* "hype-api 0.1.0" */
 void config_print_version(FILE *f, const char *prog);
+
+/*
+ * The command line of a daemon whose only options are --check-config, --help and --version
+ * (hype-signal, hype-media): prints the help (summary, then vars) or the version and returns 0
+ * (exit successfully); returns 1 to go on, with *ret_check_only telling whether --check-config
+ * was given; or prints what is wrong on stderr (an unknown option, an argument) and returns
+ * -EINVAL.
+ */
+int config_parse_args(int argc, char **argv, const char *prog, const char *summary,
+                      const ConfigVar *vars, size_t n, bool *ret_check_only);

@@ -136,6 +136,8 @@ typedef struct Asked {
     struct Asked *prev, *next; /* the asker's list, until the callback ran */
     IpcAsker *asker;
     ipc_ask_cb cb;
+    ipc_relay_cb relay; /* instead of cb, with typed */
+    ipc_typed_fn typed;
     void *userdata;
     int failed; /* not sent (a negative errno): answered from the loop */
 } Asked;
@@ -149,7 +151,10 @@ struct IpcAsker {
 
 static void asked_done(Asked *a, const ProtobufCMessage *result, const Hype__Error *error) {
     LIST_REMOVE(a->asker->asked, a);
-    if (a->cb)
+    if (a->relay) {
+        if (a->typed && (result || error)) /* else dropped: the owner is stopping */
+            a->relay(result, error, a->typed, a->userdata);
+    } else if (a->cb)
         a->cb(result, error, a->userdata);
     free(a);
 }
@@ -198,8 +203,8 @@ static void on_deferred(evutil_socket_t fd, short what, void *userdata) {
     }
 }
 
-void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
-             ipc_ask_cb cb, void *userdata) {
+static void ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
+                const Asked *how) {
     asker->stats.asked++;
     Asked *a = calloc(1, sizeof(*a));
     if (!a) {
@@ -207,11 +212,15 @@ void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t
         oom.code = HYPE__ERROR__CODE__CODE_UNAVAILABLE;
         oom.message = "out of memory";
         asker->stats.unanswered++;
-        if (cb)
-            cb(NULL, &oom, userdata); /* cannot defer: the caller copes with a direct call */
+        /* cannot defer: the caller copes with a direct call */
+        if (how->relay && how->typed)
+            how->relay(NULL, &oom, how->typed, how->userdata);
+        else if (!how->relay && how->cb)
+            how->cb(NULL, &oom, how->userdata);
         return;
     }
-    *a = (Asked){.asker = asker, .cb = cb, .userdata = userdata};
+    *a = *how;
+    a->asker = asker;
     LIST_PREPEND(asker->asked, a);
     int r = peer && ipc_peer_is_ready(peer)
                 ? ipc_peer_request(peer, request, timeout_ms, on_asked_reply, a)
@@ -220,6 +229,17 @@ void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t
         a->failed = r;
         event_active(asker->deferred, EV_TIMEOUT, 0);
     }
+}
+
+void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
+             ipc_ask_cb cb, void *userdata) {
+    ask(asker, peer, request, timeout_ms, &(Asked){.cb = cb, .userdata = userdata});
+}
+
+void ipc_ask_typed(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
+                   ipc_relay_cb relay, ipc_typed_fn typed, void *userdata) {
+    ask(asker, peer, request, timeout_ms,
+        &(Asked){.relay = relay, .typed = typed, .userdata = userdata});
 }
 
 int ipc_asker_new(struct event_base *base, const char *unavailable, IpcAsker **ret) {

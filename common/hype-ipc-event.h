@@ -54,6 +54,19 @@ IpcAsker *ipc_asker_free(IpcAsker *asker);
 void ipc_ask(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
              ipc_ask_cb cb, void *userdata);
 
+/*
+ * For a module whose callers get a callback typed for its link (signal_ipc_request,
+ * api_signal_request, workers_request): their callback travels as typed (converted to
+ * ipc_typed_fn, and back by relay, which calls it: C11 6.3.2.3p8), so the module needs no
+ * allocation of its own per request. relay runs as ipc_ask's callbacks do, except for requests
+ * dropped by ipc_asker_free, and when typed is NULL (nobody waits for the answer).
+ */
+typedef void (*ipc_typed_fn)(void);
+typedef void (*ipc_relay_cb)(const ProtobufCMessage *result, const Hype__Error *error,
+                             ipc_typed_fn typed, void *userdata);
+void ipc_ask_typed(IpcAsker *asker, IpcPeer *peer, ProtobufCMessage *request, uint32_t timeout_ms,
+                   ipc_relay_cb relay, ipc_typed_fn typed, void *userdata);
+
 typedef struct IpcAskerStats {
     uint64_t asked;      /* every ipc_ask */
     uint64_t unanswered; /* ... completed by us, not by the peer (absent, gone, timed out) */

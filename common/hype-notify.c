@@ -44,24 +44,37 @@ int notify_stopping(const char *fmt, ...) {
     return r;
 }
 
-static void on_watchdog(evutil_socket_t fd, short what, void *arg) {
-    sd_notify(0, "WATCHDOG=1");
-}
-
-int notify_watchdog_start(struct event_base *base) {
+int notify_watchdog_interval(uint64_t *ret_usec) {
     uint64_t usec = 0;
     int r = sd_watchdog_enabled(0, &usec);
     if (r <= 0 || usec == 0)
         return r < 0 ? r : 0;
+    /* Half the deadline, as sd_watchdog_enabled(3) recommends. */
+    *ret_usec = usec / 2 ? usec / 2 : 1;
+    return 1;
+}
+
+void notify_watchdog(void) {
+    sd_notify(0, "WATCHDOG=1");
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg) {
+    notify_watchdog();
+}
+
+int notify_watchdog_start(struct event_base *base) {
+    uint64_t usec;
+    int r = notify_watchdog_interval(&usec);
+    if (r <= 0)
+        return r;
     notify_watchdog_stop();
     watchdog_event = event_new(base, -1, EV_PERSIST, on_watchdog, NULL);
     if (!watchdog_event)
         return -ENOMEM;
-    /* Half the deadline, as sd_watchdog_enabled(3) recommends. */
-    struct timeval tv = {(time_t)(usec / 2 / 1000000), (suseconds_t)(usec / 2 % 1000000)};
+    struct timeval tv = {(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
     if (event_add(watchdog_event, &tv) < 0)
         return -EIO;
-    sd_notify(0, "WATCHDOG=1");
+    notify_watchdog();
     return 1;
 }
 

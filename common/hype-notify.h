@@ -20,6 +20,10 @@ int notify_stopping(const char *status_fmt, ...) _printf_(1, 2);
  */
 int notify_watchdog_start(struct event_base *base);
 void notify_watchdog_stop(void);
+/* For other loops' watchdog timers (hype-notify-glib.h): 1 and how often to ping when a
+ * watchdog was asked for, 0 when not (ret_usec untouched), or a negative errno; and one ping. */
+int notify_watchdog_interval(uint64_t *ret_usec);
+void notify_watchdog(void);
 
 /*
  * Socket activation: returns the fd passed by the service manager under name (FileDescriptorName=),

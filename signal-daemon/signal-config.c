@@ -16,6 +16,8 @@ const ConfigVar signal_config_vars[] = {
     {"WS_PORT", CONFIG_PORT, 0, "8080", 0, 0, F(ws_port), "WebSocket (and Socket.IO) port"},
     {"SIGNAL_SOCKET", CONFIG_STRING, 0, "/run/hype/signal.sock", 1, 107, F(signal_socket),
      "Unix socket where hype-api connects to exchange events and requests"},
+    {"MEDIA_SOCKET", CONFIG_STRING, 0, "/run/hype/media.sock", 1, 107, F(media_socket),
+     "Unix socket where the hype-media workers connect and register"},
     {"JWT_ACCESS_SECRET", CONFIG_STRING, CONFIG_REQUIRED | CONFIG_SECRET, NULL, 32, 4096,
      F(jwt_access_secret), "HS256 key of hype-api's access tokens (the same value)"},
     {"WS_ALLOWED_ORIGINS", CONFIG_STRING, 0, "", 0, 4096, F(allowed_origins),

@@ -12,6 +12,7 @@ typedef struct SignalConfig {
     char *bind_address;
     uint16_t ws_port;
     char *signal_socket;
+    char *media_socket;
     char *jwt_access_secret;
     char *allowed_origins;
     size_t max_message;

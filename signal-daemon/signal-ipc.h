@@ -58,9 +58,10 @@ void signal_ipc_api_call(SignalIpc *ipc, const char *method, const char *target,
 /*
  * One request of hype-api being served: its handler ends it exactly once with signal_ipc_reply
  * or signal_ipc_reply_error, at once or later, which frees it. A reply to a hype-api that went
- * away meanwhile is dropped. request is borrowed for the handler's call only.
+ * away meanwhile is dropped. request is borrowed for the handler's call only. (It is the IpcCall
+ * of hype-ipc-serve.h: signal.sock is served by the same code as every other listening link.)
  */
-typedef struct SignalIpcCall SignalIpcCall;
+typedef struct IpcCall SignalIpcCall;
 typedef void (*signal_ipc_handler)(void *userdata, SignalIpcCall *call,
                                    const Hype__ApiSignal__Envelope *request);
 /* Registers fn for requests of body (one of the link's requests; at start): -EEXIST when taken,

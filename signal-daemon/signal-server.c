@@ -33,6 +33,7 @@
 #include "signal-raw.h"
 #include "signal-session.h"
 #include "signal-sio.h"
+#include "signal-workers.h"
 #include "signal-ws.h"
 
 #define SHUTDOWN_GRACE_MS 5000 /* clients get this long to answer our 1001 close frames */
@@ -46,6 +47,7 @@ struct Signal {
     SignalHttp *web; /* what the endpoints share; its stopping flag is the daemon's */
     Bus *bus;
     SignalIpc *ipc;
+    Workers *workers; /* the media workers linked on media.sock */
     SessionRegistry *sessions;
     Events *events;   /* what hype-api tells, and who hears it */
     Gateway *gateway; /* what clients ask */
@@ -74,6 +76,9 @@ static void serve_health(Signal *sig, HttpRequest *req) {
                            json_object_new_int64((int64_t)ws_hub_count(sig->hub)));
     /* Up without hype-api means sessions cannot authenticate: say so to whoever probes. */
     json_object_object_add(o, "api", json_object_new_boolean(signal_ipc_api_connected(sig->ipc)));
+    /* No voice or video without one: how many are linked now. */
+    json_object_object_add(o, "mediaWorkers",
+                           json_object_new_int64((int64_t)workers_count(sig->workers)));
     size_t len;
     const char *text = json_serialize(o, &len);
     http_reply(req, stopping ? 503 : 200, "application/json", text, len);
@@ -81,7 +86,7 @@ static void serve_health(Signal *sig, HttpRequest *req) {
 }
 
 static void serve_metrics(Signal *sig, HttpRequest *req) {
-    metrics_reply(req, sig->hub, sig->sessions, sig->ipc, sig->bus, sig->calls);
+    metrics_reply(req, sig->hub, sig->sessions, sig->ipc, sig->bus, sig->calls, sig->workers);
 }
 
 static void serve_raw(Signal *sig, HttpRequest *req) {
@@ -261,6 +266,8 @@ int signal_new(const SignalConfig *cfg, Signal **ret) {
         r = signal_ipc_new(sig->base, cfg->signal_socket, on_api_event, on_api_ready, sig,
                            &sig->ipc);
     if (r == 0)
+        r = workers_new(sig->base, cfg->media_socket, &sig->workers);
+    if (r == 0)
         r = sessions_new(sig->base, cfg, sig->bus, sig->ipc, &sig->sessions);
     if (r == 0)
         r = events_new(sig->sessions, sig->bus, &sig->events);
@@ -293,6 +300,11 @@ int signal_run(Signal *sig) {
     int r = signal_ipc_listen(sig->ipc);
     if (r < 0) {
         log_error_errno(r, "cannot listen on SIGNAL_SOCKET=%s: %m", sig->cfg->signal_socket);
+        return EXIT_FAILURE;
+    }
+    r = workers_listen(sig->workers);
+    if (r < 0) {
+        log_error_errno(r, "cannot listen on MEDIA_SOCKET=%s: %m", sig->cfg->media_socket);
         return EXIT_FAILURE;
     }
     r = listen_ws(sig);
@@ -328,6 +340,7 @@ Signal *signal_free(Signal *sig) {
     sig->events = events_free(sig->events);
     sig->web = signal_http_free(sig->web);
     sig->ipc = signal_ipc_free(sig->ipc);
+    sig->workers = workers_free(sig->workers);
     sig->bus = bus_free(sig->bus);
     if (sig->sig_term)
         event_free(sig->sig_term);

@@ -218,6 +218,8 @@ def signal_env(port, socket_path, **extra):
         "WS_PORT": str(port),
         "BIND_ADDRESS": "127.0.0.1",
         "SIGNAL_SOCKET": socket_path,
+        # Where media workers register: beside signal.sock unless a test says otherwise.
+        "MEDIA_SOCKET": os.path.splitext(socket_path)[0] + "-media.sock",
         "JWT_ACCESS_SECRET": ACCESS_SECRET,
         "LOG_LEVEL": "info",
         # A small quarantine keeps RSS meaningful under ASan (memory-bound tests measure it).
@@ -237,6 +239,8 @@ class SignalDaemon(Daemon):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="hype-signal-")
         self.socket_path = os.path.join(self.dir, "signal.sock")
+        env_extra.setdefault("MEDIA_SOCKET", os.path.join(self.dir, "media.sock"))
+        self.media_socket = env_extra["MEDIA_SOCKET"]
         super().__init__(signal_env(self.port, self.socket_path, **env_extra))
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -260,10 +264,63 @@ class SignalDaemon(Daemon):
                 return float(line.split()[-1])
         return 0.0
 
+    def media_workers(self):
+        """The live media workers from /metrics: {worker id: {pid, min_port, max_port, announced_ip}}."""
+        text = requests.get(self.url + "/metrics", timeout=10).text
+        workers = {}
+        for line in text.splitlines():
+            if line.startswith("hype_signal_media_worker_info{"):
+                labels = dict(kv.split("=", 1) for kv in line[line.index("{") + 1:line.index("}")].split(","))
+                labels = {k: v.strip('"') for k, v in labels.items()}
+                workers[int(labels.pop("worker"))] = labels
+        return workers
+
+    def wait_media_workers(self, predicate, timeout=15):
+        """Polls /metrics until predicate(media_workers()) holds; returns that last reading."""
+        deadline = time.monotonic() + timeout
+        while True:
+            workers = self.media_workers()
+            if predicate(workers):
+                return workers
+            assert time.monotonic() < deadline, f"media workers never matched: {workers}\n{self.read_log()[-3000:]}"
+            time.sleep(0.05)
+
     def stop(self, timeout=20):
         rc = super().stop(timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc
+
+
+def media_env(socket_path, worker_id, **extra):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "MEDIA_SOCKET": socket_path,
+        "MEDIA_WORKER_ID": str(worker_id),
+        "MEDIA_WORKERS": "4",
+        "MEDIA_MIN_PORT": "10000",
+        "MEDIA_MAX_PORT": "10100",
+        "MEDIA_BIND_ADDRESS": "127.0.0.1",
+        "LOG_LEVEL": "info",
+        "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+        "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1",
+    }
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class MediaDaemon(Daemon):
+    """hype-media as a process: worker worker_id, registering on socket_path (a SignalDaemon's
+    media_socket). Ready (READY=1) as soon as it runs, whether or not hype-signal is there."""
+
+    name = "hype-media"
+
+    def __init__(self, socket_path, worker_id, **env_extra):
+        self.worker_id = worker_id
+        super().__init__(media_env(socket_path, worker_id, **env_extra))
+
+    @property
+    def pid(self):
+        return str(self.proc.pid)
 
 
 def bearer(token):

@@ -24,13 +24,13 @@ def test_help_and_version():
     assert r.returncode != 0
 
 
-@pytest.mark.parametrize("binary", ["hype-api", "hype-signal"])
+@pytest.mark.parametrize("binary", ["hype-api", "hype-signal", "hype-media"])
 def test_readme_documents_every_variable(binary):
     r = subprocess.run([os.path.join(BIN_DIR, binary), "--help"], capture_output=True, text=True)
     readme = open(os.path.join(SOURCE_DIR, "README.md")).read()
     env_section = r.stdout.split("Environment:", 1)[1]
     names = [line.split()[0] for line in env_section.splitlines() if line.strip()]
-    assert len(names) >= 10
+    assert len(names) >= 8
     for name in names:
         assert f"`{name}`" in readme, f"README lacks {name}"
 
@@ -175,17 +175,26 @@ def test_units_verify_and_are_hardened():
         assert os.path.exists(os.path.join(stage, "usr/share/hype/sql/001_users_sessions.sql"))
         assert "/usr/libexec/hype/hype-api" in open(os.path.join(unitdir, "hype-api.service")).read()
         assert os.path.exists(os.path.join(stage, "usr/libexec/hype/hype-signal"))
+        assert os.path.exists(os.path.join(stage, "usr/libexec/hype/hype-media"))
+        media = open(os.path.join(unitdir, "hype-media@.service")).read()
+        assert "ExecStart=/usr/libexec/hype/hype-media\n" in media and "Environment=MEDIA_WORKER_ID=%i" in media
+        # A template is checked through an instance: hype-media@1 is worker 1.
         r = subprocess.run(["systemd-analyze", "verify", "--man=no", f"--root={stage}", "hype.target",
-                            "hype-api.service", "hype-signal.service", "hype-signal.socket"],
+                            "hype-api.service", "hype-signal.service", "hype-signal.socket",
+                            "hype-media@1.service"],
                            capture_output=True, text=True)
         # verify exits 0 on warnings: any output at all is a failure.
         assert r.returncode == 0 and r.stderr == "" and r.stdout == "", r.stderr + r.stdout
-        for unit in ("hype-api.service", "hype-signal.service"):
+        scores = {}
+        for unit in ("hype-api.service", "hype-signal.service", "hype-media@1.service"):
             r = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={stage}",
                                 "--threshold=20", unit], capture_output=True, text=True)
             assert r.returncode == 0, r.stdout[-2000:] + r.stderr
             score = [line for line in r.stdout.splitlines() if "Overall exposure level" in line]
             assert score, r.stdout[-500:]
+            scores[unit] = float(score[0].split(":")[1].split()[0])
+        # The media worker is hardened as far as hype-signal at least.
+        assert scores["hype-media@1.service"] <= scores["hype-signal.service"], scores
         r = subprocess.run(["systemd-sysusers", f"--root={stage}"], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         assert "hype:" in open(os.path.join(stage, "etc/passwd")).read()

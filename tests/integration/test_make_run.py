@@ -19,7 +19,8 @@ def test_make_run_serves_and_stops_on_ctrl_c():
     var = tempfile.mkdtemp(prefix="hype-var-")
     os.chmod(var, 0o755)  # PostgreSQL runs as "postgres" and must reach its data directory
     env = dict(os.environ, HYPE_VAR_DIR=var)
-    for k in ("DATABASE_URL", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "PORT", "WS_PORT", "SIGNAL_SOCKET"):
+    for k in ("DATABASE_URL", "JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET", "PORT", "WS_PORT", "SIGNAL_SOCKET",
+              "MEDIA_SOCKET", "MEDIA_WORKERS", "ANNOUNCED_IP", "MEDIA_BIND_ADDRESS"):
         env.pop(k, None)
     args = ["make", "-s", "-C", SOURCE_DIR, "run"]
     if os.path.basename(os.path.dirname(BIN_DIR)) == "build-san":
@@ -61,6 +62,20 @@ def test_make_run_serves_and_stops_on_ctrl_c():
                     if f["type"] == "message":
                         return f["data"]["content"]
         assert asyncio.run(live()) == "live"
+        # One media worker per CPU, each registered with hype-signal with its own port slice.
+        cpus = os.sysconf("SC_NPROCESSORS_ONLN")
+        deadline = time.monotonic() + 30
+        while True:
+            text = requests.get("http://127.0.0.1:8080/metrics", timeout=5).text
+            infos = [line for line in text.splitlines() if line.startswith("hype_signal_media_worker_info{")]
+            if len(infos) == cpus:
+                break
+            assert time.monotonic() < deadline, f"{len(infos)} of {cpus} media workers registered:\n{text[-2000:]}"
+            time.sleep(0.2)
+        assert f"hype_signal_media_workers {cpus}" in text
+        assert all('announced_ip="127.0.0.1"' in line for line in infos), infos
+        worker_pids = [int(line.split('pid="')[1].split('"')[0]) for line in infos]
+        assert len({line.split('min_port="')[1].split('"')[0] for line in infos}) == cpus
         secrets = os.path.join(var, "secrets.env")
         assert os.stat(secrets).st_mode & 0o077 == 0, "generated secrets must be private"
 
@@ -78,6 +93,8 @@ def test_make_run_serves_and_stops_on_ctrl_c():
             raise AssertionError("hype-signal still answers after Ctrl-C")
         except requests.ConnectionError:
             pass
+        for pid in worker_pids:
+            assert not os.path.exists(f"/proc/{pid}"), f"media worker {pid} left running"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -12,6 +12,7 @@
 #include "api-signal.h"
 #include "hype-ipc-event.h"
 #include "hype-log.h"
+#include "loop-wait.h"
 #include "test.h"
 
 static struct event_base *base;
@@ -102,12 +103,7 @@ static void on_answer(const Hype__ApiSignal__Envelope *result, const Hype__Error
 }
 
 static bool wait_for(int *counter, int target) {
-    for (int i = 0; i < 500 && *counter < target; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-    return *counter >= target;
+    return loop_wait(base, counter, target);
 }
 
 static Hype__ApiSignal__Envelope *user_sessions(uint64_t user_id) {

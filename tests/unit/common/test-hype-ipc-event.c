@@ -304,4 +304,49 @@ TEST(asking_a_peer_that_may_be_absent) {
     event_base_free(base);
 }
 
+/* A module's typed callback, as signal_ipc_request's callers give it. */
+typedef void (*typed_cb)(const Hype__ApiSignal__Envelope *result, const Hype__Error *error,
+                         void *userdata);
+
+static void on_typed(const Hype__ApiSignal__Envelope *result, const Hype__Error *error, void *ud) {
+    on_asked(result ? &result->base : NULL, error, ud);
+}
+
+static void relay(const ProtobufCMessage *result, const Hype__Error *error, ipc_typed_fn typed,
+                  void *ud) {
+    ((typed_cb)typed)(result ? ipc_api_signal(result) : NULL, error, ud);
+}
+
+TEST(asking_with_a_typed_callback) {
+    base = event_base_new();
+    IpcAsker *asker = NULL;
+    ASSERT_OK(ipc_asker_new(base, "absent", &asker));
+    Side a = {0}, b = {.answer_requests = true};
+    pair(&a, &b, 100);
+    run(50);
+    Asked ok = {0}, none = {0}, dropped = {0};
+    ipc_ask_typed(asker, a.peer, &ipc_test_request("typed")->base, 0, relay, (ipc_typed_fn)on_typed,
+                  &ok);
+    ipc_ask_typed(asker, NULL, &ipc_test_request("x")->base, 0, relay, (ipc_typed_fn)on_typed,
+                  &none);
+    /* Nobody waits: the request goes all the same. */
+    ipc_ask_typed(asker, a.peer, &ipc_test_request("fire")->base, 0, relay, NULL, NULL);
+    ASSERT_EQ(ok.calls + none.calls, 0);
+    run(1000);
+    ASSERT_EQ(ok.calls, 1);
+    ASSERT_STREQ(ok.json, "typed");
+    ASSERT_EQ(none.calls, 1);
+    ASSERT_EQ(none.code, HYPE__ERROR__CODE__CODE_UNAVAILABLE);
+    ASSERT_EQ_U(ipc_asker_stats(asker).asked, 3);
+    /* Dropped when the asker goes: the typed callback is not called at all. */
+    b.answer_requests = false;
+    ipc_ask_typed(asker, a.peer, &ipc_test_request("late")->base, 0, relay, (ipc_typed_fn)on_typed,
+                  &dropped);
+    ipc_peer_free(a.peer);
+    ipc_peer_free(b.peer);
+    asker = ipc_asker_free(asker);
+    ASSERT_EQ(dropped.calls, 0);
+    event_base_free(base);
+}
+
 TEST_MAIN()

@@ -11,6 +11,7 @@
 #include "hype-ipc-glib.h"
 #include "hype-log.h"
 #include "ipc-envelopes.h"
+#include "loop-wait-glib.h"
 #include "test.h"
 
 typedef struct Side {
@@ -30,7 +31,6 @@ typedef struct Call {
 static GMainContext *ctx;
 static GMainLoop *loop;
 static struct event_base *base;
-static int *wait_counter, wait_target;
 
 static int on_message(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
     Side *s = ud;
@@ -76,41 +76,8 @@ static const IpcPeerCallbacks cbs = {on_message, on_hello, on_close};
 
 /* ---- running the loop until something happened ---- */
 
-static gboolean pump_libevent(gpointer data) {
-    event_base_loop(base, EVLOOP_NONBLOCK);
-    if (wait_counter && *wait_counter >= wait_target)
-        g_main_loop_quit(loop);
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean give_up(gpointer data) {
-    g_main_loop_quit(loop);
-    return G_SOURCE_REMOVE;
-}
-
-static GSource *add_source(GSource *s, GSourceFunc fn) {
-    g_source_set_callback(s, fn, NULL, NULL);
-    g_source_attach(s, ctx);
-    return s;
-}
-
-static void drop_source(GSource *s) {
-    g_source_destroy(s);
-    g_source_unref(s);
-}
-
-/* Runs the GMainLoop until *counter reaches target (5 s at most, a failure, not a measure). */
 static bool wait_for(int *counter, int target) {
-    wait_counter = counter;
-    wait_target = target;
-    GSource *pump = add_source(g_timeout_source_new(1), pump_libevent);
-    GSource *limit = add_source(g_timeout_source_new(5000), give_up);
-    if (*counter < target)
-        g_main_loop_run(loop);
-    drop_source(pump);
-    drop_source(limit);
-    wait_counter = NULL;
-    return *counter >= target;
+    return loop_wait_glib(ctx, loop, base, counter, target);
 }
 
 /* ---- fixtures ---- */

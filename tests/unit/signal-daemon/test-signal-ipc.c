@@ -10,6 +10,7 @@
 #include "signal-bus.h"
 #include "signal-ipc.h"
 #include "signal-session.h"
+#include "loop-wait.h"
 #include "test.h"
 
 static struct event_base *base;
@@ -132,12 +133,7 @@ static void on_api_ready(void *userdata) {
 
 /* Runs the loop until *counter reaches target (5 s at most: a failure, not a measure). */
 static bool wait_for(int *counter, int target) {
-    for (int i = 0; i < 500 && *counter < target; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-    return *counter >= target;
+    return loop_wait(base, counter, target);
 }
 
 static Hype__ApiSignal__Envelope *gateway_session(void) {
