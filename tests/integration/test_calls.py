@@ -107,6 +107,15 @@ async def ended(c, call_id, status, reason, by, timeout=5):
     return f
 
 
+async def answered(a, a1, b, b1):
+    """a calls b; b answers on b1 and a1 hears it: the call's id."""
+    call_id = place(a, b)["callId"]
+    await b1.expect("call:incoming")
+    await b1.send("call:accept", {"callId": call_id})
+    await a1.expect("call:accept")
+    return call_id
+
+
 def candidate(n):
     """An ICE candidate as a browser trickles it."""
     return {"candidate": f"candidate:{n} 1 udp 2130706431 10.77.0.{n} 5000{n} typ host", "sdpMid": "0",
@@ -677,10 +686,7 @@ def test_closing_the_session_that_holds_the_call_ends_it(stack):
 
     async def go():
         a1, a2, b1, b2 = [await u.connect(sig) for u in (a, a, b, b)]
-        call_id = place(a, b)["callId"]
-        await b1.expect("call:incoming")
-        await b1.send("call:accept", {"callId": call_id})
-        await a1.expect("call:accept")
+        call_id = await answered(a, a1, b, b1)
         await a1.send("webrtc:offer", {"callId": call_id, "sdp": "v=0"})
         await b1.expect("webrtc:offer")
         # A session that does not hold it may go.
@@ -729,10 +735,7 @@ def test_a_dropped_connection_resumed_in_time_keeps_the_call(stack):
 
     async def go():
         a1, b1 = await a.connect(sig), await b.connect(sig)
-        call_id = place(a, b)["callId"]
-        await b1.expect("call:incoming")
-        await b1.send("call:accept", {"callId": call_id})
-        await a1.expect("call:accept")
+        call_id = await answered(a, a1, b, b1)
         session_id = b1.ready["data"]["sessionId"]
         b1.ws.transport.abort()  # the network drops: no close frame
         await a1.quiet("call:ended", 0.5)
@@ -787,10 +790,7 @@ def test_a_dropped_connection_ends_the_call_when_its_resume_window_passes(quick)
 
     async def go():
         a1, b1 = await a.connect(sig), await b.connect(sig)
-        call_id = place(a, b)["callId"]
-        await b1.expect("call:incoming")
-        await b1.send("call:accept", {"callId": call_id})
-        await a1.expect("call:accept")
+        call_id = await answered(a, a1, b, b1)
         a1.ws.transport.abort()
         dropped = time.monotonic()
         await b1.quiet("call:ended", 0.5)
