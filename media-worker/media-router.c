@@ -1,0 +1,570 @@
+/* media-router: routers, transports, producers, consumers and forwarding; see media-router.h. */
+#include "media-router.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hype-log.h"
+#include "media-rtcp.h"
+#include "media-rtp-rewriter.h"
+#include "media-srtp.h"
+
+#define MAX_CODECS 8
+#define MAX_EXTS 16
+#define KEY_FRAME_INTERVAL_US G_USEC_PER_SEC /* at most one PLI a second per producer */
+#define RTCP_SENDER_SSRC 0x68797065u         /* "hype": the SSRC the SFU's own feedback carries */
+#define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define NO_PT 0xff
+
+typedef struct Router Router;
+typedef struct Transport Transport;
+typedef struct Producer Producer;
+typedef struct Consumer Consumer;
+
+struct MediaRouters {
+    const MediaTransportEnv *env;
+    media_router_notify_cb notify;
+    void *userdata;
+    /* By id (keys point at the objects' own ids); the routers table owns the routers, each
+     * router its transports, each transport its producers and consumers. */
+    GHashTable *routers, *transports, *producers, *consumers;
+};
+
+struct Router {
+    uint64_t id;
+    MediaRouters *m;
+    GPtrArray *transports;
+};
+
+struct Transport {
+    uint64_t id;
+    Router *router;
+    MediaTransport *t;
+    GPtrArray *producers, *consumers;
+    GSource *close_later; /* it died: it closes from the loop */
+};
+
+typedef struct Codec {
+    uint8_t pt;
+    uint32_t clock_rate;
+    char mime[32];
+} Codec;
+
+typedef struct Ext {
+    uint8_t id;
+    char uri[128];
+} Ext;
+
+struct Producer {
+    uint64_t id;
+    Transport *tp;
+    bool video, paused;
+    uint32_t ssrc;
+    size_t n_codecs, n_exts;
+    Codec codecs[MAX_CODECS];
+    Ext exts[MAX_EXTS];
+    GPtrArray *consumers;
+    gint64 last_key_frame_us;
+};
+
+struct Consumer {
+    uint64_t id;
+    Transport *tp;
+    Producer *producer;
+    bool paused;
+    uint32_t ssrc;
+    uint8_t pt_map[128]; /* the producer's payload type -> the consumer's; NO_PT: not sent */
+    RtpExtMap ext_map;
+    RtpRewriter rw;
+    /* The copy SRTP protects: room for a longer extension block (a longer mid) and the tag. */
+    uint8_t buf[MEDIA_TRANSPORT_MTU + 64 + MEDIA_SRTP_TRAILER];
+};
+
+/* ---- closing, leaves first ---- */
+
+static void consumer_close(MediaRouters *m, Consumer *c) {
+    g_hash_table_remove(m->consumers, &c->id);
+    g_ptr_array_remove_fast(c->tp->consumers, c);
+    g_ptr_array_remove_fast(c->producer->consumers, c);
+    free(c);
+}
+
+static void producer_close(MediaRouters *m, Producer *p) {
+    while (p->consumers->len)
+        consumer_close(m, g_ptr_array_index(p->consumers, 0));
+    g_hash_table_remove(m->producers, &p->id);
+    g_ptr_array_remove_fast(p->tp->producers, p);
+    g_ptr_array_unref(p->consumers);
+    free(p);
+}
+
+static void transport_close(MediaRouters *m, Transport *tp) {
+    while (tp->producers->len)
+        producer_close(m, g_ptr_array_index(tp->producers, 0));
+    while (tp->consumers->len)
+        consumer_close(m, g_ptr_array_index(tp->consumers, 0));
+    g_hash_table_remove(m->transports, &tp->id);
+    g_ptr_array_remove_fast(tp->router->transports, tp);
+    if (tp->close_later) {
+        g_source_destroy(tp->close_later);
+        g_source_unref(tp->close_later);
+    }
+    media_transport_free(tp->t);
+    g_ptr_array_unref(tp->producers);
+    g_ptr_array_unref(tp->consumers);
+    free(tp);
+}
+
+static void router_close(MediaRouters *m, Router *r) {
+    while (r->transports->len)
+        transport_close(m, g_ptr_array_index(r->transports, 0));
+    g_ptr_array_unref(r->transports);
+    g_hash_table_remove(m->routers, &r->id); /* last: the key is r's */
+    free(r);
+}
+
+/* ---- key frames ---- */
+
+static void producer_request_key_frame(Producer *p) {
+    uint8_t buf[64];
+    gint64 now = g_get_monotonic_time();
+    if (!p->video || (p->last_key_frame_us && now - p->last_key_frame_us < KEY_FRAME_INTERVAL_US))
+        return;
+    ssize_t n = rtcp_pli_build(buf, sizeof(buf) - MEDIA_SRTP_TRAILER, RTCP_SENDER_SSRC, p->ssrc);
+    if (n > 0 && media_transport_send_rtcp(p->tp->t, buf, (size_t)n) == 0)
+        p->last_key_frame_us = now;
+}
+
+/* ---- forwarding ---- */
+
+static void forward(MediaRouters *m, Consumer *c, const uint8_t *buf, const RtpPacket *in,
+                    uint64_t now_us) {
+    uint8_t pt = c->pt_map[in->payload_type & 0x7f];
+    RtpPacket p = *in;
+    uint16_t seq;
+    uint32_t ts;
+    if (pt == NO_PT) {
+        m->env->counters->dropped_no_route++;
+        return;
+    }
+    memcpy(c->buf, buf, in->len);
+    if (rtp_ext_remap(c->buf, sizeof(c->buf) - MEDIA_SRTP_TRAILER, &p, &c->ext_map) < 0)
+        return;
+    if (rtp_rewriter_map(&c->rw, in->seq, in->ts, now_us, &seq, &ts) < 0)
+        return; /* from before a resume, or an unconfirmed jump */
+    rtp_set_header(c->buf, &p, pt, c->ssrc, seq, ts);
+    media_transport_send_rtp(c->tp->t, c->buf, p.len);
+}
+
+static Producer *find_producer(Transport *tp, uint32_t ssrc) {
+    for (guint i = 0; i < tp->producers->len; i++) {
+        Producer *p = g_ptr_array_index(tp->producers, i);
+        if (p->ssrc == ssrc)
+            return p;
+    }
+    return NULL;
+}
+
+static void on_rtp(void *userdata, MediaTransport *t, const uint8_t *buf, const RtpPacket *pkt) {
+    Transport *tp = userdata;
+    MediaRouters *m = tp->router->m;
+    Producer *p = find_producer(tp, pkt->ssrc);
+    if (!p) {
+        m->env->counters->dropped_no_route++;
+        return;
+    }
+    if (p->paused)
+        return;
+    uint64_t now = (uint64_t)g_get_monotonic_time();
+    for (guint i = 0; i < p->consumers->len; i++) {
+        Consumer *c = g_ptr_array_index(p->consumers, i);
+        if (!c->paused && media_transport_ready(c->tp->t))
+            forward(m, c, buf, pkt, now);
+    }
+}
+
+static Consumer *find_consumer(Transport *tp, uint32_t ssrc) {
+    for (guint i = 0; i < tp->consumers->len; i++) {
+        Consumer *c = g_ptr_array_index(tp->consumers, i);
+        if (c->ssrc == ssrc)
+            return c;
+    }
+    return NULL;
+}
+
+/* A receiver's PLI or FIR for a consumer's SSRC becomes its producer's (rate limited). Reports
+ * are not answered yet: browsers keep sending without them. */
+static void on_rtcp(void *userdata, MediaTransport *t, const uint8_t *buf, size_t len) {
+    Transport *tp = userdata;
+    RtcpIter it;
+    RtcpPart part;
+    rtcp_iter_init(&it, buf, len);
+    while (rtcp_iter_next(&it, &part) > 0) {
+        RtcpFb fb;
+        uint32_t ssrc;
+        uint8_t seq_nr;
+        if (part.pt != RTCP_PSFB || rtcp_fb_parse(buf + part.off, part.len, &fb) < 0)
+            continue;
+        if (fb.fmt == RTCP_PSFB_PLI)
+            ssrc = fb.media_ssrc;
+        else if (fb.fmt == RTCP_PSFB_FIR && rtcp_fir_count(&fb) > 0)
+            rtcp_fir_get(&fb, 0, &ssrc, &seq_nr);
+        else
+            continue;
+        Consumer *c = find_consumer(tp, ssrc);
+        if (c)
+            producer_request_key_frame(c->producer);
+    }
+}
+
+/* ---- transport state ---- */
+
+static gboolean on_close_later(gpointer userdata) {
+    Transport *tp = userdata;
+    transport_close(tp->router->m, tp);
+    return G_SOURCE_REMOVE;
+}
+
+/* A dead transport closes from the loop: its libraries may be on the stack now. */
+static void queue_close(Transport *tp) {
+    if (tp->close_later)
+        return;
+    tp->close_later = g_idle_source_new();
+    g_source_set_callback(tp->close_later, on_close_later, tp, NULL);
+    g_source_attach(tp->close_later, tp->router->m->env->ctx);
+}
+
+static void on_state(void *userdata, MediaTransport *t, MediaIceState ice, MediaDtlsState dtls,
+                     bool failed, const char *reason) {
+    Transport *tp = userdata;
+    MediaRouters *m = tp->router->m;
+    Hype__SignalMedia__TransportState st = HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__INIT;
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    /* The enums run in the same order as the proto's. */
+    st.transport_id = tp->id;
+    st.ice = (Hype__SignalMedia__TransportState__Ice)(failed ? MEDIA_ICE_CLOSED : ice);
+    st.dtls = (Hype__SignalMedia__TransportState__Dtls)dtls;
+    st.reason = (char *)(reason ? reason : "");
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_TRANSPORT_STATE;
+    env.transport_state = &st;
+    log_debug("transport %llu: ice %d dtls %s%s%s", (unsigned long long)tp->id, ice,
+              media_dtls_state_name(dtls), reason ? ": " : "", reason ? reason : "");
+    if (m->notify)
+        m->notify(m->userdata, &env);
+    if (failed)
+        queue_close(tp);
+}
+
+static const MediaTransportOps transport_ops = {
+    .on_state = on_state,
+    .on_rtp = on_rtp,
+    .on_rtcp = on_rtcp,
+};
+
+/* ---- the registry ---- */
+
+int media_routers_new(const MediaTransportEnv *env, media_router_notify_cb notify, void *userdata,
+                      MediaRouters **ret) {
+    MediaRouters *m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    m->env = env;
+    m->notify = notify;
+    m->userdata = userdata;
+    m->routers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    m->transports = g_hash_table_new(g_int64_hash, g_int64_equal);
+    m->producers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    m->consumers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    *ret = m;
+    return 0;
+}
+
+static void close_all(MediaRouters *m) {
+    GHashTableIter it;
+    gpointer key, value;
+    for (;;) {
+        g_hash_table_iter_init(&it, m->routers);
+        if (!g_hash_table_iter_next(&it, &key, &value))
+            break;
+        router_close(m, value);
+    }
+}
+
+MediaRouters *media_routers_free(MediaRouters *m) {
+    if (!m)
+        return NULL;
+    close_all(m);
+    g_hash_table_unref(m->routers);
+    g_hash_table_unref(m->transports);
+    g_hash_table_unref(m->producers);
+    g_hash_table_unref(m->consumers);
+    free(m);
+    return NULL;
+}
+
+int media_routers_router_create(MediaRouters *m, uint64_t router_id) {
+    if (g_hash_table_contains(m->routers, &router_id))
+        return -EEXIST;
+    Router *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    r->id = router_id;
+    r->m = m;
+    r->transports = g_ptr_array_new();
+    g_hash_table_insert(m->routers, &r->id, r);
+    return 0;
+}
+
+int media_routers_router_close(MediaRouters *m, uint64_t router_id) {
+    Router *r = g_hash_table_lookup(m->routers, &router_id);
+    if (!r)
+        return -ENOENT;
+    router_close(m, r);
+    return 0;
+}
+
+static void fill_info(MediaRouters *m, Transport *tp, MediaTransportInfo *info) {
+    Hype__SignalMedia__TransportCreateResult res =
+        HYPE__SIGNAL_MEDIA__TRANSPORT_CREATE_RESULT__INIT;
+    Hype__SignalMedia__IceParameters ice = HYPE__SIGNAL_MEDIA__ICE_PARAMETERS__INIT;
+    Hype__SignalMedia__IceCandidate cand = HYPE__SIGNAL_MEDIA__ICE_CANDIDATE__INIT;
+    Hype__SignalMedia__DtlsFingerprint fp = HYPE__SIGNAL_MEDIA__DTLS_FINGERPRINT__INIT;
+    ice.username_fragment = (char *)media_transport_ufrag(tp->t);
+    ice.password = (char *)media_transport_pwd(tp->t);
+    ice.ice_lite = true;
+    cand.foundation = (char *)"udpcandidate";
+    cand.priority = media_transport_priority(tp->t);
+    cand.address = (char *)m->env->announced_ip;
+    cand.protocol = (char *)"udp";
+    cand.port = media_transport_port(tp->t);
+    cand.type = (char *)"host";
+    fp.algorithm = (char *)"sha-256";
+    fp.value = (char *)media_dtls_cert_fingerprint(m->env->cert);
+    info->ice = ice;
+    info->candidate = cand;
+    info->fingerprint = fp;
+    info->candidates[0] = &info->candidate;
+    info->fingerprints[0] = &info->fingerprint;
+    res.ice_parameters = &info->ice;
+    res.n_ice_candidates = 1;
+    res.ice_candidates = info->candidates;
+    res.n_fingerprints = 1;
+    res.fingerprints = info->fingerprints;
+    info->result = res;
+}
+
+int media_routers_transport_create(MediaRouters *m, uint64_t router_id, uint64_t transport_id,
+                                   MediaTransportInfo *ret) {
+    Router *r = g_hash_table_lookup(m->routers, &router_id);
+    if (!r)
+        return -ENOENT;
+    if (g_hash_table_contains(m->transports, &transport_id))
+        return -EEXIST;
+    Transport *tp = calloc(1, sizeof(*tp));
+    if (!tp)
+        return -ENOMEM;
+    tp->id = transport_id;
+    tp->router = r;
+    int rc = media_transport_new(m->env, &transport_ops, tp, &tp->t);
+    if (rc < 0) {
+        free(tp);
+        return rc;
+    }
+    tp->producers = g_ptr_array_new();
+    tp->consumers = g_ptr_array_new();
+    g_ptr_array_add(r->transports, tp);
+    g_hash_table_insert(m->transports, &tp->id, tp);
+    fill_info(m, tp, ret);
+    return 0;
+}
+
+int media_routers_transport_connect(MediaRouters *m,
+                                    const Hype__SignalMedia__TransportConnect *req) {
+    Transport *tp = g_hash_table_lookup(m->transports, &req->transport_id);
+    if (!tp)
+        return -ENOENT;
+    /* We are the DTLS server: a client that insists on being the server cannot connect. */
+    if (req->role == HYPE__SIGNAL_MEDIA__DTLS_ROLE__DTLS_ROLE_SERVER)
+        return -EINVAL;
+    for (size_t i = 0; i < req->n_fingerprints; i++)
+        if (strcasecmp(req->fingerprints[i]->algorithm, "sha-256") == 0)
+            return media_transport_connect(tp->t, req->fingerprints[i]->value);
+    return -EINVAL;
+}
+
+int media_routers_transport_close(MediaRouters *m, uint64_t transport_id) {
+    Transport *tp = g_hash_table_lookup(m->transports, &transport_id);
+    if (!tp)
+        return -ENOENT;
+    transport_close(m, tp);
+    return 0;
+}
+
+/* ---- producers and consumers ---- */
+
+static void copy_codecs(Producer *p, const Hype__SignalMedia__RtpParameters *rp) {
+    for (size_t i = 0; i < rp->n_codecs && p->n_codecs < MAX_CODECS; i++) {
+        Codec *c = &p->codecs[p->n_codecs++];
+        c->pt = (uint8_t)(rp->codecs[i]->payload_type & 0x7f);
+        c->clock_rate = rp->codecs[i]->clock_rate;
+        g_strlcpy(c->mime, rp->codecs[i]->mime_type, sizeof(c->mime));
+    }
+    for (size_t i = 0; i < rp->n_header_extensions && p->n_exts < MAX_EXTS; i++) {
+        Ext *e = &p->exts[p->n_exts++];
+        e->id = (uint8_t)rp->header_extensions[i]->id;
+        g_strlcpy(e->uri, rp->header_extensions[i]->uri, sizeof(e->uri));
+    }
+}
+
+int media_routers_produce(MediaRouters *m, const Hype__SignalMedia__Produce *req) {
+    Transport *tp = g_hash_table_lookup(m->transports, &req->transport_id);
+    const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
+    if (!tp)
+        return -ENOENT;
+    if (g_hash_table_contains(m->producers, &req->producer_id))
+        return -EEXIST;
+    /* One encoding, matched by SSRC (simulcast by rid comes later). */
+    if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1)
+        return -EINVAL;
+    if (find_producer(tp, rp->encodings[0]->ssrc))
+        return -EEXIST;
+    Producer *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->id = req->producer_id;
+    p->tp = tp;
+    p->video = req->kind == HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
+    p->paused = req->paused;
+    p->ssrc = rp->encodings[0]->ssrc;
+    copy_codecs(p, rp);
+    p->consumers = g_ptr_array_new();
+    g_ptr_array_add(tp->producers, p);
+    g_hash_table_insert(m->producers, &p->id, p);
+    return 0;
+}
+
+/* Payload types by codec (the rtx streams are not forwarded yet), extensions by URI. */
+static int map_consumer(Consumer *c, const Producer *p,
+                        const Hype__SignalMedia__RtpParameters *rp) {
+    bool any = false;
+    memset(c->pt_map, NO_PT, sizeof(c->pt_map));
+    for (size_t i = 0; i < p->n_codecs; i++) {
+        if (strcasecmp(p->codecs[i].mime + strcspn(p->codecs[i].mime, "/"), "/rtx") == 0)
+            continue;
+        for (size_t j = 0; j < rp->n_codecs; j++)
+            if (strcasecmp(rp->codecs[j]->mime_type, p->codecs[i].mime) == 0) {
+                c->pt_map[p->codecs[i].pt] = (uint8_t)(rp->codecs[j]->payload_type & 0x7f);
+                any = true;
+                break;
+            }
+    }
+    if (!any)
+        return -EINVAL;
+    rtp_ext_map_init(&c->ext_map);
+    for (size_t j = 0; j < rp->n_header_extensions; j++) {
+        const Hype__SignalMedia__RtpHeaderExtension *e = rp->header_extensions[j];
+        for (size_t i = 0; i < p->n_exts; i++) {
+            if (strcmp(p->exts[i].uri, e->uri) != 0 || e->id < 1 || e->id > 255)
+                continue;
+            if (strcmp(e->uri, MID_URI) == 0 && rp->mid && rp->mid[0])
+                rtp_ext_map_mid(&c->ext_map, p->exts[i].id, (uint8_t)e->id, rp->mid,
+                                strlen(rp->mid));
+            else if (strcmp(e->uri, MID_URI) != 0)
+                rtp_ext_map_add(&c->ext_map, p->exts[i].id, (uint8_t)e->id);
+        }
+    }
+    return 0;
+}
+
+int media_routers_consume(MediaRouters *m, const Hype__SignalMedia__Consume *req) {
+    Transport *tp = g_hash_table_lookup(m->transports, &req->transport_id);
+    Producer *p = g_hash_table_lookup(m->producers, &req->producer_id);
+    const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
+    if (!tp || !p)
+        return -ENOENT;
+    if (g_hash_table_contains(m->consumers, &req->consumer_id))
+        return -EEXIST;
+    if (tp->router != p->tp->router)
+        return -EXDEV;
+    if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1 ||
+        !rp->codecs[0]->clock_rate)
+        return -EINVAL;
+    Consumer *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    int r = map_consumer(c, p, rp);
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    c->id = req->consumer_id;
+    c->tp = tp;
+    c->producer = p;
+    c->paused = req->paused;
+    c->ssrc = rp->encodings[0]->ssrc;
+    rtp_rewriter_init(&c->rw, rp->codecs[0]->clock_rate, (uint16_t)g_random_int(), g_random_int());
+    g_ptr_array_add(tp->consumers, c);
+    g_ptr_array_add(p->consumers, c);
+    g_hash_table_insert(m->consumers, &c->id, c);
+    if (!c->paused)
+        producer_request_key_frame(p);
+    return 0;
+}
+
+int media_routers_producer_action(MediaRouters *m, uint64_t producer_id,
+                                  Hype__SignalMedia__ProducerAction__Action action) {
+    Producer *p = g_hash_table_lookup(m->producers, &producer_id);
+    if (!p)
+        return -ENOENT;
+    switch (action) {
+    case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_PAUSE: p->paused = true; return 0;
+    case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_RESUME:
+        if (p->paused)
+            for (guint i = 0; i < p->consumers->len; i++)
+                rtp_rewriter_resync(&((Consumer *)g_ptr_array_index(p->consumers, i))->rw);
+        p->paused = false;
+        producer_request_key_frame(p);
+        return 0;
+    case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_CLOSE: producer_close(m, p); return 0;
+    default: return -EINVAL;
+    }
+}
+
+int media_routers_consumer_action(MediaRouters *m, uint64_t consumer_id,
+                                  Hype__SignalMedia__ConsumerAction__Action action) {
+    Consumer *c = g_hash_table_lookup(m->consumers, &consumer_id);
+    if (!c)
+        return -ENOENT;
+    switch (action) {
+    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_PAUSE: c->paused = true; return 0;
+    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_RESUME:
+        if (c->paused)
+            rtp_rewriter_resync(&c->rw); /* no gap, no step back in what the receiver sees */
+        c->paused = false;
+        producer_request_key_frame(c->producer);
+        return 0;
+    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_CLOSE: consumer_close(m, c); return 0;
+    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_REQUEST_KEY_FRAME:
+        producer_request_key_frame(c->producer);
+        return 0;
+    default: return -EINVAL;
+    }
+}
+
+void media_routers_load(MediaRouters *m, Hype__SignalMedia__WorkerLoad *load) {
+    const MediaCounters *c = m->env->counters;
+    load->routers += g_hash_table_size(m->routers);
+    load->transports += g_hash_table_size(m->transports);
+    load->producers += g_hash_table_size(m->producers);
+    load->consumers += g_hash_table_size(m->consumers);
+    load->packets_in += c->packets_in;
+    load->packets_out += c->packets_out;
+    load->bytes_in += c->bytes_in;
+    load->bytes_out += c->bytes_out;
+    load->dropped_malformed += c->dropped_malformed;
+    load->dropped_unauthenticated += c->dropped_unauthenticated;
+    load->dropped_srtp += c->dropped_srtp;
+    load->dropped_no_route += c->dropped_no_route;
+}

@@ -1,0 +1,473 @@
+/* Component test of media-worker's routers and WebRTC transports, with real libraries and no
+ * mocks, in one process on one GMainContext, on 127.0.0.1 only: the worker's side (media-router,
+ * media-transport: ICE-lite, DTLS server, SRTP) against clients made of a full (controlling)
+ * libnice agent, a gnutls DTLS client with its own certificate (media-dtls in its client role)
+ * and libsrtp2. Each wait is bounded (5 s); the test stops by itself. */
+#include <agent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "loop-wait-glib.h"
+#include "media-demux.h"
+#include "media-dtls.h"
+#include "media-router.h"
+#include "media-rtcp.h"
+#include "media-rtp.h"
+#include "media-srtp.h"
+#include "test.h"
+
+#define RECV_MAX 64
+
+typedef struct Client {
+    GMainContext *ctx;
+    NiceAgent *agent;
+    guint stream;
+    MediaDtlsCert *cert;
+    MediaDtls *dtls;
+    MediaSrtp *srtp;
+    int connected, failed;
+    /* What arrived: RTP headers and payloads, and key frame requests. */
+    int rtp;
+    RtpPacket got[RECV_MAX];
+    char payload[RECV_MAX][32];
+    int plis;
+    uint32_t pli_ssrc;
+    uint8_t buf[2048];
+} Client;
+
+typedef struct Fixture {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    MediaDtlsCert *cert;
+    MediaCounters counters;
+    MediaTransportEnv env;
+    MediaRouters *m;
+    int states, failures;
+    Hype__SignalMedia__TransportState__Dtls last_dtls;
+    uint64_t last_failed;
+} Fixture;
+
+/* ---- the worker's side ---- */
+
+static void on_notify(void *userdata, Hype__SignalMedia__Envelope *env) {
+    Fixture *f = userdata;
+    Hype__SignalMedia__TransportState *st = env->transport_state;
+    f->states++;
+    f->last_dtls = st->dtls;
+    if (st->ice == HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__ICE__ICE_CLOSED) {
+        f->failures++;
+        f->last_failed = st->transport_id;
+    }
+}
+
+static void fixture_init(Fixture *f, unsigned timeout_ms) {
+    memset(f, 0, sizeof(*f));
+    f->ctx = g_main_context_new();
+    f->loop = g_main_loop_new(f->ctx, FALSE);
+    g_main_context_push_thread_default(f->ctx);
+    if (media_dtls_cert_new(&f->cert) < 0)
+        abort();
+    f->env = (MediaTransportEnv){.ctx = f->ctx,
+                                 .bind_address = "127.0.0.1",
+                                 .announced_ip = "127.0.0.1",
+                                 .min_port = 42000,
+                                 .max_port = 42999,
+                                 .cert = f->cert,
+                                 .connect_timeout_ms = timeout_ms,
+                                 .counters = &f->counters};
+    if (media_routers_new(&f->env, on_notify, f, &f->m) < 0)
+        abort();
+}
+
+static void fixture_done(Fixture *f) {
+    f->m = media_routers_free(f->m);
+    /* Let the deferred frees (libnice agents) run. */
+    while (g_main_context_iteration(f->ctx, FALSE))
+        ;
+    media_dtls_cert_free(f->cert);
+    g_main_context_pop_thread_default(f->ctx);
+    g_main_loop_unref(f->loop);
+    g_main_context_unref(f->ctx);
+}
+
+static bool wait_for(Fixture *f, int *counter, int target) {
+    return loop_wait_glib(f->ctx, f->loop, NULL, counter, target);
+}
+
+/* Runs the loop until the worker has read n more datagrams (5 s at most). */
+static bool wait_worker_reads(Fixture *f, uint64_t n) {
+    uint64_t target = f->counters.packets_in + n;
+    gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while (f->counters.packets_in < target && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(f->ctx, FALSE);
+    return f->counters.packets_in >= target;
+}
+
+/* ---- the client's side ---- */
+
+static void client_send(void *userdata, const uint8_t *buf, size_t len) {
+    Client *c = userdata;
+    nice_agent_send(c->agent, c->stream, 1, (guint)len, (const gchar *)buf);
+}
+
+static void client_dtls_state(void *userdata, MediaDtlsState state, const char *reason) {
+    Client *c = userdata;
+    if (state == MEDIA_DTLS_CONNECTED) {
+        uint8_t local[MEDIA_DTLS_SRTP_KEY_LEN], remote[MEDIA_DTLS_SRTP_KEY_LEN];
+        media_dtls_srtp_keys(c->dtls, local, remote);
+        if (media_srtp_new(local, remote, &c->srtp) == 0)
+            c->connected++;
+    } else if (state == MEDIA_DTLS_FAILED || state == MEDIA_DTLS_CLOSED)
+        c->failed++;
+}
+
+static const MediaDtlsOps client_dtls_ops = {.send = client_send, .on_state = client_dtls_state};
+
+static void client_rtcp(Client *c, size_t len) {
+    RtcpIter it;
+    RtcpPart part;
+    rtcp_iter_init(&it, c->buf, len);
+    while (rtcp_iter_next(&it, &part) > 0) {
+        RtcpFb fb;
+        if (part.pt == RTCP_PSFB && rtcp_fb_parse(c->buf + part.off, part.len, &fb) == 0 &&
+            fb.fmt == RTCP_PSFB_PLI) {
+            c->plis++;
+            c->pli_ssrc = fb.media_ssrc;
+        }
+    }
+}
+
+static void client_rtp(Client *c, size_t len) {
+    RtpPacket p;
+    if (rtp_parse(c->buf, len, &p) < 0 || c->rtp >= RECV_MAX)
+        return;
+    c->got[c->rtp] = p;
+    snprintf(c->payload[c->rtp], sizeof(c->payload[0]), "%.*s", (int)p.payload_len,
+             (const char *)c->buf + p.payload_off);
+    c->rtp++;
+}
+
+static void client_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *data,
+                        gpointer userdata) {
+    Client *c = userdata;
+    DemuxKind kind = demux_classify((const uint8_t *)data, len);
+    size_t n = len;
+    if (kind == DEMUX_DTLS) {
+        media_dtls_feed(c->dtls, (const uint8_t *)data, len);
+        return;
+    }
+    if (!c->srtp || len > sizeof(c->buf))
+        return;
+    memcpy(c->buf, data, len);
+    if (kind == DEMUX_RTCP && media_srtp_unprotect_rtcp(c->srtp, c->buf, &n) == 0)
+        client_rtcp(c, n);
+    else if (kind == DEMUX_RTP && media_srtp_unprotect(c->srtp, c->buf, &n) == 0)
+        client_rtp(c, n);
+}
+
+/* ICE completed on the client's side: it starts the handshake. */
+static void client_ice_state(NiceAgent *agent, guint stream, guint component, guint state,
+                             gpointer userdata) {
+    Client *c = userdata;
+    if (state == NICE_COMPONENT_STATE_READY)
+        media_dtls_start(c->dtls);
+}
+
+static void client_init(Client *c, Fixture *f) {
+    memset(c, 0, sizeof(*c));
+    c->ctx = f->ctx;
+    if (media_dtls_cert_new(&c->cert) < 0 ||
+        media_dtls_new(c->cert, false, f->ctx, &client_dtls_ops, c, &c->dtls) < 0)
+        abort();
+}
+
+/* Starts ICE towards the worker's transport (its answer to TransportCreate). */
+static void client_start(Client *c, const MediaTransportInfo *info) {
+    NiceAddress addr;
+    c->agent = nice_agent_new(c->ctx, NICE_COMPATIBILITY_RFC5245);
+    g_object_set(c->agent, "upnp", FALSE, "ice-tcp", FALSE, "controlling-mode", TRUE, NULL);
+    g_signal_connect(c->agent, "component-state-changed", G_CALLBACK(client_ice_state), c);
+    nice_address_set_from_string(&addr, "127.0.0.1");
+    nice_agent_add_local_address(c->agent, &addr);
+    c->stream = nice_agent_add_stream(c->agent, 1);
+    nice_agent_attach_recv(c->agent, c->stream, 1, c->ctx, client_recv, c);
+    nice_agent_gather_candidates(c->agent, c->stream);
+    media_dtls_set_remote_fingerprint(c->dtls, info->fingerprint.value);
+    nice_agent_set_remote_credentials(c->agent, c->stream, info->ice.username_fragment,
+                                      info->ice.password);
+    NiceCandidate *cand = nice_candidate_new(NICE_CANDIDATE_TYPE_HOST);
+    cand->stream_id = c->stream;
+    cand->component_id = 1;
+    cand->transport = NICE_CANDIDATE_TRANSPORT_UDP;
+    cand->priority = info->candidate.priority;
+    g_strlcpy(cand->foundation, "1", sizeof(cand->foundation));
+    nice_address_set_from_string(&cand->addr, info->candidate.address);
+    nice_address_set_port(&cand->addr, info->candidate.port);
+    GSList *list = g_slist_append(NULL, cand);
+    nice_agent_set_remote_candidates(c->agent, c->stream, 1, list);
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+}
+
+static void client_done(Client *c) {
+    c->srtp = media_srtp_free(c->srtp);
+    c->dtls = media_dtls_free(c->dtls);
+    if (c->agent) {
+        nice_agent_attach_recv(c->agent, c->stream, 1, c->ctx, NULL, NULL);
+        g_object_unref(c->agent);
+    }
+    c->cert = media_dtls_cert_free(c->cert);
+}
+
+/* An RTP packet with a one-byte mid extension (id 4, "a") and a text payload, protected and
+ * sent. */
+static void client_send_rtp(Client *c, uint8_t pt, uint32_t ssrc, uint16_t seq, uint32_t ts,
+                            const char *text) {
+    uint8_t pkt[256] = {0x90, pt, (uint8_t)(seq >> 8), (uint8_t)seq, (uint8_t)(ts >> 24),
+                        (uint8_t)(ts >> 16), (uint8_t)(ts >> 8), (uint8_t)ts, (uint8_t)(ssrc >> 24),
+                        (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8), (uint8_t)ssrc,
+                        /* extension: 0xBEDE, one word: id 4 len 1 "a", padding */
+                        0xbe, 0xde, 0x00, 0x01, 0x40, 'a', 0, 0};
+    size_t len = 20, n = strlen(text);
+    memcpy(pkt + len, text, n);
+    len += n;
+    if (media_srtp_protect(c->srtp, pkt, &len) == 0)
+        nice_agent_send(c->agent, c->stream, 1, (guint)len, (const gchar *)pkt);
+}
+
+/* ---- requests, as hype-signal would send them ---- */
+
+static void make_params(Hype__SignalMedia__RtpParameters *rp, Hype__SignalMedia__RtpCodec *codec,
+                        Hype__SignalMedia__RtpCodec **codecs, Hype__SignalMedia__RtpEncoding *enc,
+                        Hype__SignalMedia__RtpEncoding **encs,
+                        Hype__SignalMedia__RtpHeaderExtension *ext,
+                        Hype__SignalMedia__RtpHeaderExtension **exts, uint32_t pt, uint32_t ssrc,
+                        uint32_t ext_id, const char *mid) {
+    hype__signal_media__rtp_parameters__init(rp);
+    hype__signal_media__rtp_codec__init(codec);
+    hype__signal_media__rtp_encoding__init(enc);
+    hype__signal_media__rtp_header_extension__init(ext);
+    codec->mime_type = (char *)"video/VP8";
+    codec->payload_type = pt;
+    codec->clock_rate = 90000;
+    enc->ssrc = ssrc;
+    ext->uri = (char *)"urn:ietf:params:rtp-hdrext:sdes:mid";
+    ext->id = ext_id;
+    codecs[0] = codec;
+    encs[0] = enc;
+    exts[0] = ext;
+    rp->mid = (char *)mid;
+    rp->n_codecs = 1;
+    rp->codecs = codecs;
+    rp->n_encodings = 1;
+    rp->encodings = encs;
+    rp->n_header_extensions = 1;
+    rp->header_extensions = exts;
+}
+
+static int connect_transport(Fixture *f, uint64_t id, const char *fingerprint) {
+    Hype__SignalMedia__TransportConnect req = HYPE__SIGNAL_MEDIA__TRANSPORT_CONNECT__INIT;
+    Hype__SignalMedia__DtlsFingerprint fp = HYPE__SIGNAL_MEDIA__DTLS_FINGERPRINT__INIT;
+    Hype__SignalMedia__DtlsFingerprint *fps[1] = {&fp};
+    fp.algorithm = (char *)"sha-256";
+    fp.value = (char *)fingerprint;
+    req.transport_id = id;
+    req.n_fingerprints = 1;
+    req.fingerprints = fps;
+    req.role = HYPE__SIGNAL_MEDIA__DTLS_ROLE__DTLS_ROLE_CLIENT;
+    return media_routers_transport_connect(f->m, &req);
+}
+
+static int produce(Fixture *f, uint64_t transport, uint64_t id, uint32_t ssrc) {
+    Hype__SignalMedia__Produce req = HYPE__SIGNAL_MEDIA__PRODUCE__INIT;
+    Hype__SignalMedia__RtpParameters rp;
+    Hype__SignalMedia__RtpCodec codec, *codecs[1];
+    Hype__SignalMedia__RtpEncoding enc, *encs[1];
+    Hype__SignalMedia__RtpHeaderExtension ext, *exts[1];
+    make_params(&rp, &codec, codecs, &enc, encs, &ext, exts, 96, ssrc, 4, "a");
+    req.transport_id = transport;
+    req.producer_id = id;
+    req.kind = HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
+    req.rtp_parameters = &rp;
+    return media_routers_produce(f->m, &req);
+}
+
+static int consume(Fixture *f, uint64_t transport, uint64_t id, uint64_t producer, uint32_t ssrc) {
+    Hype__SignalMedia__Consume req = HYPE__SIGNAL_MEDIA__CONSUME__INIT;
+    Hype__SignalMedia__RtpParameters rp;
+    Hype__SignalMedia__RtpCodec codec, *codecs[1];
+    Hype__SignalMedia__RtpEncoding enc, *encs[1];
+    Hype__SignalMedia__RtpHeaderExtension ext, *exts[1];
+    make_params(&rp, &codec, codecs, &enc, encs, &ext, exts, 101, ssrc, 1, "0");
+    req.transport_id = transport;
+    req.consumer_id = id;
+    req.producer_id = producer;
+    req.kind = HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
+    req.rtp_parameters = &rp;
+    req.paused = true;
+    return media_routers_consume(f->m, &req);
+}
+
+#define CONSUMER(action) HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_##action
+
+/* ---- tests ---- */
+
+TEST(two_clients_exchange_rtp_through_a_router) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    char text[32];
+    fixture_init(&f, 5000);
+    client_init(&a, &f);
+    client_init(&b, &f);
+    ASSERT_EQ(media_routers_router_create(f.m, 1), 0);
+    ASSERT_EQ(media_routers_router_create(f.m, 1), -EEXIST);
+    ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
+    ASSERT_EQ(media_routers_transport_create(f.m, 1, 11, &ib), 0);
+    ASSERT_EQ(media_routers_transport_create(f.m, 2, 12, &ib), -ENOENT);
+    ASSERT_TRUE(ia.ice.ice_lite);
+    ASSERT_STREQ(ia.candidate.address, "127.0.0.1");
+    ASSERT_NE(ia.candidate.port, ib.candidate.port);
+    ASSERT_EQ(connect_transport(&f, 10, media_dtls_cert_fingerprint(a.cert)), 0);
+    ASSERT_EQ(connect_transport(&f, 11, media_dtls_cert_fingerprint(b.cert)), 0);
+    ASSERT_EQ(connect_transport(&f, 11, media_dtls_cert_fingerprint(b.cert)), -EALREADY);
+    client_start(&a, &ia);
+    client_start(&b, &ib);
+    int both = 0;
+    ASSERT_TRUE(wait_for(&f, &a.connected, 1));
+    ASSERT_TRUE(wait_for(&f, &b.connected, 1));
+    both = a.connected + b.connected;
+    ASSERT_EQ(both, 2);
+    ASSERT_EQ(f.failures, 0);
+
+    ASSERT_EQ(produce(&f, 10, 100, 1111), 0);
+    ASSERT_EQ(consume(&f, 11, 200, 100, 2222), 0);
+    ASSERT_EQ(consume(&f, 11, 200, 100, 2222), -EEXIST);
+
+    /* Paused: nothing arrives. Resumed: a PLI reaches the producer's client, for its SSRC. */
+    for (int i = 0; i < 5; i++)
+        client_send_rtp(&a, 96, 1111, (uint16_t)(5000 + i), 90000u * (uint32_t)i, "early");
+    ASSERT_TRUE(wait_worker_reads(&f, 5));
+    ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), 0);
+    ASSERT_TRUE(wait_for(&f, &a.plis, 1));
+    ASSERT_EQ_U(a.pli_ssrc, 1111);
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(text, sizeof(text), "frame %d", i);
+        client_send_rtp(&a, 96, 1111, (uint16_t)(5010 + i), 3000u * (uint32_t)(10 + i), text);
+    }
+    ASSERT_TRUE(wait_for(&f, &b.rtp, 20));
+    for (int i = 0; i < 20; i++) {
+        snprintf(text, sizeof(text), "frame %d", i);
+        ASSERT_STREQ(b.payload[i], text);
+        ASSERT_EQ_U(b.got[i].ssrc, 2222);
+        ASSERT_EQ(b.got[i].payload_type, 101);
+        if (i > 0)
+            ASSERT_EQ((uint16_t)(b.got[i - 1].seq + 1), b.got[i].seq);
+    }
+    /* The mid is the consumer's, at the consumer's id. */
+    {
+        RtpExt ext;
+        ASSERT_EQ(rtp_ext_find(b.buf, &b.got[19], 1, &ext), 0);
+        ASSERT_EQ(ext.len, 1);
+        ASSERT_EQ(b.buf[ext.off], '0');
+    }
+
+    /* Paused, the producer goes on; resumed, the numbering continues without a gap. */
+    ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(PAUSE)), 0);
+    for (int i = 0; i < 10; i++)
+        client_send_rtp(&a, 96, 1111, (uint16_t)(5030 + i), 3000u * (uint32_t)(30 + i), "gone");
+    ASSERT_TRUE(wait_worker_reads(&f, 10));
+    ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), 0);
+    for (int i = 0; i < 10; i++) {
+        snprintf(text, sizeof(text), "after %d", i);
+        client_send_rtp(&a, 96, 1111, (uint16_t)(5040 + i), 3000u * (uint32_t)(40 + i), text);
+    }
+    ASSERT_TRUE(wait_for(&f, &b.rtp, 30));
+    ASSERT_STREQ(b.payload[20], "after 0");
+    ASSERT_STREQ(b.payload[29], "after 9");
+    for (int i = 20; i < 30; i++)
+        ASSERT_EQ((uint16_t)(b.got[i - 1].seq + 1), b.got[i].seq);
+    ASSERT_TRUE(b.got[20].ts - b.got[19].ts < 0x80000000u); /* no step back */
+
+    /* The counts hype-signal sees. */
+    Hype__SignalMedia__WorkerLoad load = HYPE__SIGNAL_MEDIA__WORKER_LOAD__INIT;
+    media_routers_load(f.m, &load);
+    ASSERT_EQ(load.routers, 1);
+    ASSERT_EQ(load.transports, 2);
+    ASSERT_EQ(load.producers, 1);
+    ASSERT_EQ(load.consumers, 1);
+    ASSERT_GE(load.packets_in, 45);
+    ASSERT_GE(load.packets_out, 31);
+    ASSERT_EQ(load.dropped_srtp, 0);
+
+    /* Closing the router closes everything on it. */
+    ASSERT_EQ(media_routers_router_close(f.m, 1), 0);
+    load = (Hype__SignalMedia__WorkerLoad)HYPE__SIGNAL_MEDIA__WORKER_LOAD__INIT;
+    media_routers_load(f.m, &load);
+    ASSERT_EQ(load.transports + load.producers + load.consumers, 0);
+    ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), -ENOENT);
+    client_done(&a);
+    client_done(&b);
+    fixture_done(&f);
+}
+
+TEST(a_wrong_fingerprint_fails_the_transport) {
+    Fixture f;
+    Client a, other;
+    MediaTransportInfo ia;
+    fixture_init(&f, 5000);
+    client_init(&a, &f);
+    client_init(&other, &f);
+    ASSERT_EQ(media_routers_router_create(f.m, 1), 0);
+    ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
+    /* hype-signal was told another certificate's fingerprint. */
+    ASSERT_EQ(connect_transport(&f, 10, media_dtls_cert_fingerprint(other.cert)), 0);
+    client_start(&a, &ia);
+    ASSERT_TRUE(wait_for(&f, &f.failures, 1));
+    ASSERT_EQ_U(f.last_failed, 10);
+    ASSERT_EQ(f.last_dtls, HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__DTLS__DTLS_FAILED);
+    ASSERT_EQ(a.connected, 0);
+    /* Closed by the worker itself, from the loop. */
+    int spins = 0;
+    while (media_routers_transport_close(f.m, 10) != -ENOENT && spins++ < 100)
+        g_main_context_iteration(f.ctx, FALSE);
+    ASSERT_LT(spins, 100);
+    client_done(&a);
+    client_done(&other);
+    fixture_done(&f);
+}
+
+TEST(the_client_checks_the_worker_fingerprint_too) {
+    Fixture f;
+    Client a;
+    MediaTransportInfo ia;
+    fixture_init(&f, 5000);
+    client_init(&a, &f);
+    ASSERT_EQ(media_routers_router_create(f.m, 1), 0);
+    ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
+    ASSERT_EQ(connect_transport(&f, 10, media_dtls_cert_fingerprint(a.cert)), 0);
+    ia.fingerprint.value = (char *)media_dtls_cert_fingerprint(a.cert); /* not the worker's */
+    client_start(&a, &ia);
+    ASSERT_TRUE(wait_for(&f, &a.failed, 1));
+    ASSERT_EQ(a.connected, 0);
+    client_done(&a);
+    fixture_done(&f);
+}
+
+TEST(a_transport_that_never_connects_is_closed) {
+    Fixture f;
+    MediaTransportInfo ia;
+    fixture_init(&f, 200);
+    ASSERT_EQ(media_routers_router_create(f.m, 1), 0);
+    ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
+    ASSERT_TRUE(wait_for(&f, &f.failures, 1));
+    ASSERT_EQ_U(f.last_failed, 10);
+    int spins = 0;
+    while (media_routers_transport_close(f.m, 10) != -ENOENT && spins++ < 100)
+        g_main_context_iteration(f.ctx, FALSE);
+    ASSERT_LT(spins, 100);
+    fixture_done(&f);
+}
+
+TEST_MAIN()
