@@ -15,8 +15,9 @@ typedef struct MediaConfig {
     long long workers;   /* how many share the port range (0 in the environment: CPUs) */
     uint16_t min_port, max_port;
     char *bind_address;
-    char *announced_ip;       /* never empty after media_config_load */
-    long long max_transports; /* 0 in the environment: one per port of the slice */
+    char *announced_ip;          /* never empty after media_config_load */
+    long long max_transports;    /* 0 in the environment: one per port of the slice */
+    uint64_t connect_timeout_ms; /* a transport must complete ICE and DTLS within it */
     /* This worker's slice of min_port..max_port. */
     uint16_t slice_min, slice_max;
 } MediaConfig;

@@ -362,6 +362,8 @@ int media_routers_transport_create(MediaRouters *m, uint64_t router_id, uint64_t
         return -ENOENT;
     if (g_hash_table_contains(m->transports, &transport_id))
         return -EEXIST;
+    if (m->env->max_transports && g_hash_table_size(m->transports) >= m->env->max_transports)
+        return -ENOSPC;
     Transport *tp = calloc(1, sizeof(*tp));
     if (!tp)
         return -ENOMEM;
@@ -567,4 +569,138 @@ void media_routers_load(MediaRouters *m, Hype__SignalMedia__WorkerLoad *load) {
     load->dropped_unauthenticated += c->dropped_unauthenticated;
     load->dropped_srtp += c->dropped_srtp;
     load->dropped_no_route += c->dropped_no_route;
+}
+
+/* ---- serving hype-signal ---- */
+
+#define BODY(x) HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_##x
+
+static void reply_errno(IpcCall *call, int r) {
+    Hype__Error__Code code = HYPE__ERROR__CODE__CODE_INTERNAL;
+    if (r == -ENOENT)
+        code = HYPE__ERROR__CODE__CODE_NOT_FOUND;
+    else if (r == -EEXIST || r == -EALREADY)
+        code = HYPE__ERROR__CODE__CODE_CONFLICT;
+    else if (r == -EINVAL || r == -EXDEV)
+        code = HYPE__ERROR__CODE__CODE_BAD_REQUEST;
+    else if (r == -EADDRINUSE || r == -ENOSPC)
+        code = HYPE__ERROR__CODE__CODE_TOO_MANY;
+    ipc_serve_reply_error(call, code, strerror(-r));
+}
+
+/* Results without fields: one empty message of each kind, sent by body. */
+static void reply_empty(IpcCall *call, Hype__SignalMedia__Envelope__BodyCase body, void *msg) {
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    env.body_case = body;
+    /* Every result of the oneof sits at the same place: the union's one pointer. */
+    env.router_create_result = msg;
+    ipc_serve_reply(call, &env.base);
+}
+
+static void answer(IpcCall *call, int r, Hype__SignalMedia__Envelope__BodyCase body, void *msg) {
+    if (r < 0)
+        reply_errno(call, r);
+    else
+        reply_empty(call, body, msg);
+}
+
+static void serve_router_create(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__RouterCreateResult res = HYPE__SIGNAL_MEDIA__ROUTER_CREATE_RESULT__INIT;
+    int r = media_routers_router_create(userdata, req->router_create->router_id);
+    answer(call, r, BODY(ROUTER_CREATE_RESULT), &res);
+}
+
+static void serve_router_close(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__RouterCloseResult res = HYPE__SIGNAL_MEDIA__ROUTER_CLOSE_RESULT__INIT;
+    int r = media_routers_router_close(userdata, req->router_close->router_id);
+    answer(call, r, BODY(ROUTER_CLOSE_RESULT), &res);
+}
+
+static void serve_transport_create(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    MediaTransportInfo info;
+    int r = media_routers_transport_create(userdata, req->transport_create->router_id,
+                                           req->transport_create->transport_id, &info);
+    answer(call, r, BODY(TRANSPORT_CREATE_RESULT), &info.result);
+}
+
+static void serve_transport_connect(void *userdata, IpcCall *call,
+                                    const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__TransportConnectResult res =
+        HYPE__SIGNAL_MEDIA__TRANSPORT_CONNECT_RESULT__INIT;
+    int r = media_routers_transport_connect(userdata, req->transport_connect);
+    answer(call, r, BODY(TRANSPORT_CONNECT_RESULT), &res);
+}
+
+static void serve_transport_close(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__TransportCloseResult res = HYPE__SIGNAL_MEDIA__TRANSPORT_CLOSE_RESULT__INIT;
+    int r = media_routers_transport_close(userdata, req->transport_close->transport_id);
+    answer(call, r, BODY(TRANSPORT_CLOSE_RESULT), &res);
+}
+
+static void serve_produce(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__ProduceResult res = HYPE__SIGNAL_MEDIA__PRODUCE_RESULT__INIT;
+    int r = media_routers_produce(userdata, req->produce);
+    answer(call, r, BODY(PRODUCE_RESULT), &res);
+}
+
+static void serve_consume(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__ConsumeResult res = HYPE__SIGNAL_MEDIA__CONSUME_RESULT__INIT;
+    int r = media_routers_consume(userdata, req->consume);
+    answer(call, r, BODY(CONSUME_RESULT), &res);
+}
+
+static void serve_producer_action(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__ProducerActionResult res = HYPE__SIGNAL_MEDIA__PRODUCER_ACTION_RESULT__INIT;
+    int r = media_routers_producer_action(userdata, req->producer_action->producer_id,
+                                          req->producer_action->action);
+    answer(call, r, BODY(PRODUCER_ACTION_RESULT), &res);
+}
+
+static void serve_consumer_action(void *userdata, IpcCall *call, const ProtobufCMessage *request) {
+    const Hype__SignalMedia__Envelope *req = (const void *)request;
+    Hype__SignalMedia__ConsumerActionResult res = HYPE__SIGNAL_MEDIA__CONSUMER_ACTION_RESULT__INIT;
+    int r = media_routers_consumer_action(userdata, req->consumer_action->consumer_id,
+                                          req->consumer_action->action);
+    answer(call, r, BODY(CONSUMER_ACTION_RESULT), &res);
+}
+
+static void on_load(void *userdata, Hype__SignalMedia__WorkerLoad *load) {
+    media_routers_load(userdata, load);
+}
+
+/* hype-signal is gone (or the worker stops): what it placed here closes; it will place anew. */
+static void on_drop(void *userdata) {
+    close_all(userdata);
+}
+
+int media_routers_serve(MediaRouters *m, MediaLink *link) {
+    static const struct {
+        Hype__SignalMedia__Envelope__BodyCase body;
+        ipc_handler fn;
+    } table[] = {
+        {BODY(ROUTER_CREATE), serve_router_create},
+        {BODY(ROUTER_CLOSE), serve_router_close},
+        {BODY(TRANSPORT_CREATE), serve_transport_create},
+        {BODY(TRANSPORT_CONNECT), serve_transport_connect},
+        {BODY(TRANSPORT_CLOSE), serve_transport_close},
+        {BODY(PRODUCE), serve_produce},
+        {BODY(CONSUME), serve_consume},
+        {BODY(PRODUCER_ACTION), serve_producer_action},
+        {BODY(CONSUMER_ACTION), serve_consumer_action},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+        int r = media_link_serve(link, table[i].body, table[i].fn, m);
+        if (r < 0)
+            return r;
+    }
+    int r = media_link_on_load(link, on_load, m);
+    return r < 0 ? r : media_link_on_drop(link, on_drop, m);
 }

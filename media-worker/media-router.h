@@ -30,8 +30,8 @@ int media_routers_serve(MediaRouters *m, MediaLink *link);
  * The requests, callable directly (the link's handlers and the tests). Each returns 0 or a
  * negative errno: -EEXIST (the id is taken), -ENOENT (an id named does not exist), -EXDEV (a
  * consumer's transport is not in its producer's router), -EINVAL (parameters that cannot be
- * served: no SSRC, no codec in common), -EADDRINUSE (no free port), -EALREADY (connected
- * before), -ENOMEM.
+ * served: no SSRC, no codec in common), -EADDRINUSE (no free port), -ENOSPC (the worker's
+ * MEDIA_MAX_TRANSPORTS reached), -EALREADY (connected before), -ENOMEM.
  */
 int media_routers_router_create(MediaRouters *m, uint64_t router_id);
 int media_routers_router_close(MediaRouters *m, uint64_t router_id);

@@ -39,6 +39,7 @@ typedef struct MediaTransportEnv {
     uint16_t min_port, max_port;
     const MediaDtlsCert *cert;
     unsigned connect_timeout_ms; /* ICE and DTLS must both complete within it */
+    unsigned max_transports;     /* at once, on the worker (0: as many as ports) */
     MediaCounters *counters;
 } MediaTransportEnv;
 
