@@ -4,6 +4,10 @@
  * libnice agent, a gnutls DTLS client with its own certificate (media-dtls in its client role)
  * and libsrtp2. Each wait is bounded (5 s); the test stops by itself. */
 #include <agent.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -312,32 +316,35 @@ static int consume(Fixture *f, uint64_t transport, uint64_t id, uint64_t produce
 
 /* ---- tests ---- */
 
+/* Router 1 with transports 10 (a's) and 11 (b's), both connected: ICE and DTLS complete. */
+static bool start_pair(Fixture *f, Client *a, Client *b, MediaTransportInfo *ia,
+                       MediaTransportInfo *ib) {
+    client_init(a, f);
+    client_init(b, f);
+    if (media_routers_router_create(f->m, 1) < 0 ||
+        media_routers_transport_create(f->m, 1, 10, ia) < 0 ||
+        media_routers_transport_create(f->m, 1, 11, ib) < 0 ||
+        connect_transport(f, 10, media_dtls_cert_fingerprint(a->cert)) < 0 ||
+        connect_transport(f, 11, media_dtls_cert_fingerprint(b->cert)) < 0)
+        return false;
+    client_start(a, ia);
+    client_start(b, ib);
+    return wait_for(f, &a->connected, 1) && wait_for(f, &b->connected, 1);
+}
+
 TEST(two_clients_exchange_rtp_through_a_router) {
     Fixture f;
     Client a, b;
     MediaTransportInfo ia, ib;
     char text[32];
     fixture_init(&f, 5000);
-    client_init(&a, &f);
-    client_init(&b, &f);
-    ASSERT_EQ(media_routers_router_create(f.m, 1), 0);
+    ASSERT_TRUE(start_pair(&f, &a, &b, &ia, &ib));
     ASSERT_EQ(media_routers_router_create(f.m, 1), -EEXIST);
-    ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
-    ASSERT_EQ(media_routers_transport_create(f.m, 1, 11, &ib), 0);
     ASSERT_EQ(media_routers_transport_create(f.m, 2, 12, &ib), -ENOENT);
     ASSERT_TRUE(ia.ice.ice_lite);
     ASSERT_STREQ(ia.candidate.address, "127.0.0.1");
     ASSERT_NE(ia.candidate.port, ib.candidate.port);
-    ASSERT_EQ(connect_transport(&f, 10, media_dtls_cert_fingerprint(a.cert)), 0);
-    ASSERT_EQ(connect_transport(&f, 11, media_dtls_cert_fingerprint(b.cert)), 0);
     ASSERT_EQ(connect_transport(&f, 11, media_dtls_cert_fingerprint(b.cert)), -EALREADY);
-    client_start(&a, &ia);
-    client_start(&b, &ib);
-    int both = 0;
-    ASSERT_TRUE(wait_for(&f, &a.connected, 1));
-    ASSERT_TRUE(wait_for(&f, &b.connected, 1));
-    both = a.connected + b.connected;
-    ASSERT_EQ(both, 2);
     ASSERT_EQ(f.failures, 0);
 
     ASSERT_EQ(produce(&f, 10, 100, 1111), 0);
@@ -467,6 +474,59 @@ TEST(a_transport_that_never_connects_is_closed) {
     while (media_routers_transport_close(f.m, 10) != -ENOENT && spins++ < 100)
         g_main_context_iteration(f.ctx, FALSE);
     ASSERT_LT(spins, 100);
+    fixture_done(&f);
+}
+
+/* Junk at a flowing transport's port, from an address that never completed ICE: random bytes,
+ * DTLS ClientHellos, STUN checks with a wrong password. The flow goes on; the junk is counted. */
+static void send_junk(int fd, uint16_t port, unsigned i) {
+    uint8_t junk[300];
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+    static const uint8_t hello[] = {22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12,
+                                    1,  0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const uint8_t check[] = {0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+                                    3, 4, 5, 6, 7,    8,    9,    10,   11, 12};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    for (size_t k = 0; k < sizeof(junk); k++)
+        junk[k] = (uint8_t)g_random_int();
+    if (i % 3 == 0)
+        sendto(fd, junk, 1 + i % sizeof(junk), 0, (struct sockaddr *)&to, sizeof(to));
+    else if (i % 3 == 1)
+        sendto(fd, hello, sizeof(hello), 0, (struct sockaddr *)&to, sizeof(to));
+    else
+        sendto(fd, check, sizeof(check), 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+TEST(junk_does_not_stop_a_flowing_transport) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    char text[32];
+    fixture_init(&f, 5000);
+    ASSERT_TRUE(start_pair(&f, &a, &b, &ia, &ib));
+    ASSERT_EQ(produce(&f, 10, 100, 1111), 0);
+    ASSERT_EQ(consume(&f, 11, 200, 100, 2222), 0);
+    ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), 0);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    uint64_t before = f.counters.dropped_malformed + f.counters.dropped_unauthenticated;
+    for (int i = 0; i < 40; i++) {
+        for (unsigned j = 0; j < 50; j++) {
+            send_junk(fd, ia.candidate.port, (unsigned)i * 50 + j);
+            send_junk(fd, ib.candidate.port, (unsigned)i * 50 + j + 1);
+        }
+        snprintf(text, sizeof(text), "frame %d", i);
+        client_send_rtp(&a, 96, 1111, (uint16_t)(100 + i), 3000u * (uint32_t)i, text);
+        ASSERT_TRUE(wait_worker_reads(&f, 101));
+    }
+    close(fd);
+    ASSERT_TRUE(wait_for(&f, &b.rtp, 40));
+    ASSERT_STREQ(b.payload[39], "frame 39");
+    ASSERT_EQ_U(f.counters.dropped_malformed + f.counters.dropped_unauthenticated - before, 4000);
+    ASSERT_EQ(f.failures, 0);
+    ASSERT_EQ(a.failed + b.failed, 0);
+    client_done(&a);
+    client_done(&b);
     fixture_done(&f);
 }
 
