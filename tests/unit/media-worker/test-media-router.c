@@ -4,6 +4,8 @@
  * libnice agent, a gnutls DTLS client with its own certificate (media-dtls in its client role)
  * and libsrtp2. Each wait is bounded (5 s); the test stops by itself. */
 #include <agent.h>
+#include <event2/event.h>
+#include <stdlib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hype-ipc-server.h"
+#include "hype-log.h"
 #include "loop-wait-glib.h"
 #include "media-demux.h"
 #include "media-dtls.h"
@@ -528,6 +532,136 @@ TEST(junk_does_not_stop_a_flowing_transport) {
     client_done(&a);
     client_done(&b);
     fixture_done(&f);
+}
+
+/* ---- over media.sock: hype-signal's requests reach the routers through the worker's link ---- */
+
+typedef struct Signal {
+    IpcPeer *worker;
+    int registered, replies;
+    uint32_t code; /* of the last reply: 0 or an Error.Code */
+    Hype__SignalMedia__Envelope__BodyCase body;
+    uint32_t port;
+    char fingerprint[MEDIA_DTLS_FINGERPRINT_LEN];
+} Signal;
+
+static void s_register(void *ud, IpcCall *call, const ProtobufCMessage *msg) {
+    Hype__SignalMedia__WorkerRegisterResult res = HYPE__SIGNAL_MEDIA__WORKER_REGISTER_RESULT__INIT;
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    ((Signal *)ud)->registered++;
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_WORKER_REGISTER_RESULT;
+    env.worker_register_result = &res;
+    ipc_serve_reply(call, &env.base);
+}
+
+static void s_hello(IpcPeer *p, const Hype__Hello *h, void *ud) {
+    ((Signal *)ud)->worker = p;
+}
+
+static void s_frame(IpcPeer *p, const ProtobufCMessage *msg, void *ud) {
+}
+
+static void s_close(IpcPeer *p, int error, void *ud) {
+    ((Signal *)ud)->worker = NULL;
+}
+
+static void s_reply(IpcPeer *p, const ProtobufCMessage *reply, int error, void *ud) {
+    Signal *s = ud;
+    const Hype__SignalMedia__Envelope *env = reply ? ipc_signal_media(reply) : NULL;
+    s->replies++;
+    s->code = error == -EREMOTEIO ? env->error->code : error ? 999 : 0;
+    s->body = env ? env->body_case : 0;
+    if (!error && env->body_case == HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_TRANSPORT_CREATE_RESULT) {
+        const Hype__SignalMedia__TransportCreateResult *res = env->transport_create_result;
+        s->port = res->n_ice_candidates ? res->ice_candidates[0]->port : 0;
+        snprintf(s->fingerprint, sizeof(s->fingerprint), "%s",
+                 res->n_fingerprints ? res->fingerprints[0]->value : "");
+    }
+}
+
+/* Sends one request and runs both loops until its reply. */
+static bool ask(Fixture *f, struct event_base *base, Signal *s, Hype__SignalMedia__Envelope *env) {
+    int want = s->replies + 1;
+    return ipc_peer_request(s->worker, &env->base, 0, s_reply, s) == 0 &&
+           loop_wait_glib(f->ctx, f->loop, base, &s->replies, want);
+}
+
+TEST(requests_over_media_sock_reach_the_routers) {
+    Fixture f;
+    Signal s = {0};
+    IpcServer *server = NULL;
+    MediaLink *link = NULL;
+    char dir[] = "/tmp/hype-media-router-XXXXXX", path[64];
+    static const IpcServerCallbacks cbs = {s_hello, s_frame, s_close};
+    IpcServerOptions o = {
+        .link = &ipc_link_signal_media,
+        .role = HYPE__ROLE__ROLE_SIGNAL,
+        .instance = "signal",
+        .roles = IPC_ROLE_BIT(HYPE__ROLE__ROLE_MEDIA),
+    };
+    fixture_init(&f, 5000);
+    log_set_max_level(LOG_WARNING); /* the link says when it registers */
+    struct event_base *base = event_base_new();
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/media.sock", dir);
+    MediaConfig cfg = {.media_socket = path,
+                       .worker_id = 1,
+                       .workers = 1,
+                       .slice_min = 42000,
+                       .slice_max = 42999,
+                       .announced_ip = (char *)"127.0.0.1"};
+    ASSERT_OK(ipc_server_new(base, path, &o, &cbs, &s, &server));
+    ASSERT_OK(ipc_server_serve(server, HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_WORKER_REGISTER,
+                               s_register, &s));
+    ASSERT_OK(ipc_server_listen(server));
+    ASSERT_OK(media_link_new(f.ctx, &cfg, NULL, NULL, &link));
+    ASSERT_OK(media_routers_serve(f.m, link));
+    media_link_start(link);
+    ASSERT_TRUE(loop_wait_glib(f.ctx, f.loop, base, &s.registered, 1));
+
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    Hype__SignalMedia__RouterCreate rc = HYPE__SIGNAL_MEDIA__ROUTER_CREATE__INIT;
+    rc.router_id = 5;
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_ROUTER_CREATE;
+    env.router_create = &rc;
+    ASSERT_TRUE(ask(&f, base, &s, &env));
+    ASSERT_EQ(s.code, 0);
+    ASSERT_EQ(s.body, HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_ROUTER_CREATE_RESULT);
+    ASSERT_TRUE(ask(&f, base, &s, &env));
+    ASSERT_EQ(s.code, HYPE__ERROR__CODE__CODE_CONFLICT);
+
+    Hype__SignalMedia__TransportCreate tc = HYPE__SIGNAL_MEDIA__TRANSPORT_CREATE__INIT;
+    tc.router_id = 5;
+    tc.transport_id = 50;
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_TRANSPORT_CREATE;
+    env.transport_create = &tc;
+    ASSERT_TRUE(ask(&f, base, &s, &env));
+    ASSERT_EQ(s.code, 0);
+    ASSERT_GE(s.port, 42000);
+    ASSERT_STREQ(s.fingerprint, media_dtls_cert_fingerprint(f.cert));
+
+    Hype__SignalMedia__ConsumerAction ca = HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__INIT;
+    ca.consumer_id = 77;
+    ca.action = CONSUMER(RESUME);
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_CONSUMER_ACTION;
+    env.consumer_action = &ca;
+    ASSERT_TRUE(ask(&f, base, &s, &env));
+    ASSERT_EQ(s.code, HYPE__ERROR__CODE__CODE_NOT_FOUND);
+
+    Hype__SignalMedia__WorkerLoad load = HYPE__SIGNAL_MEDIA__WORKER_LOAD__INIT;
+    media_routers_load(f.m, &load);
+    ASSERT_EQ(load.transports, 1);
+    media_link_stop(link); /* the drop hook closes what hype-signal placed */
+    load = (Hype__SignalMedia__WorkerLoad)HYPE__SIGNAL_MEDIA__WORKER_LOAD__INIT;
+    media_routers_load(f.m, &load);
+    ASSERT_EQ(load.routers + load.transports, 0);
+    link = media_link_free(link);
+    server = ipc_server_free(server);
+    unlink(path);
+    rmdir(dir);
+    event_base_free(base);
+    fixture_done(&f);
+    log_set_max_level(LOG_INFO);
 }
 
 TEST_MAIN()
