@@ -74,6 +74,15 @@ static int make_self_signed(gnutls_x509_crt_t crt, gnutls_x509_privkey_t key) {
     return 0;
 }
 
+static int check_peer(MediaDtls *dtls);
+
+/* Called by gnutls as soon as the peer's certificate arrives: a wrong one ends the handshake
+ * there, before our Finished, so the peer never believes it connected. */
+static int on_verify(gnutls_session_t session) {
+    MediaDtls *dtls = gnutls_session_get_ptr(session);
+    return dtls && check_peer(dtls) == 0 ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+}
+
 int media_dtls_cert_new(MediaDtlsCert **ret) {
     MediaDtlsCert *cert = calloc(1, sizeof(*cert));
     if (!cert)
@@ -85,6 +94,7 @@ int media_dtls_cert_new(MediaDtlsCert **ret) {
     if (gnutls_x509_crt_init(&crt) < 0 || gnutls_x509_privkey_init(&key) < 0 ||
         gnutls_certificate_allocate_credentials(&cert->cred) < 0)
         goto out;
+    gnutls_certificate_set_verify_function(cert->cred, on_verify);
     r = make_self_signed(crt, key);
     if (r < 0)
         goto out;
@@ -199,6 +209,7 @@ static void step(MediaDtls *dtls) {
         return;
     }
     if (gnutls_error_is_fatal(r)) {
+        gnutls_alert_send_appropriate(dtls->session, r); /* the peer learns at once */
         set_state(dtls, MEDIA_DTLS_FAILED, gnutls_strerror(r));
         return;
     }
@@ -241,6 +252,7 @@ static int setup_session(MediaDtls *dtls, const MediaDtlsCert *cert) {
         gnutls_certificate_server_set_request(dtls->session, GNUTLS_CERT_REQUIRE);
     gnutls_dtls_set_mtu(dtls->session, MEDIA_DTLS_MTU);
     gnutls_dtls_set_timeouts(dtls->session, RETRANS_MS, HANDSHAKE_TOTAL_MS);
+    gnutls_session_set_ptr(dtls->session, dtls);
     gnutls_transport_set_ptr(dtls->session, dtls);
     gnutls_transport_set_push_function(dtls->session, on_push);
     gnutls_transport_set_pull_function(dtls->session, on_pull);

@@ -103,13 +103,17 @@ static bool wait_for(Fixture *f, int *counter, int target) {
     return loop_wait_glib(f->ctx, f->loop, NULL, counter, target);
 }
 
-/* Runs the loop until the worker has read n more datagrams (5 s at most). */
-static bool wait_worker_reads(Fixture *f, uint64_t n) {
-    uint64_t target = f->counters.packets_in + n;
+/* Runs the loop until the worker has read target datagrams in all (5 s at most). */
+static bool wait_worker_total(Fixture *f, uint64_t target) {
     gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     while (f->counters.packets_in < target && g_get_monotonic_time() < deadline)
         g_main_context_iteration(f->ctx, FALSE);
     return f->counters.packets_in >= target;
+}
+
+/* The same for n more than now. */
+static bool wait_worker_reads(Fixture *f, uint64_t n) {
+    return wait_worker_total(f, f->counters.packets_in + n);
 }
 
 /* ---- the client's side ---- */
@@ -438,6 +442,7 @@ TEST(a_wrong_fingerprint_fails_the_transport) {
     ASSERT_TRUE(wait_for(&f, &f.failures, 1));
     ASSERT_EQ_U(f.last_failed, 10);
     ASSERT_EQ(f.last_dtls, HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__DTLS__DTLS_FAILED);
+    ASSERT_TRUE(wait_for(&f, &a.failed, 1)); /* the worker's alert */
     ASSERT_EQ(a.connected, 0);
     /* Closed by the worker itself, from the loop. */
     int spins = 0;
@@ -529,6 +534,37 @@ TEST(junk_does_not_stop_a_flowing_transport) {
     ASSERT_EQ_U(f.counters.dropped_malformed + f.counters.dropped_unauthenticated - before, 4000);
     ASSERT_EQ(f.failures, 0);
     ASSERT_EQ(a.failed + b.failed, 0);
+    client_done(&a);
+    client_done(&b);
+    fixture_done(&f);
+}
+
+/* A receiver asks its consumer for a key frame: the producer's client gets a PLI for its own
+ * SSRC, once however many come within a second. */
+TEST(a_receivers_pli_reaches_the_producer) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    uint8_t pli[64];
+    fixture_init(&f, 5000);
+    ASSERT_TRUE(start_pair(&f, &a, &b, &ia, &ib));
+    ASSERT_EQ(produce(&f, 10, 100, 1111), 0);
+    ASSERT_EQ(consume(&f, 11, 200, 100, 2222), 0); /* paused: no PLI yet */
+    uint64_t before = f.counters.packets_in;
+    for (int i = 0; i < 3; i++) {
+        ssize_t n = rtcp_pli_build(pli, sizeof(pli) - MEDIA_SRTP_TRAILER, 4242, 2222);
+        ASSERT_GT(n, 0);
+        size_t len = (size_t)n;
+        ASSERT_EQ(media_srtp_protect_rtcp(b.srtp, pli, &len), 0);
+        nice_agent_send(b.agent, b.stream, 1, (guint)len, (const gchar *)pli);
+    }
+    ASSERT_TRUE(wait_for(&f, &a.plis, 1));
+    ASSERT_EQ_U(a.pli_ssrc, 1111);
+    /* The other two came, and were not relayed. */
+    ASSERT_TRUE(wait_worker_total(&f, before + 3));
+    while (g_main_context_iteration(f.ctx, FALSE))
+        ;
+    ASSERT_EQ(a.plis, 1);
     client_done(&a);
     client_done(&b);
     fixture_done(&f);
