@@ -1,4 +1,4 @@
-/* media-router: routers, transports, producers, consumers and forwarding; see media-router.h. */
+/* media-router: the worker's routers and their registries; see media-router.h. */
 #include "media-router.h"
 
 #include <errno.h>
@@ -7,21 +7,12 @@
 #include <strings.h>
 
 #include "hype-log.h"
+#include "media-consumer.h"
+#include "media-producer.h"
 #include "media-rtcp.h"
-#include "media-rtp-rewriter.h"
-#include "media-srtp.h"
-
-#define MAX_CODECS 8
-#define MAX_EXTS 16
-#define KEY_FRAME_INTERVAL_US G_USEC_PER_SEC /* at most one PLI a second per producer */
-#define RTCP_SENDER_SSRC 0x68797065u         /* "hype": the SSRC the SFU's own feedback carries */
-#define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
-#define NO_PT 0xff
 
 typedef struct Router Router;
 typedef struct Transport Transport;
-typedef struct Producer Producer;
-typedef struct Consumer Consumer;
 
 struct MediaRouters {
     const MediaTransportEnv *env;
@@ -38,6 +29,8 @@ struct Router {
     GPtrArray *transports;
 };
 
+/* A transport as the router knows it: what it produces and consumes, by SSRC for the packet
+ * path (a handful each: a scan beats a table). */
 struct Transport {
     uint64_t id;
     Router *router;
@@ -46,58 +39,22 @@ struct Transport {
     GSource *close_later; /* it died: it closes from the loop */
 };
 
-typedef struct Codec {
-    uint8_t pt;
-    uint32_t clock_rate;
-    char mime[32];
-} Codec;
-
-typedef struct Ext {
-    uint8_t id;
-    char uri[128];
-} Ext;
-
-struct Producer {
-    uint64_t id;
-    Transport *tp;
-    bool video, paused;
-    uint32_t ssrc;
-    size_t n_codecs, n_exts;
-    Codec codecs[MAX_CODECS];
-    Ext exts[MAX_EXTS];
-    GPtrArray *consumers;
-    gint64 last_key_frame_us;
-};
-
-struct Consumer {
-    uint64_t id;
-    Transport *tp;
-    Producer *producer;
-    bool paused;
-    uint32_t ssrc;
-    uint8_t pt_map[128]; /* the producer's payload type -> the consumer's; NO_PT: not sent */
-    RtpExtMap ext_map;
-    RtpRewriter rw;
-    /* The copy SRTP protects: room for a longer extension block (a longer mid) and the tag. */
-    uint8_t buf[MEDIA_TRANSPORT_MTU + 64 + MEDIA_SRTP_TRAILER];
-};
-
 /* ---- closing, leaves first ---- */
 
-static void consumer_close(MediaRouters *m, Consumer *c) {
+static void consumer_close(MediaRouters *m, MediaConsumer *c) {
+    Transport *tp = c->owner;
     g_hash_table_remove(m->consumers, &c->id);
-    g_ptr_array_remove_fast(c->tp->consumers, c);
-    g_ptr_array_remove_fast(c->producer->consumers, c);
-    free(c);
+    g_ptr_array_remove_fast(tp->consumers, c);
+    media_consumer_free(c);
 }
 
-static void producer_close(MediaRouters *m, Producer *p) {
+static void producer_close(MediaRouters *m, MediaProducer *p) {
+    Transport *tp = p->owner;
     while (p->consumers->len)
         consumer_close(m, g_ptr_array_index(p->consumers, 0));
     g_hash_table_remove(m->producers, &p->id);
-    g_ptr_array_remove_fast(p->tp->producers, p);
-    g_ptr_array_unref(p->consumers);
-    free(p);
+    g_ptr_array_remove_fast(tp->producers, p);
+    media_producer_free(p);
 }
 
 static void transport_close(MediaRouters *m, Transport *tp) {
@@ -125,42 +82,11 @@ static void router_close(MediaRouters *m, Router *r) {
     free(r);
 }
 
-/* ---- key frames ---- */
+/* ---- packets ---- */
 
-static void producer_request_key_frame(Producer *p) {
-    uint8_t buf[64];
-    gint64 now = g_get_monotonic_time();
-    if (!p->video || (p->last_key_frame_us && now - p->last_key_frame_us < KEY_FRAME_INTERVAL_US))
-        return;
-    ssize_t n = rtcp_pli_build(buf, sizeof(buf) - MEDIA_SRTP_TRAILER, RTCP_SENDER_SSRC, p->ssrc);
-    if (n > 0 && media_transport_send_rtcp(p->tp->t, buf, (size_t)n) == 0)
-        p->last_key_frame_us = now;
-}
-
-/* ---- forwarding ---- */
-
-static void forward(MediaRouters *m, Consumer *c, const uint8_t *buf, const RtpPacket *in,
-                    uint64_t now_us) {
-    uint8_t pt = c->pt_map[in->payload_type & 0x7f];
-    RtpPacket p = *in;
-    uint16_t seq;
-    uint32_t ts;
-    if (pt == NO_PT) {
-        m->env->counters->dropped_no_route++;
-        return;
-    }
-    memcpy(c->buf, buf, in->len);
-    if (rtp_ext_remap(c->buf, sizeof(c->buf) - MEDIA_SRTP_TRAILER, &p, &c->ext_map) < 0)
-        return;
-    if (rtp_rewriter_map(&c->rw, in->seq, in->ts, now_us, &seq, &ts) < 0)
-        return; /* from before a resume, or an unconfirmed jump */
-    rtp_set_header(c->buf, &p, pt, c->ssrc, seq, ts);
-    media_transport_send_rtp(c->tp->t, c->buf, p.len);
-}
-
-static Producer *find_producer(Transport *tp, uint32_t ssrc) {
+static MediaProducer *find_producer(Transport *tp, uint32_t ssrc) {
     for (guint i = 0; i < tp->producers->len; i++) {
-        Producer *p = g_ptr_array_index(tp->producers, i);
+        MediaProducer *p = g_ptr_array_index(tp->producers, i);
         if (p->ssrc == ssrc)
             return p;
     }
@@ -169,25 +95,17 @@ static Producer *find_producer(Transport *tp, uint32_t ssrc) {
 
 static void on_rtp(void *userdata, MediaTransport *t, const uint8_t *buf, const RtpPacket *pkt) {
     Transport *tp = userdata;
-    MediaRouters *m = tp->router->m;
-    Producer *p = find_producer(tp, pkt->ssrc);
-    if (!p) {
-        m->env->counters->dropped_no_route++;
-        return;
-    }
-    if (p->paused)
-        return;
-    uint64_t now = (uint64_t)g_get_monotonic_time();
-    for (guint i = 0; i < p->consumers->len; i++) {
-        Consumer *c = g_ptr_array_index(p->consumers, i);
-        if (!c->paused && media_transport_ready(c->tp->t))
-            forward(m, c, buf, pkt, now);
-    }
+    MediaCounters *counters = tp->router->m->env->counters;
+    MediaProducer *p = find_producer(tp, pkt->ssrc);
+    if (p)
+        media_producer_forward(p, buf, pkt, counters);
+    else
+        counters->dropped_no_route++;
 }
 
-static Consumer *find_consumer(Transport *tp, uint32_t ssrc) {
+static MediaConsumer *find_consumer(Transport *tp, uint32_t ssrc) {
     for (guint i = 0; i < tp->consumers->len; i++) {
-        Consumer *c = g_ptr_array_index(tp->consumers, i);
+        MediaConsumer *c = g_ptr_array_index(tp->consumers, i);
         if (c->ssrc == ssrc)
             return c;
     }
@@ -213,9 +131,9 @@ static void on_rtcp(void *userdata, MediaTransport *t, const uint8_t *buf, size_
             rtcp_fir_get(&fb, 0, &ssrc, &seq_nr);
         else
             continue;
-        Consumer *c = find_consumer(tp, ssrc);
+        MediaConsumer *c = find_consumer(tp, ssrc);
         if (c)
-            producer_request_key_frame(c->producer);
+            media_producer_request_key_frame(c->producer);
     }
 }
 
@@ -406,128 +324,53 @@ int media_routers_transport_close(MediaRouters *m, uint64_t transport_id) {
 
 /* ---- producers and consumers ---- */
 
-static void copy_codecs(Producer *p, const Hype__SignalMedia__RtpParameters *rp) {
-    for (size_t i = 0; i < rp->n_codecs && p->n_codecs < MAX_CODECS; i++) {
-        Codec *c = &p->codecs[p->n_codecs++];
-        c->pt = (uint8_t)(rp->codecs[i]->payload_type & 0x7f);
-        c->clock_rate = rp->codecs[i]->clock_rate;
-        g_strlcpy(c->mime, rp->codecs[i]->mime_type, sizeof(c->mime));
-    }
-    for (size_t i = 0; i < rp->n_header_extensions && p->n_exts < MAX_EXTS; i++) {
-        Ext *e = &p->exts[p->n_exts++];
-        e->id = (uint8_t)rp->header_extensions[i]->id;
-        g_strlcpy(e->uri, rp->header_extensions[i]->uri, sizeof(e->uri));
-    }
-}
-
 int media_routers_produce(MediaRouters *m, const Hype__SignalMedia__Produce *req) {
     Transport *tp = g_hash_table_lookup(m->transports, &req->transport_id);
-    const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
+    MediaProducer *p;
     if (!tp)
         return -ENOENT;
     if (g_hash_table_contains(m->producers, &req->producer_id))
         return -EEXIST;
-    /* One encoding, matched by SSRC (simulcast by rid comes later). */
-    if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1)
-        return -EINVAL;
-    if (find_producer(tp, rp->encodings[0]->ssrc))
+    int r = media_producer_new(req, tp->t, tp, &p);
+    if (r < 0)
+        return r;
+    if (find_producer(tp, p->ssrc)) { /* its packets would be another's */
+        media_producer_free(p);
         return -EEXIST;
-    Producer *p = calloc(1, sizeof(*p));
-    if (!p)
-        return -ENOMEM;
-    p->id = req->producer_id;
-    p->tp = tp;
-    p->video = req->kind == HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
-    p->paused = req->paused;
-    p->ssrc = rp->encodings[0]->ssrc;
-    copy_codecs(p, rp);
-    p->consumers = g_ptr_array_new();
+    }
     g_ptr_array_add(tp->producers, p);
     g_hash_table_insert(m->producers, &p->id, p);
     return 0;
 }
 
-/* Payload types by codec (the rtx streams are not forwarded yet), extensions by URI. */
-static int map_consumer(Consumer *c, const Producer *p,
-                        const Hype__SignalMedia__RtpParameters *rp) {
-    bool any = false;
-    memset(c->pt_map, NO_PT, sizeof(c->pt_map));
-    for (size_t i = 0; i < p->n_codecs; i++) {
-        if (strcasecmp(p->codecs[i].mime + strcspn(p->codecs[i].mime, "/"), "/rtx") == 0)
-            continue;
-        for (size_t j = 0; j < rp->n_codecs; j++)
-            if (strcasecmp(rp->codecs[j]->mime_type, p->codecs[i].mime) == 0) {
-                c->pt_map[p->codecs[i].pt] = (uint8_t)(rp->codecs[j]->payload_type & 0x7f);
-                any = true;
-                break;
-            }
-    }
-    if (!any)
-        return -EINVAL;
-    rtp_ext_map_init(&c->ext_map);
-    for (size_t j = 0; j < rp->n_header_extensions; j++) {
-        const Hype__SignalMedia__RtpHeaderExtension *e = rp->header_extensions[j];
-        for (size_t i = 0; i < p->n_exts; i++) {
-            if (strcmp(p->exts[i].uri, e->uri) != 0 || e->id < 1 || e->id > 255)
-                continue;
-            if (strcmp(e->uri, MID_URI) == 0 && rp->mid && rp->mid[0])
-                rtp_ext_map_mid(&c->ext_map, p->exts[i].id, (uint8_t)e->id, rp->mid,
-                                strlen(rp->mid));
-            else if (strcmp(e->uri, MID_URI) != 0)
-                rtp_ext_map_add(&c->ext_map, p->exts[i].id, (uint8_t)e->id);
-        }
-    }
-    return 0;
-}
-
 int media_routers_consume(MediaRouters *m, const Hype__SignalMedia__Consume *req) {
     Transport *tp = g_hash_table_lookup(m->transports, &req->transport_id);
-    Producer *p = g_hash_table_lookup(m->producers, &req->producer_id);
-    const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
+    MediaProducer *p = g_hash_table_lookup(m->producers, &req->producer_id);
+    MediaConsumer *c;
     if (!tp || !p)
         return -ENOENT;
     if (g_hash_table_contains(m->consumers, &req->consumer_id))
         return -EEXIST;
-    if (tp->router != p->tp->router)
+    if (tp->router != ((Transport *)p->owner)->router)
         return -EXDEV;
-    if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1 ||
-        !rp->codecs[0]->clock_rate)
-        return -EINVAL;
-    Consumer *c = calloc(1, sizeof(*c));
-    if (!c)
-        return -ENOMEM;
-    int r = map_consumer(c, p, rp);
-    if (r < 0) {
-        free(c);
+    int r = media_consumer_new(req, p, tp->t, tp, &c);
+    if (r < 0)
         return r;
-    }
-    c->id = req->consumer_id;
-    c->tp = tp;
-    c->producer = p;
-    c->paused = req->paused;
-    c->ssrc = rp->encodings[0]->ssrc;
-    rtp_rewriter_init(&c->rw, rp->codecs[0]->clock_rate, (uint16_t)g_random_int(), g_random_int());
     g_ptr_array_add(tp->consumers, c);
-    g_ptr_array_add(p->consumers, c);
     g_hash_table_insert(m->consumers, &c->id, c);
-    if (!c->paused)
-        producer_request_key_frame(p);
     return 0;
 }
 
 int media_routers_producer_action(MediaRouters *m, uint64_t producer_id,
                                   Hype__SignalMedia__ProducerAction__Action action) {
-    Producer *p = g_hash_table_lookup(m->producers, &producer_id);
+    MediaProducer *p = g_hash_table_lookup(m->producers, &producer_id);
     if (!p)
         return -ENOENT;
     switch (action) {
-    case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_PAUSE: p->paused = true; return 0;
+    case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_PAUSE:
     case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_RESUME:
-        if (p->paused)
-            for (guint i = 0; i < p->consumers->len; i++)
-                rtp_rewriter_resync(&((Consumer *)g_ptr_array_index(p->consumers, i))->rw);
-        p->paused = false;
-        producer_request_key_frame(p);
+        media_producer_set_paused(p, action ==
+                                         HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_PAUSE);
         return 0;
     case HYPE__SIGNAL_MEDIA__PRODUCER_ACTION__ACTION__ACTION_CLOSE: producer_close(m, p); return 0;
     default: return -EINVAL;
@@ -536,20 +379,19 @@ int media_routers_producer_action(MediaRouters *m, uint64_t producer_id,
 
 int media_routers_consumer_action(MediaRouters *m, uint64_t consumer_id,
                                   Hype__SignalMedia__ConsumerAction__Action action) {
-    Consumer *c = g_hash_table_lookup(m->consumers, &consumer_id);
+    MediaConsumer *c = g_hash_table_lookup(m->consumers, &consumer_id);
     if (!c)
         return -ENOENT;
     switch (action) {
-    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_PAUSE: c->paused = true; return 0;
+    case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_PAUSE:
+        media_consumer_set_paused(c, true);
+        return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_RESUME:
-        if (c->paused)
-            rtp_rewriter_resync(&c->rw); /* no gap, no step back in what the receiver sees */
-        c->paused = false;
-        producer_request_key_frame(c->producer);
+        media_consumer_set_paused(c, false);
         return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_CLOSE: consumer_close(m, c); return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_REQUEST_KEY_FRAME:
-        producer_request_key_frame(c->producer);
+        media_producer_request_key_frame(c->producer);
         return 0;
     default: return -EINVAL;
     }

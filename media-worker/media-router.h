@@ -1,7 +1,7 @@
-/* media-router: the worker's routers and what hangs on them (WebRTC transports, producers,
- * consumers), found by the ids hype-signal gives them, and the forwarding of each producer's
- * RTP to its consumers: unprotected once, then per consumer copied into its own buffer,
- * rewritten (payload type, SSRC, sequence, timestamp, header extensions) and protected. */
+/* media-router: the worker's routers and what hangs on them (WebRTC transports: media-transport,
+ * producers: media-producer, consumers: media-consumer), found by the ids hype-signal gives
+ * them, closing in cascade; the packets a transport receives go to the producer of their SSRC
+ * (RTP) or to the producer behind a consumer (PLI, FIR); and hype-signal's requests. */
 #pragma once
 
 #include <stdint.h>

@@ -1,0 +1,83 @@
+/* media-producer: one producer, its consumers and its key frames; see media-producer.h. */
+#include "media-producer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "media-consumer.h"
+#include "media-rtcp.h"
+#include "media-srtp.h"
+
+#define KEY_FRAME_INTERVAL_US G_USEC_PER_SEC
+#define RTCP_SENDER_SSRC 0x68797065u /* "hype": the SSRC the SFU's own feedback carries */
+
+static void copy_parameters(MediaProducer *p, const Hype__SignalMedia__RtpParameters *rp) {
+    for (size_t i = 0; i < rp->n_codecs && p->n_codecs < MEDIA_PRODUCER_MAX_CODECS; i++) {
+        MediaProducerCodec *c = &p->codecs[p->n_codecs++];
+        c->payload_type = (uint8_t)(rp->codecs[i]->payload_type & 0x7f);
+        c->clock_rate = rp->codecs[i]->clock_rate;
+        g_strlcpy(c->mime_type, rp->codecs[i]->mime_type, sizeof(c->mime_type));
+    }
+    for (size_t i = 0; i < rp->n_header_extensions && p->n_exts < MEDIA_PRODUCER_MAX_EXTS; i++) {
+        MediaProducerExt *e = &p->exts[p->n_exts++];
+        e->id = (uint8_t)rp->header_extensions[i]->id;
+        g_strlcpy(e->uri, rp->header_extensions[i]->uri, sizeof(e->uri));
+    }
+}
+
+int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *transport,
+                       void *owner, MediaProducer **ret) {
+    const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
+    /* One encoding, matched by SSRC (simulcast by rid comes later). */
+    if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1)
+        return -EINVAL;
+    MediaProducer *p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->id = req->producer_id;
+    p->transport = transport;
+    p->owner = owner;
+    p->video = req->kind == HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
+    p->paused = req->paused;
+    p->ssrc = rp->encodings[0]->ssrc;
+    copy_parameters(p, rp);
+    p->consumers = g_ptr_array_new();
+    *ret = p;
+    return 0;
+}
+
+MediaProducer *media_producer_free(MediaProducer *p) {
+    if (!p)
+        return NULL;
+    g_ptr_array_unref(p->consumers);
+    free(p);
+    return NULL;
+}
+
+void media_producer_request_key_frame(MediaProducer *p) {
+    uint8_t buf[64];
+    gint64 now = g_get_monotonic_time();
+    if (!p->video || (p->last_key_frame_us && now - p->last_key_frame_us < KEY_FRAME_INTERVAL_US))
+        return;
+    ssize_t n = rtcp_pli_build(buf, sizeof(buf) - MEDIA_SRTP_TRAILER, RTCP_SENDER_SSRC, p->ssrc);
+    if (n > 0 && media_transport_send_rtcp(p->transport, buf, (size_t)n) == 0)
+        p->last_key_frame_us = now;
+}
+
+void media_producer_set_paused(MediaProducer *p, bool paused) {
+    if (p->paused && !paused) {
+        for (guint i = 0; i < p->consumers->len; i++)
+            rtp_rewriter_resync(&((MediaConsumer *)g_ptr_array_index(p->consumers, i))->rw);
+        media_producer_request_key_frame(p);
+    }
+    p->paused = paused;
+}
+
+void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
+                            MediaCounters *counters) {
+    if (p->paused)
+        return;
+    uint64_t now = (uint64_t)g_get_monotonic_time();
+    for (guint i = 0; i < p->consumers->len; i++)
+        media_consumer_forward(g_ptr_array_index(p->consumers, i), buf, pkt, now, counters);
+}

@@ -1,0 +1,55 @@
+/* media-producer: one producer: an RTP stream a client sends on a transport (its SSRC, codecs
+ * and header extensions), the consumers it feeds, and the key frames asked of it. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hype-ipc-signal-media.h"
+#include "media-rtp.h"
+#include "media-transport.h"
+
+#define MEDIA_PRODUCER_MAX_CODECS 8
+#define MEDIA_PRODUCER_MAX_EXTS 16
+
+typedef struct MediaProducerCodec {
+    uint8_t payload_type;
+    uint32_t clock_rate;
+    char mime_type[32]; /* "video/VP8" */
+} MediaProducerCodec;
+
+typedef struct MediaProducerExt {
+    uint8_t id;
+    char uri[128];
+} MediaProducerExt;
+
+/* Fields are read by the router and by media-consumer; only media-producer writes them. */
+typedef struct MediaProducer {
+    uint64_t id;
+    MediaTransport *transport; /* its packets come from there, its PLIs go there */
+    void *owner;               /* the router's record of that transport */
+    bool video, paused;
+    uint32_t ssrc; /* its one encoding's (simulcast comes later) */
+    size_t n_codecs, n_exts;
+    MediaProducerCodec codecs[MEDIA_PRODUCER_MAX_CODECS];
+    MediaProducerExt exts[MEDIA_PRODUCER_MAX_EXTS];
+    GPtrArray *consumers; /* MediaConsumer *, each removing itself when freed */
+    gint64 last_key_frame_us;
+} MediaProducer;
+
+/* From a Produce request: -EINVAL without an SSRC or a codec. */
+int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *transport,
+                       void *owner, MediaProducer **ret);
+/* Its consumers must be freed first. NULL-safe; returns NULL. */
+MediaProducer *media_producer_free(MediaProducer *p);
+
+/* Sends the producer's client a PLI (video only; at most one a second: browsers answer each
+ * with a key frame, several times the bitrate of other frames). */
+void media_producer_request_key_frame(MediaProducer *p);
+/* Paused: its packets go nowhere. Resumed: consumers go on without a gap, from a key frame. */
+void media_producer_set_paused(MediaProducer *p, bool paused);
+
+/* An unprotected packet of this producer, to every live consumer. */
+void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
+                            MediaCounters *counters);
