@@ -249,32 +249,37 @@ static void client_send_rtp(Client *c, uint8_t pt, uint32_t ssrc, uint16_t seq, 
 
 /* ---- requests, as hype-signal would send them ---- */
 
-static void make_params(Hype__SignalMedia__RtpParameters *rp, Hype__SignalMedia__RtpCodec *codec,
-                        Hype__SignalMedia__RtpCodec **codecs, Hype__SignalMedia__RtpEncoding *enc,
-                        Hype__SignalMedia__RtpEncoding **encs,
-                        Hype__SignalMedia__RtpHeaderExtension *ext,
-                        Hype__SignalMedia__RtpHeaderExtension **exts, uint32_t pt, uint32_t ssrc,
-                        uint32_t ext_id, const char *mid) {
-    hype__signal_media__rtp_parameters__init(rp);
-    hype__signal_media__rtp_codec__init(codec);
-    hype__signal_media__rtp_encoding__init(enc);
-    hype__signal_media__rtp_header_extension__init(ext);
-    codec->mime_type = (char *)"video/VP8";
-    codec->payload_type = pt;
-    codec->clock_rate = 90000;
-    enc->ssrc = ssrc;
-    ext->uri = (char *)"urn:ietf:params:rtp-hdrext:sdes:mid";
-    ext->id = ext_id;
-    codecs[0] = codec;
-    encs[0] = enc;
-    exts[0] = ext;
-    rp->mid = (char *)mid;
-    rp->n_codecs = 1;
-    rp->codecs = codecs;
-    rp->n_encodings = 1;
-    rp->encodings = encs;
-    rp->n_header_extensions = 1;
-    rp->header_extensions = exts;
+/* One VP8 stream's parameters (one codec, one encoding, the mid extension), in one place. */
+typedef struct Params {
+    Hype__SignalMedia__RtpParameters rp;
+    Hype__SignalMedia__RtpCodec codec, *codecs[1];
+    Hype__SignalMedia__RtpEncoding enc, *encs[1];
+    Hype__SignalMedia__RtpHeaderExtension ext, *exts[1];
+} Params;
+
+static Hype__SignalMedia__RtpParameters *make_params(Params *p, uint32_t pt, uint32_t ssrc,
+                                                     uint32_t ext_id, const char *mid) {
+    hype__signal_media__rtp_parameters__init(&p->rp);
+    hype__signal_media__rtp_codec__init(&p->codec);
+    hype__signal_media__rtp_encoding__init(&p->enc);
+    hype__signal_media__rtp_header_extension__init(&p->ext);
+    p->codec.mime_type = (char *)"video/VP8";
+    p->codec.payload_type = pt;
+    p->codec.clock_rate = 90000;
+    p->enc.ssrc = ssrc;
+    p->ext.uri = (char *)"urn:ietf:params:rtp-hdrext:sdes:mid";
+    p->ext.id = ext_id;
+    p->codecs[0] = &p->codec;
+    p->encs[0] = &p->enc;
+    p->exts[0] = &p->ext;
+    p->rp.mid = (char *)mid;
+    p->rp.n_codecs = 1;
+    p->rp.codecs = p->codecs;
+    p->rp.n_encodings = 1;
+    p->rp.encodings = p->encs;
+    p->rp.n_header_extensions = 1;
+    p->rp.header_extensions = p->exts;
+    return &p->rp;
 }
 
 static int connect_transport(Fixture *f, uint64_t id, const char *fingerprint) {
@@ -292,35 +297,38 @@ static int connect_transport(Fixture *f, uint64_t id, const char *fingerprint) {
 
 static int produce(Fixture *f, uint64_t transport, uint64_t id, uint32_t ssrc) {
     Hype__SignalMedia__Produce req = HYPE__SIGNAL_MEDIA__PRODUCE__INIT;
-    Hype__SignalMedia__RtpParameters rp;
-    Hype__SignalMedia__RtpCodec codec, *codecs[1];
-    Hype__SignalMedia__RtpEncoding enc, *encs[1];
-    Hype__SignalMedia__RtpHeaderExtension ext, *exts[1];
-    make_params(&rp, &codec, codecs, &enc, encs, &ext, exts, 96, ssrc, 4, "a");
+    Params params;
     req.transport_id = transport;
     req.producer_id = id;
     req.kind = HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
-    req.rtp_parameters = &rp;
+    req.rtp_parameters = make_params(&params, 96, ssrc, 4, "a");
     return media_routers_produce(f->m, &req);
 }
 
 static int consume(Fixture *f, uint64_t transport, uint64_t id, uint64_t producer, uint32_t ssrc) {
     Hype__SignalMedia__Consume req = HYPE__SIGNAL_MEDIA__CONSUME__INIT;
-    Hype__SignalMedia__RtpParameters rp;
-    Hype__SignalMedia__RtpCodec codec, *codecs[1];
-    Hype__SignalMedia__RtpEncoding enc, *encs[1];
-    Hype__SignalMedia__RtpHeaderExtension ext, *exts[1];
-    make_params(&rp, &codec, codecs, &enc, encs, &ext, exts, 101, ssrc, 1, "0");
+    Params params;
     req.transport_id = transport;
     req.consumer_id = id;
     req.producer_id = producer;
     req.kind = HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_VIDEO;
-    req.rtp_parameters = &rp;
+    req.rtp_parameters = make_params(&params, 101, ssrc, 1, "0");
     req.paused = true;
     return media_routers_consume(f->m, &req);
 }
 
 #define CONSUMER(action) HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_##action
+
+/* A dead transport is closed by the worker itself, from the loop: whether it went (gone when
+ * hype-signal asks to close it). */
+static bool closed_by_worker(Fixture *f, uint64_t id) {
+    for (int spins = 0; spins < 100; spins++) {
+        if (media_routers_transport_close(f->m, id) == -ENOENT)
+            return true;
+        g_main_context_iteration(f->ctx, FALSE);
+    }
+    return false;
+}
 
 /* ---- tests ---- */
 
@@ -444,11 +452,7 @@ TEST(a_wrong_fingerprint_fails_the_transport) {
     ASSERT_EQ(f.last_dtls, HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__DTLS__DTLS_FAILED);
     ASSERT_TRUE(wait_for(&f, &a.failed, 1)); /* the worker's alert */
     ASSERT_EQ(a.connected, 0);
-    /* Closed by the worker itself, from the loop. */
-    int spins = 0;
-    while (media_routers_transport_close(f.m, 10) != -ENOENT && spins++ < 100)
-        g_main_context_iteration(f.ctx, FALSE);
-    ASSERT_LT(spins, 100);
+    ASSERT_TRUE(closed_by_worker(&f, 10));
     client_done(&a);
     client_done(&other);
     fixture_done(&f);
@@ -479,10 +483,7 @@ TEST(a_transport_that_never_connects_is_closed) {
     ASSERT_EQ(media_routers_transport_create(f.m, 1, 10, &ia), 0);
     ASSERT_TRUE(wait_for(&f, &f.failures, 1));
     ASSERT_EQ_U(f.last_failed, 10);
-    int spins = 0;
-    while (media_routers_transport_close(f.m, 10) != -ENOENT && spins++ < 100)
-        g_main_context_iteration(f.ctx, FALSE);
-    ASSERT_LT(spins, 100);
+    ASSERT_TRUE(closed_by_worker(&f, 10));
     fixture_done(&f);
 }
 
