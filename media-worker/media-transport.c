@@ -42,7 +42,8 @@ struct MediaTransport {
     MediaDtls *dtls;
     MediaSrtp *srtp;
     bool connect_given, dead;
-    GSource *timeout;
+    GSource *timeout;    /* the connect timeout, then the silence check */
+    gint64 last_peer_us; /* when the nominated address last sent anything */
     /* A ClientHello that came before TransportConnect: replayed when it comes, so that the
      * handshake does not wait for the client's retransmission (a second or more). */
     size_t early_len;
@@ -80,6 +81,32 @@ static gboolean on_timeout(gpointer userdata) {
     return G_SOURCE_REMOVE;
 }
 
+static unsigned silence_ms(const MediaTransport *t) {
+    return t->env->silence_timeout_ms ? t->env->silence_timeout_ms : 30000;
+}
+
+static gboolean on_silence_check(gpointer userdata) {
+    MediaTransport *t = userdata;
+    char reason[96];
+    if (g_get_monotonic_time() - t->last_peer_us <= (gint64)silence_ms(t) * 1000)
+        return G_SOURCE_CONTINUE;
+    g_source_unref(t->timeout);
+    t->timeout = NULL;
+    t->ice = MEDIA_ICE_DISCONNECTED;
+    snprintf(reason, sizeof(reason), "nothing from the client in %u ms", silence_ms(t));
+    report(t, true, reason);
+    return G_SOURCE_REMOVE;
+}
+
+/* Connected: the connect timeout gives way to a check, a few times per silence period, that
+ * the client is still there. */
+static void watch_silence(MediaTransport *t) {
+    drop_timeout(t);
+    t->timeout = g_timeout_source_new(silence_ms(t) / 4 + 1);
+    g_source_set_callback(t->timeout, on_silence_check, t, NULL);
+    g_source_attach(t->timeout, t->env->ctx);
+}
+
 static void send_datagram(MediaTransport *t, const uint8_t *buf, size_t len) {
     if (!t->peer_len)
         return;
@@ -105,7 +132,7 @@ static void on_dtls_state(void *userdata, MediaDtlsState state, const char *reas
             report(t, true, "cannot set up SRTP");
             return;
         }
-        drop_timeout(t);
+        watch_silence(t);
     }
     bool failed = state == MEDIA_DTLS_FAILED || state == MEDIA_DTLS_CLOSED;
     report(t, failed, reason);
@@ -153,6 +180,7 @@ static void recv_stun(MediaTransport *t, const uint8_t *buf, size_t len,
         return;
     memcpy(&t->peer, from, from_len);
     t->peer_len = from_len;
+    t->last_peer_us = g_get_monotonic_time();
     if (t->ice != MEDIA_ICE_CONNECTED) {
         t->ice = MEDIA_ICE_CONNECTED;
         report(t, false, NULL);
@@ -214,14 +242,17 @@ static void recv_one(MediaTransport *t, const uint8_t *buf, size_t len,
                      const struct sockaddr_storage *from, socklen_t from_len) {
     MediaCounters *c = t->env->counters;
     DemuxKind kind = demux_classify(buf, len);
+    bool from_peer = same_addr(&t->peer, t->peer_len, from, from_len);
     c->packets_in++;
     c->bytes_in += len;
+    if (from_peer)
+        t->last_peer_us = g_get_monotonic_time();
     if (kind == DEMUX_STUN) {
         recv_stun(t, buf, len, from, from_len);
         return;
     }
     /* Nothing but STUN before ICE, and then only from the nominated address. */
-    if (t->ice != MEDIA_ICE_CONNECTED || !same_addr(&t->peer, t->peer_len, from, from_len)) {
+    if (t->ice != MEDIA_ICE_CONNECTED || !from_peer) {
         c->dropped_unauthenticated++;
         return;
     }

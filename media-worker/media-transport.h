@@ -40,6 +40,9 @@ typedef struct MediaTransportEnv {
     const MediaDtlsCert *cert;
     unsigned connect_timeout_ms; /* ICE and DTLS must both complete within it */
     unsigned max_transports;     /* at once, on the worker (0: as many as ports) */
+    /* Once connected, a client silent this long is gone (0: 30 s, RFC 7675's consent
+     * lifetime; browsers check consent every 5 s or so even when they send no media). */
+    unsigned silence_timeout_ms;
     MediaCounters *counters;
 } MediaTransportEnv;
 
@@ -53,8 +56,9 @@ typedef enum MediaIceState {
 typedef struct MediaTransport MediaTransport;
 
 typedef struct MediaTransportOps {
-    /* ICE or DTLS changed. failed: the transport is dead (DTLS failed or closed, or the connect
-     * timeout passed; reason says which) and its owner must free it (it may do so from here). */
+    /* ICE or DTLS changed. failed: the transport is dead (DTLS failed or closed, the connect
+     * timeout passed, or the client went silent; reason says which) and its owner must free it (it
+     * may do so from here). */
     void (*on_state)(void *userdata, MediaTransport *t, MediaIceState ice, MediaDtlsState dtls,
                      bool failed, const char *reason);
     /* An RTP packet, unprotected and parsed (buf is the transport's, valid for the call;

@@ -475,6 +475,36 @@ TEST(the_client_checks_the_worker_fingerprint_too) {
     fixture_done(&f);
 }
 
+/* Keeps a client talking (RTP of an SSRC nobody produces: counted as no_route). */
+static gboolean on_chatter(gpointer userdata) {
+    static uint16_t seq;
+    client_send_rtp(userdata, 96, 3333, seq++, 0, "hello");
+    return G_SOURCE_CONTINUE;
+}
+
+TEST(a_client_gone_silent_is_closed) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    fixture_init(&f, 5000);
+    f.env.silence_timeout_ms = 300;
+    ASSERT_TRUE(start_pair(&f, &a, &b, &ia, &ib));
+    GSource *chatter = g_timeout_source_new(50);
+    g_source_set_callback(chatter, on_chatter, &b, NULL);
+    g_source_attach(chatter, f.ctx);
+    client_done(&a); /* no goodbye: its agent just stops */
+    bool failed = wait_for(&f, &f.failures, 1);
+    g_source_destroy(chatter);
+    g_source_unref(chatter);
+    ASSERT_TRUE(failed);
+    ASSERT_EQ(f.failures, 1);
+    ASSERT_EQ_U(f.last_failed, 10);
+    ASSERT_TRUE(closed_by_worker(&f, 10));
+    ASSERT_EQ(media_routers_transport_close(f.m, 11), 0); /* b kept talking */
+    client_done(&b);
+    fixture_done(&f);
+}
+
 TEST(a_transport_that_never_connects_is_closed) {
     Fixture f;
     MediaTransportInfo ia;
