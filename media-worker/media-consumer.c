@@ -116,5 +116,24 @@ void media_consumer_forward(MediaConsumer *c, const uint8_t *buf, const RtpPacke
     if (rtp_rewriter_map(&c->rw, in->seq, in->ts, now_us, &seq, &ts) < 0)
         return; /* from before a resume, or an unconfirmed jump */
     rtp_set_header(c->buf, &p, pt, c->ssrc, seq, ts);
-    media_transport_send_rtp(c->transport, c->buf, p.len);
+    if (media_transport_send_rtp(c->transport, c->buf, p.len) == 0) {
+        c->packets_sent++;
+        c->octets_sent += (uint32_t)in->payload_len;
+    }
+}
+
+void media_consumer_send_sr(MediaConsumer *c, const RtcpSr *producer_sr) {
+    uint8_t buf[64];
+    RtcpSr sr = {
+        .ssrc = c->ssrc,
+        .ntp = producer_sr->ntp,
+        .rtp_ts = rtp_rewriter_map_ts(&c->rw, producer_sr->rtp_ts),
+        .packet_count = c->packets_sent,
+        .octet_count = c->octets_sent,
+    };
+    if (c->paused || !c->rw.started || !media_transport_ready(c->transport))
+        return; /* nothing sent yet: no time base to report in */
+    ssize_t n = rtcp_sr_build(buf, sizeof(buf) - MEDIA_SRTP_TRAILER, &sr);
+    if (n > 0)
+        media_transport_send_rtcp(c->transport, buf, (size_t)n);
 }

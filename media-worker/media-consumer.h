@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "media-producer.h"
+#include "media-rtcp.h"
 #include "media-rtp-rewriter.h"
 #include "media-rtp.h"
 #include "media-srtp.h"
@@ -24,6 +25,7 @@ typedef struct MediaConsumer {
     uint8_t pt_map[128]; /* the producer's payload type -> the consumer's; 0xff: not sent */
     RtpExtMap ext_map;
     RtpRewriter rw;
+    uint32_t packets_sent, octets_sent; /* for its sender reports (RFC 3550 section 6.4.1) */
     /* Room for a longer extension block (a longer mid) and SRTP's tag. */
     uint8_t buf[MEDIA_TRANSPORT_MTU + 64 + MEDIA_SRTP_TRAILER];
 } MediaConsumer;
@@ -39,6 +41,10 @@ MediaConsumer *media_consumer_free(MediaConsumer *c);
 /* Resumed: the stream goes on from the next packet without a gap, and the producer is asked
  * for a key frame (for video). */
 void media_consumer_set_paused(MediaConsumer *c, bool paused);
+
+/* The producer's sender report, as this consumer's: its SSRC, the RTP time in its time base,
+ * its own counts (so that the receiver can sync audio and video and measure the round trip). */
+void media_consumer_send_sr(MediaConsumer *c, const RtcpSr *producer_sr);
 
 /* One of its producer's packets (unprotected), now_us its arrival: rewritten and sent. */
 void media_consumer_forward(MediaConsumer *c, const uint8_t *buf, const RtpPacket *pkt,

@@ -73,6 +73,11 @@ void media_producer_set_paused(MediaProducer *p, bool paused) {
     p->paused = paused;
 }
 
+void media_producer_on_sr(MediaProducer *p, const RtcpSr *sr) {
+    for (guint i = 0; i < p->consumers->len; i++)
+        media_consumer_send_sr(g_ptr_array_index(p->consumers, i), sr);
+}
+
 void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
                             MediaCounters *counters) {
     if (p->paused)

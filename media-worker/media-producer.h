@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hype-ipc-signal-media.h"
+#include "media-rtcp.h"
 #include "media-rtp.h"
 #include "media-transport.h"
 
@@ -49,6 +50,9 @@ MediaProducer *media_producer_free(MediaProducer *p);
 void media_producer_request_key_frame(MediaProducer *p);
 /* Paused: its packets go nowhere. Resumed: consumers go on without a gap, from a key frame. */
 void media_producer_set_paused(MediaProducer *p, bool paused);
+
+/* Its client's sender report (rtcp_sr_parse), passed on by each consumer as its own. */
+void media_producer_on_sr(MediaProducer *p, const RtcpSr *sr);
 
 /* An unprotected packet of this producer, to every live consumer. */
 void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,

@@ -112,8 +112,16 @@ static MediaConsumer *find_consumer(Transport *tp, uint32_t ssrc) {
     return NULL;
 }
 
-/* A receiver's PLI or FIR for a consumer's SSRC becomes its producer's (rate limited). Reports
- * are not answered yet: browsers keep sending without them. */
+static void on_sender_report(Transport *tp, const uint8_t *buf, size_t len) {
+    RtcpSr sr;
+    MediaProducer *p;
+    if (rtcp_sr_parse(buf, len, &sr) == 0 && (p = find_producer(tp, sr.ssrc)))
+        media_producer_on_sr(p, &sr);
+}
+
+/* A producer's sender report goes on to its consumers, each as its own; a receiver's PLI or FIR
+ * for a consumer's SSRC becomes its producer's (rate limited). Receiver reports are not
+ * answered yet: browsers keep sending without them. */
 static void on_rtcp(void *userdata, MediaTransport *t, const uint8_t *buf, size_t len) {
     Transport *tp = userdata;
     RtcpIter it;
@@ -123,6 +131,10 @@ static void on_rtcp(void *userdata, MediaTransport *t, const uint8_t *buf, size_
         RtcpFb fb;
         uint32_t ssrc;
         uint8_t seq_nr;
+        if (part.pt == RTCP_SR) {
+            on_sender_report(tp, buf + part.off, part.len);
+            continue;
+        }
         if (part.pt != RTCP_PSFB || rtcp_fb_parse(buf + part.off, part.len, &fb) < 0)
             continue;
         if (fb.fmt == RTCP_PSFB_PLI)

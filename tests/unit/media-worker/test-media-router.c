@@ -39,8 +39,9 @@ typedef struct Client {
     int rtp;
     RtpPacket got[RECV_MAX];
     char payload[RECV_MAX][32];
-    int plis;
+    int plis, srs;
     uint32_t pli_ssrc;
+    RtcpSr sr; /* the last sender report */
     uint8_t buf[2048];
 } Client;
 
@@ -142,6 +143,8 @@ static void client_rtcp(Client *c, size_t len) {
     rtcp_iter_init(&it, c->buf, len);
     while (rtcp_iter_next(&it, &part) > 0) {
         RtcpFb fb;
+        if (part.pt == RTCP_SR && rtcp_sr_parse(c->buf + part.off, part.len, &c->sr) == 0)
+            c->srs++;
         if (part.pt == RTCP_PSFB && rtcp_fb_parse(c->buf + part.off, part.len, &fb) == 0 &&
             fb.fmt == RTCP_PSFB_PLI) {
             c->plis++;
@@ -412,6 +415,23 @@ TEST(two_clients_exchange_rtp_through_a_router) {
     for (int i = 20; i < 30; i++)
         ASSERT_EQ((uint16_t)(b.got[i - 1].seq + 1), b.got[i].seq);
     ASSERT_TRUE(b.got[20].ts - b.got[19].ts < 0x80000000u); /* no step back */
+
+    /* A's sender report reaches B as its consumer's: its SSRC, A's NTP time, the RTP time in
+     * B's time base, the consumer's own counts. */
+    {
+        RtcpSr sr = {.ssrc = 1111, .ntp = 0x0102030405060708ull, .rtp_ts = 3000u * 49 + 1500};
+        uint8_t pkt[128];
+        ssize_t n = rtcp_sr_build(pkt, sizeof(pkt) - MEDIA_SRTP_TRAILER, &sr);
+        ASSERT_GT(n, 0);
+        size_t len = (size_t)n;
+        ASSERT_EQ(media_srtp_protect_rtcp(a.srtp, pkt, &len), 0);
+        nice_agent_send(a.agent, a.stream, 1, (guint)len, (const gchar *)pkt);
+        ASSERT_TRUE(wait_for(&f, &b.srs, 1));
+        ASSERT_EQ_U(b.sr.ssrc, 2222);
+        ASSERT_EQ_U(b.sr.ntp, 0x0102030405060708ull);
+        ASSERT_EQ_U(b.sr.rtp_ts - b.got[29].ts, 1500);
+        ASSERT_EQ_U(b.sr.packet_count, 30);
+    }
 
     /* The counts hype-signal sees. */
     Hype__SignalMedia__WorkerLoad load = HYPE__SIGNAL_MEDIA__WORKER_LOAD__INIT;
