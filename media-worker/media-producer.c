@@ -9,6 +9,7 @@
 #include "media-srtp.h"
 
 #define KEY_FRAME_INTERVAL_US G_USEC_PER_SEC
+#define RR_INTERVAL_US G_USEC_PER_SEC
 #define RTCP_SENDER_SSRC 0x68797065u /* "hype": the SSRC the SFU's own feedback carries */
 
 static void copy_parameters(MediaProducer *p, const Hype__SignalMedia__RtpParameters *rp) {
@@ -41,6 +42,7 @@ int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *tr
     p->paused = req->paused;
     p->ssrc = rp->encodings[0]->ssrc;
     copy_parameters(p, rp);
+    rtp_recv_stats_init(&p->stats, p->codecs[0].clock_rate);
     p->consumers = g_ptr_array_new();
     *ret = p;
     return 0;
@@ -74,15 +76,31 @@ void media_producer_set_paused(MediaProducer *p, bool paused) {
 }
 
 void media_producer_on_sr(MediaProducer *p, const RtcpSr *sr) {
+    rtp_recv_stats_on_sr(&p->stats, sr->ntp, (uint64_t)g_get_monotonic_time());
     for (guint i = 0; i < p->consumers->len; i++)
         media_consumer_send_sr(g_ptr_array_index(p->consumers, i), sr);
 }
 
+/* Its client learns loss, jitter and the round trip from them (and so does its congestion
+ * control). */
+static void send_receiver_report(MediaProducer *p, uint64_t now) {
+    uint8_t buf[64];
+    RtcpReportBlock block;
+    rtp_recv_stats_report(&p->stats, p->ssrc, now, &block);
+    ssize_t n = rtcp_rr_build(buf, sizeof(buf) - MEDIA_SRTP_TRAILER, RTCP_SENDER_SSRC, &block, 1);
+    if (n > 0)
+        media_transport_send_rtcp(p->transport, buf, (size_t)n);
+    p->last_rr_us = now;
+}
+
 void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
                             MediaCounters *counters) {
+    uint64_t now = (uint64_t)g_get_monotonic_time();
+    rtp_recv_stats_update(&p->stats, pkt->seq, pkt->ts, now);
+    if (!p->last_rr_us || now - p->last_rr_us >= RR_INTERVAL_US)
+        send_receiver_report(p, now);
     if (p->paused)
         return;
-    uint64_t now = (uint64_t)g_get_monotonic_time();
     for (guint i = 0; i < p->consumers->len; i++)
         media_consumer_forward(g_ptr_array_index(p->consumers, i), buf, pkt, now, counters);
 }

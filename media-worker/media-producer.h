@@ -8,6 +8,7 @@
 
 #include "hype-ipc-signal-media.h"
 #include "media-rtcp.h"
+#include "media-rtp-stats.h"
 #include "media-rtp.h"
 #include "media-transport.h"
 
@@ -37,6 +38,8 @@ typedef struct MediaProducer {
     MediaProducerExt exts[MEDIA_PRODUCER_MAX_EXTS];
     GPtrArray *consumers; /* MediaConsumer *, each removing itself when freed */
     gint64 last_key_frame_us;
+    RtpRecvStats stats; /* what its receiver reports say */
+    uint64_t last_rr_us;
 } MediaProducer;
 
 /* From a Produce request: -EINVAL without an SSRC or a codec. */
@@ -54,6 +57,7 @@ void media_producer_set_paused(MediaProducer *p, bool paused);
 /* Its client's sender report (rtcp_sr_parse), passed on by each consumer as its own. */
 void media_producer_on_sr(MediaProducer *p, const RtcpSr *sr);
 
-/* An unprotected packet of this producer, to every live consumer. */
+/* An unprotected packet of this producer, to every live consumer; counted for the receiver
+ * reports sent to its client (at the first packet, then at most every second). */
 void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
                             MediaCounters *counters);

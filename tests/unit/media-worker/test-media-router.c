@@ -39,9 +39,10 @@ typedef struct Client {
     int rtp;
     RtpPacket got[RECV_MAX];
     char payload[RECV_MAX][32];
-    int plis, srs;
+    int plis, srs, rrs;
     uint32_t pli_ssrc;
     RtcpSr sr; /* the last sender report */
+    RtcpRr rr; /* the last receiver report */
     uint8_t buf[2048];
 } Client;
 
@@ -145,6 +146,8 @@ static void client_rtcp(Client *c, size_t len) {
         RtcpFb fb;
         if (part.pt == RTCP_SR && rtcp_sr_parse(c->buf + part.off, part.len, &c->sr) == 0)
             c->srs++;
+        if (part.pt == RTCP_RR && rtcp_rr_parse(c->buf + part.off, part.len, &c->rr) == 0)
+            c->rrs++;
         if (part.pt == RTCP_PSFB && rtcp_fb_parse(c->buf + part.off, part.len, &fb) == 0 &&
             fb.fmt == RTCP_PSFB_PLI) {
             c->plis++;
@@ -374,6 +377,10 @@ TEST(two_clients_exchange_rtp_through_a_router) {
     for (int i = 0; i < 5; i++)
         client_send_rtp(&a, 96, 1111, (uint16_t)(5000 + i), 90000u * (uint32_t)i, "early");
     ASSERT_TRUE(wait_worker_reads(&f, 5));
+    /* The producer's client hears of its stream at once: a receiver report about its SSRC. */
+    ASSERT_TRUE(wait_for(&f, &a.rrs, 1));
+    ASSERT_EQ(a.rr.report_count, 1);
+    ASSERT_EQ_U(a.rr.reports[0].ssrc, 1111);
     ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), 0);
     ASSERT_TRUE(wait_for(&f, &a.plis, 1));
     ASSERT_EQ_U(a.pli_ssrc, 1111);
