@@ -246,7 +246,7 @@ static void client_send_rtp(Client *c, uint8_t pt, uint32_t ssrc, uint16_t seq, 
                         (uint8_t)(ssrc >> 16), (uint8_t)(ssrc >> 8), (uint8_t)ssrc,
                         /* extension: 0xBEDE, one word: id 4 len 1 "a", padding */
                         0xbe, 0xde, 0x00, 0x01, 0x40, 'a', 0, 0};
-    size_t len = 20, n = strlen(text);
+    size_t len = 20, n = strnlen(text, sizeof(pkt) - 20 - MEDIA_SRTP_TRAILER);
     memcpy(pkt + len, text, n);
     len += n;
     if (media_srtp_protect(c->srtp, pkt, &len) == 0)
