@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "media-consumer.h"
 #include "media-rtcp.h"
@@ -10,6 +11,7 @@
 
 #define KEY_FRAME_INTERVAL_US G_USEC_PER_SEC
 #define RR_INTERVAL_US G_USEC_PER_SEC
+#define AUDIO_LEVEL_URI "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define RTCP_SENDER_SSRC 0x68797065u /* "hype": the SSRC the SFU's own feedback carries */
 
 static void copy_parameters(MediaProducer *p, const Hype__SignalMedia__RtpParameters *rp) {
@@ -23,11 +25,13 @@ static void copy_parameters(MediaProducer *p, const Hype__SignalMedia__RtpParame
         MediaProducerExt *e = &p->exts[p->n_exts++];
         e->id = (uint8_t)rp->header_extensions[i]->id;
         g_strlcpy(e->uri, rp->header_extensions[i]->uri, sizeof(e->uri));
+        if (strcmp(e->uri, AUDIO_LEVEL_URI) == 0)
+            p->level_id = e->id;
     }
 }
 
 int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *transport,
-                       void *owner, MediaProducer **ret) {
+                       void *owner, const MediaSpeaking *speaking, MediaProducer **ret) {
     const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
     /* One encoding, matched by SSRC (simulcast by rid comes later). */
     if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1)
@@ -42,6 +46,7 @@ int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *tr
     p->paused = req->paused;
     p->ssrc = rp->encodings[0]->ssrc;
     copy_parameters(p, rp);
+    p->speaking_cfg = p->video ? NULL : speaking;
     rtp_recv_stats_init(&p->stats, p->codecs[0].clock_rate);
     p->consumers = g_ptr_array_new();
     *ret = p;
@@ -66,7 +71,31 @@ void media_producer_request_key_frame(MediaProducer *p) {
         p->last_key_frame_us = now;
 }
 
+static void set_speaking(MediaProducer *p, bool speaking) {
+    if (p->speaking == speaking)
+        return;
+    p->speaking = speaking;
+    p->speaking_cfg->on_change(p->speaking_cfg->userdata, p, speaking);
+}
+
+/* The level of each packet; the hold keeps short pauses between words from flapping. */
+static void detect_speaking(MediaProducer *p, const uint8_t *buf, const RtpPacket *pkt,
+                            uint64_t now) {
+    bool voice;
+    uint8_t level;
+    if (!p->speaking_cfg || !p->level_id ||
+        rtp_audio_level(buf, pkt, p->level_id, &voice, &level) < 0)
+        return;
+    if (level <= p->speaking_cfg->threshold) {
+        p->last_voice_us = now;
+        set_speaking(p, true);
+    } else if (p->speaking && now - p->last_voice_us >= p->speaking_cfg->hold_us)
+        set_speaking(p, false);
+}
+
 void media_producer_set_paused(MediaProducer *p, bool paused) {
+    if (paused && p->speaking_cfg)
+        set_speaking(p, false);
     if (p->paused && !paused) {
         for (guint i = 0; i < p->consumers->len; i++)
             rtp_rewriter_resync(&((MediaConsumer *)g_ptr_array_index(p->consumers, i))->rw);
@@ -101,6 +130,7 @@ void media_producer_forward(MediaProducer *p, const uint8_t *buf, const RtpPacke
         send_receiver_report(p, now);
     if (p->paused)
         return;
+    detect_speaking(p, buf, pkt, now);
     for (guint i = 0; i < p->consumers->len; i++)
         media_consumer_forward(g_ptr_array_index(p->consumers, i), buf, pkt, now, counters);
 }

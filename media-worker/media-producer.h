@@ -26,8 +26,20 @@ typedef struct MediaProducerExt {
     char uri[128];
 } MediaProducerExt;
 
+typedef struct MediaProducer MediaProducer;
+
+/* Speaking detection from ssrc-audio-level (RFC 6464): a level at or under threshold (-dBov:
+ * 0 is the loudest, 127 silence) starts speaking; hold_us without one ends it. on_change hears
+ * each change (the router tells hype-signal). */
+typedef struct MediaSpeaking {
+    uint8_t threshold;
+    uint64_t hold_us;
+    void (*on_change)(void *userdata, MediaProducer *p, bool speaking);
+    void *userdata;
+} MediaSpeaking;
+
 /* Fields are read by the router and by media-consumer; only media-producer writes them. */
-typedef struct MediaProducer {
+struct MediaProducer {
     uint64_t id;
     MediaTransport *transport; /* its packets come from there, its PLIs go there */
     void *owner;               /* the router's record of that transport */
@@ -40,18 +52,24 @@ typedef struct MediaProducer {
     gint64 last_key_frame_us;
     RtpRecvStats stats; /* what its receiver reports say */
     uint64_t last_rr_us;
-} MediaProducer;
+    const MediaSpeaking *speaking_cfg; /* NULL: no speaking detection */
+    uint8_t level_id;                  /* its ssrc-audio-level extension id; 0: none */
+    bool speaking;
+    uint64_t last_voice_us;
+};
 
-/* From a Produce request: -EINVAL without an SSRC or a codec. */
+/* From a Produce request: -EINVAL without an SSRC or a codec. speaking (borrowed; NULL: none)
+ * applies to an audio producer that negotiated ssrc-audio-level. */
 int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *transport,
-                       void *owner, MediaProducer **ret);
+                       void *owner, const MediaSpeaking *speaking, MediaProducer **ret);
 /* Its consumers must be freed first. NULL-safe; returns NULL. */
 MediaProducer *media_producer_free(MediaProducer *p);
 
 /* Sends the producer's client a PLI (video only; at most one a second: browsers answer each
  * with a key frame, several times the bitrate of other frames). */
 void media_producer_request_key_frame(MediaProducer *p);
-/* Paused: its packets go nowhere. Resumed: consumers go on without a gap, from a key frame. */
+/* Paused: its packets go nowhere, and it is not speaking. Resumed: consumers go on without a
+ * gap, from a key frame. */
 void media_producer_set_paused(MediaProducer *p, bool paused);
 
 /* Its client's sender report (rtcp_sr_parse), passed on by each consumer as its own. */

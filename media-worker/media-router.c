@@ -21,6 +21,7 @@ struct MediaRouters {
     /* By id (keys point at the objects' own ids); the routers table owns the routers, each
      * router its transports, each transport its producers and consumers. */
     GHashTable *routers, *transports, *producers, *consumers;
+    MediaSpeaking speaking;
 };
 
 struct Router {
@@ -187,6 +188,18 @@ static void on_state(void *userdata, MediaTransport *t, MediaIceState ice, Media
         queue_close(tp);
 }
 
+static void on_speaking(void *userdata, MediaProducer *p, bool speaking) {
+    MediaRouters *m = userdata;
+    Hype__SignalMedia__Speaking sp = HYPE__SIGNAL_MEDIA__SPEAKING__INIT;
+    Hype__SignalMedia__Envelope env = HYPE__SIGNAL_MEDIA__ENVELOPE__INIT;
+    sp.producer_id = p->id;
+    sp.speaking = speaking;
+    env.body_case = HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_SPEAKING;
+    env.speaking = &sp;
+    if (m->notify)
+        m->notify(m->userdata, &env);
+}
+
 static const MediaTransportOps transport_ops = {
     .on_state = on_state,
     .on_rtp = on_rtp,
@@ -207,6 +220,8 @@ int media_routers_new(const MediaTransportEnv *env, media_router_notify_cb notif
     m->transports = g_hash_table_new(g_int64_hash, g_int64_equal);
     m->producers = g_hash_table_new(g_int64_hash, g_int64_equal);
     m->consumers = g_hash_table_new(g_int64_hash, g_int64_equal);
+    m->speaking = (MediaSpeaking){.on_change = on_speaking, .userdata = m};
+    media_routers_set_speaking(m, 50, 500);
     *ret = m;
     return 0;
 }
@@ -232,6 +247,11 @@ MediaRouters *media_routers_free(MediaRouters *m) {
     g_hash_table_unref(m->consumers);
     free(m);
     return NULL;
+}
+
+void media_routers_set_speaking(MediaRouters *m, uint8_t threshold, unsigned hold_ms) {
+    m->speaking.threshold = threshold;
+    m->speaking.hold_us = (uint64_t)hold_ms * 1000;
 }
 
 int media_routers_router_create(MediaRouters *m, uint64_t router_id) {
@@ -343,7 +363,7 @@ int media_routers_produce(MediaRouters *m, const Hype__SignalMedia__Produce *req
         return -ENOENT;
     if (g_hash_table_contains(m->producers, &req->producer_id))
         return -EEXIST;
-    int r = media_producer_new(req, tp->t, tp, &p);
+    int r = media_producer_new(req, tp->t, tp, &m->speaking, &p);
     if (r < 0)
         return r;
     if (find_producer(tp, p->ssrc)) { /* its packets would be another's */

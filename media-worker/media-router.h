@@ -21,6 +21,10 @@ int media_routers_new(const MediaTransportEnv *env, media_router_notify_cb notif
 /* Closes everything, telling nothing. NULL-safe; returns NULL. */
 MediaRouters *media_routers_free(MediaRouters *m);
 
+/* Speaking detection for audio producers created from now on (defaults: -50 dBov, 500 ms):
+ * Speaking notifications through notify. */
+void media_routers_set_speaking(MediaRouters *m, uint8_t threshold, unsigned hold_ms);
+
 /* Serve RouterCreate/Close, TransportCreate/Connect/Close, Produce, Consume, ProducerAction and
  * ConsumerAction on the link, tell TransportState through it, add the counts to WorkerLoad and
  * close everything when hype-signal goes. */

@@ -116,7 +116,11 @@ static int make_routers(MediaWorker *worker) {
         .counters = &worker->counters,
     };
     int r = media_routers_new(&worker->env, on_router_notice, worker, &worker->routers);
-    return r < 0 ? r : media_routers_serve(worker->routers, worker->link);
+    if (r < 0)
+        return r;
+    media_routers_set_speaking(worker->routers, (uint8_t)cfg->speaking_threshold,
+                               (unsigned)cfg->speaking_hold_ms);
+    return media_routers_serve(worker->routers, worker->link);
 }
 
 int media_worker_new(const MediaConfig *cfg, MediaWorker **ret) {

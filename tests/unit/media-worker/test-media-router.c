@@ -56,6 +56,9 @@ typedef struct Fixture {
     int states, failures;
     Hype__SignalMedia__TransportState__Dtls last_dtls;
     uint64_t last_failed;
+    int speaking_changes;
+    bool speaking;
+    uint64_t speaking_producer;
 } Fixture;
 
 /* ---- the worker's side ---- */
@@ -63,6 +66,12 @@ typedef struct Fixture {
 static void on_notify(void *userdata, Hype__SignalMedia__Envelope *env) {
     Fixture *f = userdata;
     Hype__SignalMedia__TransportState *st = env->transport_state;
+    if (env->body_case == HYPE__SIGNAL_MEDIA__ENVELOPE__BODY_SPEAKING) {
+        f->speaking_changes++;
+        f->speaking = env->speaking->speaking;
+        f->speaking_producer = env->speaking->producer_id;
+        return;
+    }
     f->states++;
     f->last_dtls = st->dtls;
     if (st->ice == HYPE__SIGNAL_MEDIA__TRANSPORT_STATE__ICE__ICE_CLOSED) {
@@ -623,6 +632,59 @@ TEST(a_receivers_pli_reaches_the_producer) {
     while (g_main_context_iteration(f.ctx, FALSE))
         ;
     ASSERT_EQ(a.plis, 1);
+    client_done(&a);
+    client_done(&b);
+    fixture_done(&f);
+}
+
+/* ---- speaking ---- */
+
+/* An Opus packet with ssrc-audio-level (id 1) at this level (-dBov). */
+static void client_send_audio(Client *c, uint16_t seq, uint8_t level) {
+    uint8_t pkt[64] = {0x90, 111, (uint8_t)(seq >> 8), (uint8_t)seq, 0, 0, 0, 0, 0, 0, 0x1e, 0x61,
+                       /* 0xBEDE, one word: id 1 len 1, V flag and level, padding */
+                       0xbe, 0xde, 0x00, 0x01, 0x10, (uint8_t)(0x80 | level), 0, 0, 'o', 'p'};
+    size_t len = 22;
+    if (media_srtp_protect(c->srtp, pkt, &len) == 0)
+        nice_agent_send(c->agent, c->stream, 1, (guint)len, (const gchar *)pkt);
+}
+
+static gboolean on_quiet(gpointer userdata) {
+    static uint16_t seq = 100;
+    client_send_audio(userdata, seq++, 127);
+    return G_SOURCE_CONTINUE;
+}
+
+TEST(an_audio_producer_speaks_and_falls_silent) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    Hype__SignalMedia__Produce req = HYPE__SIGNAL_MEDIA__PRODUCE__INIT;
+    Params params;
+    fixture_init(&f, 5000);
+    ASSERT_TRUE(start_pair(&f, &a, &b, &ia, &ib));
+    media_routers_set_speaking(f.m, 50, 100);
+    req.transport_id = 10;
+    req.producer_id = 300;
+    req.kind = HYPE__SIGNAL_MEDIA__MEDIA_KIND__KIND_AUDIO;
+    req.rtp_parameters = make_params(&params, 111, 7777, 1, "a"); /* 0x1e61 = 7777 */
+    params.codec.mime_type = (char *)"audio/opus";
+    params.codec.clock_rate = 48000;
+    params.ext.uri = (char *)"urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+    ASSERT_EQ(media_routers_produce(f.m, &req), 0);
+    for (uint16_t i = 0; i < 3; i++)
+        client_send_audio(&a, i, 30); /* loud */
+    ASSERT_TRUE(wait_for(&f, &f.speaking_changes, 1));
+    ASSERT_TRUE(f.speaking);
+    ASSERT_EQ_U(f.speaking_producer, 300);
+    GSource *quiet = g_timeout_source_new(20);
+    g_source_set_callback(quiet, on_quiet, &a, NULL);
+    g_source_attach(quiet, f.ctx);
+    bool fell = wait_for(&f, &f.speaking_changes, 2); /* once the hold has passed */
+    g_source_destroy(quiet);
+    g_source_unref(quiet);
+    ASSERT_TRUE(fell);
+    ASSERT_FALSE(f.speaking);
     client_done(&a);
     client_done(&b);
     fixture_done(&f);
