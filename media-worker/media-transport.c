@@ -174,9 +174,11 @@ static void recv_stun(MediaTransport *t, const uint8_t *buf, size_t len,
             c->dropped_unauthenticated++;
         return;
     }
-    /* Authenticated: the client nominates the pair it will use (a later nomination, after a
-     * network change, moves the transport to the new address). */
-    if (!m.use_candidate || same_addr(&t->peer, t->peer_len, from, from_len))
+    /* Authenticated. The first such address is taken at once, nominated or not: Chromium
+     * starts DTLS as soon as one check succeeds, before it nominates (mediasoup does the
+     * same). A nomination (USE-CANDIDATE) then picks the pair the client will use, and a
+     * later one, after a network change, moves the transport to the new address. */
+    if ((t->peer_len && !m.use_candidate) || same_addr(&t->peer, t->peer_len, from, from_len))
         return;
     memcpy(&t->peer, from, from_len);
     t->peer_len = from_len;

@@ -209,10 +209,15 @@ static void client_init(Client *c, Fixture *f) {
         abort();
 }
 
+/* Clients nominate aggressively (USE-CANDIDATE on every check) unless this is set: then as
+ * browsers do, checks first and a nomination after. */
+static bool regular_nomination;
+
 /* Starts ICE towards the worker's transport (its answer to TransportCreate). */
 static void client_start(Client *c, const MediaTransportInfo *info) {
     NiceAddress addr;
-    c->agent = nice_agent_new(c->ctx, NICE_COMPATIBILITY_RFC5245);
+    c->agent = nice_agent_new_full(c->ctx, NICE_COMPATIBILITY_RFC5245,
+                                   regular_nomination ? NICE_AGENT_OPTION_REGULAR_NOMINATION : 0);
     g_object_set(c->agent, "upnp", FALSE, "ice-tcp", FALSE, "controlling-mode", TRUE, NULL);
     g_signal_connect(c->agent, "component-state-changed", G_CALLBACK(client_ice_state), c);
     nice_address_set_from_string(&addr, "127.0.0.1");
@@ -466,6 +471,21 @@ TEST(two_clients_exchange_rtp_through_a_router) {
     media_routers_load(f.m, &load);
     ASSERT_EQ(load.transports + load.producers + load.consumers, 0);
     ASSERT_EQ(media_routers_consumer_action(f.m, 200, CONSUMER(RESUME)), -ENOENT);
+    client_done(&a);
+    client_done(&b);
+    fixture_done(&f);
+}
+
+TEST(clients_that_nominate_after_checking_connect_too) {
+    Fixture f;
+    Client a, b;
+    MediaTransportInfo ia, ib;
+    fixture_init(&f, 5000);
+    regular_nomination = true;
+    bool connected = start_pair(&f, &a, &b, &ia, &ib);
+    regular_nomination = false;
+    ASSERT_TRUE(connected);
+    ASSERT_EQ(f.failures, 0);
     client_done(&a);
     client_done(&b);
     fixture_done(&f);
