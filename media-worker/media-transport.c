@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,11 +290,18 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer userdata) {
 
 /* ---- setting up ---- */
 
-static void random_string(char *out, size_t len) {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+/* ICE credentials are what keeps anyone else from taking the transport over: from the CSPRNG,
+ * not GLib's Mersenne Twister. 32 letters and digits: 5 bits of each byte (RFC 8445 asks
+ * at least 24 bits for the ufrag and 128 for the password, which 16 and 32 characters pass). */
+static int random_string(char *out, size_t len) {
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz012345";
+    uint8_t bytes[64];
+    if (len > sizeof(bytes) || gnutls_rnd(GNUTLS_RND_KEY, bytes, len) < 0)
+        return -EIO;
     for (size_t i = 0; i < len; i++)
-        out[i] = alphabet[g_random_int_range(0, (gint32)(sizeof(alphabet) - 1))];
+        out[i] = alphabet[bytes[i] & 31];
     out[len] = '\0';
+    return 0;
 }
 
 static int parse_address(const char *ip, struct sockaddr_storage *ss, socklen_t *len) {
@@ -346,9 +355,11 @@ static int setup(MediaTransport *t) {
     int r = bind_port(t);
     if (r < 0)
         return r;
-    random_string(t->ufrag, UFRAG_LEN);
-    random_string(t->pwd, PWD_LEN);
-    r = media_dtls_new(t->env->cert, true, t->env->ctx, &dtls_ops, t, &t->dtls);
+    r = random_string(t->ufrag, UFRAG_LEN);
+    if (r >= 0)
+        r = random_string(t->pwd, PWD_LEN);
+    if (r >= 0)
+        r = media_dtls_new(t->env->cert, true, t->env->ctx, &dtls_ops, t, &t->dtls);
     if (r < 0)
         return r;
     t->io = g_unix_fd_source_new(t->fd, G_IO_IN);
