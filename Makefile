@@ -38,6 +38,13 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # the libevent daemons must not load it.
 GLIB_CFLAGS := $(shell pkg-config --cflags glib-2.0 2>/dev/null)
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0 2>/dev/null)
+# The media worker's own libraries, not in PKGS (which every daemon links): libsrtp2, and
+# libnice, GLib-based, which only its tests link as the clients' full ICE agent (the worker
+# answers ICE itself: media-worker/media-transport.h says why); --as-needed drops it from
+# hype-media.
+MEDIA_PKGS  := nice libsrtp2
+MEDIA_CFLAGS := $(shell pkg-config --cflags $(MEDIA_PKGS) 2>/dev/null)
+MEDIA_LIBS  := $(shell pkg-config --libs $(MEDIA_PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
            -Wold-style-definition -Werror=implicit-function-declaration -Wno-unused-parameter
@@ -128,7 +135,7 @@ $(GLIB_LIB): $(GLIB_O)
 
 $(MEDIA_O): $(BUILD)/%.o: %.c | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) $(MEDIA_CFLAGS) -c -o $@ $<
 
 $(MEDIA_LIB): $(MEDIA_LIB_O)
 	@rm -f $@
@@ -153,7 +160,7 @@ $(BUILD)/bin/hype-signal: $(BUILD)/signal-daemon/main.o $(SIGNAL_LIB) $(COMMON_L
 # Only the libraries it uses: the common archive's objects pull in libevent, not libpq or json-c.
 $(BUILD)/bin/hype-media: $(BUILD)/media-worker/main.o $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ -Wl,--as-needed $(LDLIBS) $(GLIB_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -Wl,--as-needed $(LDLIBS) $(MEDIA_LIBS) $(GLIB_LIBS)
 
 $(BUILD)/tests/unit/common/%: tests/unit/common/%.c $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
@@ -180,8 +187,8 @@ $(BUILD)/tests/unit/links/%: tests/unit/links/%.c $(API_LIB) $(SIGNAL_LIB) $(COM
 
 $(BUILD)/tests/unit/media-worker/%: tests/unit/media-worker/%.c $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB) | $(PROTO_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(GLIB_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< $(MEDIA_LIB) $(GLIB_LIB) \
-	  $(COMMON_LIB) $(LDLIBS) $(GLIB_LIBS)
+	$(CC) $(CFLAGS) $(GLIB_CFLAGS) $(MEDIA_CFLAGS) -Itests/unit -Imedia-worker $(LDFLAGS) -o $@ $< \
+	  $(MEDIA_LIB) $(GLIB_LIB) $(COMMON_LIB) $(LDLIBS) $(MEDIA_LIBS) $(GLIB_LIBS)
 
 # Fuzz targets may exercise any daemon's parsers; the archives pull in only what they use.
 $(BUILD)/fuzz/regress-%: tests/fuzz/fuzz-%.c tests/fuzz/replay-main.c $(API_LIB) $(SIGNAL_LIB) $(MEDIA_LIB) $(COMMON_LIB) | $(PROTO_H)

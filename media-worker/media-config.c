@@ -32,6 +32,12 @@ const ConfigVar media_config_vars[] = {
     {"MEDIA_MAX_TRANSPORTS", CONFIG_INT, 0, "0", 0, 65536, F(max_transports),
      "WebRTC transports the worker accepts at once, each on one port of its slice (0: as many "
      "as the slice has ports)"},
+    {"MEDIA_CONNECT_TIMEOUT", CONFIG_MSEC, 0, "30s", 1000, 600000, F(connect_timeout_ms),
+     "time a new WebRTC transport has to complete ICE and DTLS before it is closed"},
+    {"MEDIA_SPEAKING_THRESHOLD", CONFIG_INT, 0, "50", 0, 127, F(speaking_threshold),
+     "audio level (-dBov, 0 loudest, 127 silence) at or under which a producer is speaking"},
+    {"MEDIA_SPEAKING_HOLD", CONFIG_MSEC, 0, "500ms", 50, 10000, F(speaking_hold_ms),
+     "how long a producer stays speaking after its last packet over the threshold"},
 };
 const size_t media_config_vars_count = sizeof(media_config_vars) / sizeof(media_config_vars[0]);
 

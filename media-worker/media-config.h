@@ -15,8 +15,11 @@ typedef struct MediaConfig {
     long long workers;   /* how many share the port range (0 in the environment: CPUs) */
     uint16_t min_port, max_port;
     char *bind_address;
-    char *announced_ip;       /* never empty after media_config_load */
-    long long max_transports; /* 0 in the environment: one per port of the slice */
+    char *announced_ip;           /* never empty after media_config_load */
+    long long max_transports;     /* 0 in the environment: one per port of the slice */
+    uint64_t connect_timeout_ms;  /* a transport must complete ICE and DTLS within it */
+    long long speaking_threshold; /* -dBov: a level at or under it is speech */
+    uint64_t speaking_hold_ms;    /* how long speaking lasts after the last loud packet */
     /* This worker's slice of min_port..max_port. */
     uint16_t slice_min, slice_max;
 } MediaConfig;

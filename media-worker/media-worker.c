@@ -11,7 +11,9 @@
 #include "hype-log.h"
 #include "hype-notify-glib.h"
 #include "hype-notify.h"
+#include "media-dtls.h"
 #include "media-link.h"
+#include "media-router.h"
 
 #define SHUTDOWN_GRACE_MS 2000 /* for the link to send what stopping queued */
 #define DRAIN_POLL_MS 20
@@ -21,6 +23,12 @@ struct MediaWorker {
     GMainContext *ctx;
     GMainLoop *loop;
     MediaLink *link;
+    /* What hype-signal places here: the certificate every transport presents (made once, at
+     * start), what the transports share, and the routers. */
+    MediaDtlsCert *cert;
+    MediaCounters counters;
+    MediaTransportEnv env;
+    MediaRouters *routers;
     GSource *sig_term, *sig_int, *drain;
     bool stopping;
     gint64 stop_deadline_us;
@@ -32,6 +40,11 @@ static void on_link_state(void *userdata, MediaLinkState state, const char *deta
     MediaWorker *worker = userdata;
     if (!worker->stopping)
         notify_status("worker %lld: %s", worker->cfg->worker_id, detail);
+}
+
+static void on_router_notice(void *userdata, Hype__SignalMedia__Envelope *env) {
+    MediaWorker *worker = userdata;
+    media_link_send(worker->link, env); /* not linked: hype-signal learns from the drop */
 }
 
 /* ---- stopping ---- */
@@ -89,6 +102,27 @@ static void drop_source(GSource **source) {
 
 /* ---- start and run ---- */
 
+static int make_routers(MediaWorker *worker) {
+    const MediaConfig *cfg = worker->cfg;
+    worker->env = (MediaTransportEnv){
+        .ctx = worker->ctx,
+        .bind_address = cfg->bind_address,
+        .announced_ip = cfg->announced_ip,
+        .min_port = cfg->slice_min,
+        .max_port = cfg->slice_max,
+        .cert = worker->cert,
+        .connect_timeout_ms = (unsigned)cfg->connect_timeout_ms,
+        .max_transports = (unsigned)cfg->max_transports,
+        .counters = &worker->counters,
+    };
+    int r = media_routers_new(&worker->env, on_router_notice, worker, &worker->routers);
+    if (r < 0)
+        return r;
+    media_routers_set_speaking(worker->routers, (uint8_t)cfg->speaking_threshold,
+                               (unsigned)cfg->speaking_hold_ms);
+    return media_routers_serve(worker->routers, worker->link);
+}
+
 int media_worker_new(const MediaConfig *cfg, MediaWorker **ret) {
     MediaWorker *worker = calloc(1, sizeof(*worker));
     if (!worker)
@@ -98,6 +132,10 @@ int media_worker_new(const MediaConfig *cfg, MediaWorker **ret) {
     worker->loop = g_main_loop_new(worker->ctx, FALSE);
     /* The parts, in the order they are built: the link first, then what serves on it. */
     int r = media_link_new(worker->ctx, cfg, on_link_state, worker, &worker->link);
+    if (r >= 0)
+        r = media_dtls_cert_new(&worker->cert);
+    if (r >= 0)
+        r = make_routers(worker);
     if (r < 0) {
         media_worker_free(worker);
         return r;
@@ -136,7 +174,9 @@ MediaWorker *media_worker_free(MediaWorker *worker) {
     drop_source(&worker->sig_term);
     drop_source(&worker->sig_int);
     drop_source(&worker->drain);
+    worker->routers = media_routers_free(worker->routers);
     worker->link = media_link_free(worker->link);
+    worker->cert = media_dtls_cert_free(worker->cert);
     g_main_loop_unref(worker->loop);
     g_main_context_unref(worker->ctx);
     free(worker);
