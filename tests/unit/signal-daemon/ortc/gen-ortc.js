@@ -1,0 +1,71 @@
+/* Bundled with esbuild into the page gen-ortc.py serves to headless Chromium: mediasoup-client
+ * 3.24.1 loads signal-ortc's router capabilities (GET /caps), produces fake audio, VP8 video and
+ * simulcast VP8 video through a send transport and consumes each through a recv transport with
+ * the consumer parameters signal-ortc builds for this device (POST /consume-<kind>-<mid>), against
+ * made-up server transport parameters: produce() and consume() only build local SDP and set it
+ * on Chromium's peer connection, nothing answers on the network. Posts back the device's
+ * rtpCapabilities, each produce's rtpParameters, each consumer's parameters, and a summary of
+ * what mediasoup-client accepted. */
+import { Device } from 'mediasoup-client';
+
+const transportOptions = (id) => ({
+  id,
+  iceParameters: { usernameFragment: 'h3hk1iz6qqlnqlne', password: 'yku5ej8nvfaor28lvtrabcx0wkrpkztz',
+                   iceLite: true },
+  iceCandidates: [{ foundation: 'udpcandidate', address: '10.77.0.1', ip: '10.77.0.1', port: 40533,
+                    priority: 1078862079, protocol: 'udp', type: 'host' }],
+  dtlsParameters: { role: 'auto', fingerprints: [{ algorithm: 'sha-256', value:
+    'A9:F4:E0:D2:74:D3:0F:D9:AC:EF:B0:C0:3F:8D:6A:8E:4F:C2:4C:B1:0E:73:7A:DD:22:D0:FF:6F:8E:71:5C:3A' }] },
+});
+
+const json = (o) => JSON.stringify(o, null, 2) + '\n';
+
+async function post(name, text) {
+  const r = await fetch('/save/' + name, { method: 'POST', body: text });
+  return r.status === 200 ? r.text() : null;
+}
+
+async function main() {
+  const summary = { load: false, produce: {}, consume: {} };
+  const caps = await (await fetch('/caps')).json();
+  const device = new Device({ handlerName: 'Chrome111' });
+  await device.load({ routerRtpCapabilities: caps });
+  summary.load = true;
+  await post('mediasoup-client-device-rtp-capabilities.json', json(device.rtpCapabilities));
+
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+  const send = device.createSendTransport(transportOptions('send'));
+  const produced = {};
+  send.on('connect', (_, done) => done());
+  send.on('produce', ({ kind, rtpParameters }, done) => { produced.last = { kind, rtpParameters }; done({ id: kind }); });
+  const publish = async (name, options) => {
+    await send.produce(options);
+    produced[name] = produced.last;
+    summary.produce[name] = true;
+    await post('mediasoup-client-produce-' + name + '.json', json(produced.last.rtpParameters));
+  };
+  await publish('audio', { track: stream.getAudioTracks()[0] });
+  await publish('video', { track: stream.getVideoTracks()[0].clone() });
+  await publish('video-simulcast', {
+    track: stream.getVideoTracks()[0].clone(),
+    encodings: [{ scaleResolutionDownBy: 4 }, { scaleResolutionDownBy: 2 }, {}],
+  });
+
+  const recv = device.createRecvTransport(transportOptions('recv'));
+  recv.on('connect', (_, done) => done());
+  let mid = 0;
+  for (const name of ['audio', 'video', 'video-simulcast']) {
+    const { kind, rtpParameters } = produced[name];
+    const body = JSON.stringify({ rtpParameters, rtpCapabilities: device.rtpCapabilities });
+    const r = await fetch(`/consume-${kind}-${mid++}`, { method: 'POST', body });
+    const options = await r.json();
+    await post('hype-consumer-' + name + '.json', json(options));
+    options.id = 'c-' + name;
+    options.producerId = 'p-' + name;
+    const consumer = await recv.consume(options);
+    summary.consume[name] = consumer.rtpReceiver ? consumer.track.readyState : 'no receiver';
+  }
+  await post('mediasoup-client-accepted.json', json(summary));
+}
+
+main().then(() => post('done', 'ok'), (e) => post('done', 'error: ' + e + ' ' + e.stack));
