@@ -379,7 +379,8 @@ static int parse_parameters(Ctx *ctx, json_object *o, OrtcCodec *codec) {
             return fail(ctx, -E2BIG, " has more than %d entries", ORTC_MAX_PARAMETERS);
         OrtcParameter *p = &codec->parameters[codec->n_parameters];
         size_t klen = push_path(ctx, key, 0);
-        if (strlen(key) >= sizeof(p->key) || !*key)
+        /* the worker gets "k=v;k=v": no separators in names either */
+        if (strlen(key) >= sizeof(p->key) || !*key || strpbrk(key, ";= \r\n"))
             return fail(ctx, -EINVAL, ": bad parameter name");
         strcpy(p->key, key);
         uint64_t u;
