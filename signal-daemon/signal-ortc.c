@@ -186,7 +186,8 @@ json_object *ortc_router_capabilities(void) {
         OrtcCodec c;
         router_codec(&router_codecs[i], &c);
         json_object *o = json_object_new_object();
-        if (!push(codecs, o) || !add(o, "kind", json_object_new_string(ortc_kind_to_string(c.kind))) ||
+        if (!push(codecs, o) ||
+            !add(o, "kind", json_object_new_string(ortc_kind_to_string(c.kind))) ||
             !add(o, "mimeType", json_object_new_string(c.mime_type)) ||
             !add(o, "preferredPayloadType", json_object_new_int(c.payload_type)) ||
             !add(o, "clockRate", json_object_new_int64(c.clock_rate)) ||
@@ -198,7 +199,8 @@ json_object *ortc_router_capabilities(void) {
     for (size_t i = 0; i < ELEMENTSOF(router_extensions); i++) {
         const RouterExtension *e = &router_extensions[i];
         json_object *o = json_object_new_object();
-        if (!push(exts, o) || !add(o, "kind", json_object_new_string(ortc_kind_to_string(e->kind))) ||
+        if (!push(exts, o) ||
+            !add(o, "kind", json_object_new_string(ortc_kind_to_string(e->kind))) ||
             !add(o, "uri", json_object_new_string(e->uri)) ||
             !add(o, "preferredId", json_object_new_int(e->id)) ||
             !add(o, "preferredEncrypt", json_object_new_boolean(false)) ||
@@ -597,7 +599,8 @@ static int parse_encodings(Ctx *ctx, json_object *o, OrtcRtpParameters *p) {
         if (i > 0 && !e->ssrc != !p->encodings[0].ssrc)
             return fail(ctx, -EINVAL, " must use ssrc or rid as encodings[0] does");
         for (int j = 0; j < i; j++)
-            if ((e->ssrc && (e->ssrc == p->encodings[j].ssrc || e->ssrc == p->encodings[j].rtx_ssrc)) ||
+            if ((e->ssrc &&
+                 (e->ssrc == p->encodings[j].ssrc || e->ssrc == p->encodings[j].rtx_ssrc)) ||
                 (!e->ssrc && strcmp(e->rid, p->encodings[j].rid) == 0))
                 return fail(ctx, -EINVAL, " repeats another encoding's ssrc or rid");
         pop_path(ctx, ilen);
@@ -632,8 +635,8 @@ int ortc_parse_rtp_parameters(json_object *json, OrtcKind kind, OrtcRtpParameter
     if ((rtcp = member(json, "rtcp"))) {
         size_t len = push_path(&ctx, "rtcp", 0);
         if ((r = need_object(&ctx, rtcp)) < 0 ||
-            (r = get_string(&ctx, rtcp, "cname", false, ret->rtcp_cname,
-                            sizeof(ret->rtcp_cname))) < 0 ||
+            (r = get_string(&ctx, rtcp, "cname", false, ret->rtcp_cname, sizeof(ret->rtcp_cname))) <
+                0 ||
             (r = get_bool(&ctx, rtcp, "reducedSize", &ret->rtcp_reduced_size)) < 0)
             return r;
         pop_path(&ctx, len);
@@ -795,7 +798,8 @@ int ortc_producer_mapping(OrtcKind kind, const OrtcRtpParameters *rtp, ortc_rand
     for (size_t i = 0; i < rtp->n_codecs; i++) {
         const OrtcCodec *c = &rtp->codecs[i];
         if (c->kind != kind)
-            return fail(&ctx, -EINVAL, ".codecs[%zu] is not of kind %s", i, ortc_kind_to_string(kind));
+            return fail(&ctx, -EINVAL, ".codecs[%zu] is not of kind %s", i,
+                        ortc_kind_to_string(kind));
         m.codecs[i].payload_type = c->payload_type;
         if (is_rtx(c))
             continue; /* once every media codec is mapped */
@@ -806,7 +810,8 @@ int ortc_producer_mapping(OrtcKind kind, const OrtcRtpParameters *rtp, ortc_rand
         if (j == ELEMENTSOF(router_codecs))
             return fail(&ctx, -ENOTSUP, ".codecs[%zu]: the router does not support %s/%u%s", i,
                         c->mime_type, c->clock_rate,
-                        c->kind == ORTC_KIND_AUDIO ? " with these channels" : " with these parameters");
+                        c->kind == ORTC_KIND_AUDIO ? " with these channels"
+                                                   : " with these parameters");
         m.codecs[i].mapped_payload_type = router[j].payload_type;
     }
     for (size_t i = 0; i < rtp->n_codecs; i++) {
@@ -943,7 +948,8 @@ int ortc_consumer_parameters(const OrtcRtpParameters *consumable, const OrtcRtpC
         for (size_t j = 0; j < caps->n_header_extensions; j++) {
             const OrtcHeaderExtension *d = &caps->header_extensions[j];
             if (d->kind != kind || strcmp(d->uri, e->uri) != 0 ||
-                (d->direction != ORTC_DIRECTION_SENDRECV && d->direction != ORTC_DIRECTION_RECVONLY))
+                (d->direction != ORTC_DIRECTION_SENDRECV &&
+                 d->direction != ORTC_DIRECTION_RECVONLY))
                 continue;
             OrtcHeaderExtension *x = &ret->header_extensions[ret->n_header_extensions++];
             *x = *e;
@@ -1103,8 +1109,9 @@ int ortc_rtp_parameters_proto(Arena *a, const OrtcRtpParameters *rtp,
         if (!(p->codecs[p->n_codecs++] = codec_proto(a, &rtp->codecs[i])))
             return -ENOMEM;
     for (size_t i = 0; i < rtp->n_header_extensions; i++) {
-        Hype__SignalMedia__RtpHeaderExtension *x = ARENA_NEW(
-            a, Hype__SignalMedia__RtpHeaderExtension, HYPE__SIGNAL_MEDIA__RTP_HEADER_EXTENSION__INIT);
+        Hype__SignalMedia__RtpHeaderExtension *x =
+            ARENA_NEW(a, Hype__SignalMedia__RtpHeaderExtension,
+                      HYPE__SIGNAL_MEDIA__RTP_HEADER_EXTENSION__INIT);
         if (!x || !(x->uri = arena_strdup(a, rtp->header_extensions[i].uri)))
             return -ENOMEM;
         x->id = rtp->header_extensions[i].id;

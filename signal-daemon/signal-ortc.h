@@ -23,8 +23,8 @@
 /* Fixed limits of every array and string read from a client (-E2BIG past them). */
 #define ORTC_MAX_CODECS 32 /* in a device's capabilities; a producer's parameters too */
 #define ORTC_MAX_HEADER_EXTENSIONS 32
-#define ORTC_MAX_ENCODINGS 8 /* simulcast layers */
-#define ORTC_MAX_FEEDBACK 12 /* rtcpFeedback entries per codec */
+#define ORTC_MAX_ENCODINGS 8   /* simulcast layers */
+#define ORTC_MAX_FEEDBACK 12   /* rtcpFeedback entries per codec */
 #define ORTC_MAX_PARAMETERS 12 /* codec parameters (fmtp) per codec */
 #define ORTC_MIME_MAX 48
 #define ORTC_PARAM_KEY_MAX 40
@@ -88,7 +88,7 @@ typedef struct OrtcHeaderExtension {
 } OrtcHeaderExtension;
 
 typedef struct OrtcEncoding {
-    uint32_t ssrc; /* 0: absent (then rid is set) */
+    uint32_t ssrc;     /* 0: absent (then rid is set) */
     uint32_t rtx_ssrc; /* 0: none */
     char rid[ORTC_RID_MAX];
     bool dtx;

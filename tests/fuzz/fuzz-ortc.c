@@ -67,8 +67,8 @@ static void try_kind(json_object *params, bool have_caps, OrtcKind kind) {
     if (!have_caps)
         return;
     bool can = ortc_can_consume(&consumable, &caps);
-    int r = ortc_consumer_parameters(&consumable, &caps, "0", counter, &n, &consumer, err,
-                                     sizeof(err));
+    int r =
+        ortc_consumer_parameters(&consumable, &caps, "0", counter, &n, &consumer, err, sizeof(err));
     if (can != (r == 0))
         abort();
     if (r < 0)

@@ -80,7 +80,8 @@ static const OrtcParameter *param(const OrtcCodec *c, const char *key) {
 /* ---- the router's capabilities, as mediasoup-client loaded them ---- */
 
 TEST(router_capabilities_are_what_mediasoup_client_loaded) {
-    json_object *caps = ortc_router_capabilities(), *loaded = fixture("hype-router-rtp-capabilities.json");
+    json_object *caps = ortc_router_capabilities(),
+                *loaded = fixture("hype-router-rtp-capabilities.json");
     json_object *accepted = fixture("mediasoup-client-accepted.json");
     int equal = caps && loaded && json_object_equal(caps, loaded);
     int load_ok = accepted && json_object_get_boolean(json_get(accepted, "load"));
@@ -107,7 +108,8 @@ TEST(router_capabilities_shapes) {
             rtx++;
             /* apt is a number naming the codec just before */
             json_object *apt = json_get(json_get(c, "parameters"), "apt");
-            bad += !json_object_is_type(apt, json_type_int) || json_object_get_int(apt) != (int)(99 + i);
+            bad += !json_object_is_type(apt, json_type_int) ||
+                   json_object_get_int(apt) != (int)(99 + i);
         }
     }
     json_object *opus = json_object_array_get_idx(codecs, 0);
@@ -131,7 +133,8 @@ TEST(router_capabilities_shapes) {
 /* ---- what Chromium's mediasoup-client sends ---- */
 
 TEST(parses_chromium_audio_produce) {
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
     ASSERT_STREQ(produced.mid, "0");
     ASSERT_EQ(produced.n_codecs, 1);
     ASSERT_STREQ(produced.codecs[0].mime_type, "audio/opus");
@@ -149,7 +152,8 @@ TEST(parses_chromium_audio_produce) {
 }
 
 TEST(parses_chromium_video_and_simulcast_produce) {
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
     ASSERT_EQ(produced.n_codecs, 2);
     ASSERT_STREQ(produced.codecs[1].mime_type, "video/rtx");
     ASSERT_STREQ(param(&produced.codecs[1], "apt")->value, "96");
@@ -181,7 +185,8 @@ TEST(parses_chromium_device_capabilities) {
 
 TEST(maps_chromium_audio_onto_the_router) {
     OrtcRandom rnd = ORTC_RANDOM_INIT(0);
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
     ASSERT_OK(ortc_producer_mapping(ORTC_KIND_AUDIO, &produced, ortc_random_next, &rnd, &mapping,
                                     &consumable, err, sizeof(err)));
     ASSERT_EQ(mapping.n_codecs, 1);
@@ -199,7 +204,8 @@ TEST(maps_chromium_audio_onto_the_router) {
 
 TEST(maps_chromium_vp8_and_rtx_and_simulcast_rids) {
     OrtcRandom rnd = ORTC_RANDOM_INIT(0);
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
     ASSERT_OK(ortc_producer_mapping(ORTC_KIND_VIDEO, &produced, ortc_random_next, &rnd, &mapping,
                                     &consumable, err, sizeof(err)));
     ASSERT_EQ(mapping.codecs[0].mapped_payload_type, 101);
@@ -243,7 +249,8 @@ TEST(produce_proto) {
     Arena *a = arena_new();
     Hype__SignalMedia__RtpParameters *p;
     Hype__SignalMedia__RtpMapping *m;
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
     ASSERT_OK(ortc_producer_mapping(ORTC_KIND_VIDEO, &produced, ortc_random_next, &rnd, &mapping,
                                     NULL, err, sizeof(err)));
     ASSERT_OK(ortc_rtp_parameters_proto(a, &produced, &p));
@@ -271,7 +278,8 @@ TEST(produce_proto) {
     ASSERT_EQ_U(back->rtp_mapping->encodings[0]->ssrc, 2618642378u);
     hype__signal_media__produce__free_unpacked(back, NULL);
     /* numbers and strings in one fmtp */
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-audio.json", ORTC_KIND_AUDIO, &produced));
     ASSERT_OK(ortc_rtp_parameters_proto(a, &produced, &p));
     ASSERT_STREQ(p->codecs[0]->parameters, "minptime=10;useinbandfec=1");
     ASSERT_EQ(p->codecs[0]->channels, 2);
@@ -358,24 +366,26 @@ TEST(consume_proto) {
 }
 
 TEST(consumer_without_device_rtx_or_extensions) {
-    json_object *caps = q("{'codecs':[{'kind':'video','mimeType':'video/vp8','preferredPayloadType':101,"
-                          "'clockRate':90000,'rtcpFeedback':[{'type':'nack'},{'type':'goog-remb'},"
-                          "{'type':'transport-cc'}]}],"
-                          "'headerExtensions':[{'kind':'video','uri':'http://www.webrtc.org/"
-                          "experiments/rtp-hdrext/abs-send-time','preferredId':14},"
-                          "{'kind':'video','uri':'urn:ietf:params:rtp-hdrext:sdes:mid',"
-                          "'preferredId':1,'direction':'sendonly'}]}");
+    json_object *caps =
+        q("{'codecs':[{'kind':'video','mimeType':'video/vp8','preferredPayloadType':101,"
+          "'clockRate':90000,'rtcpFeedback':[{'type':'nack'},{'type':'goog-remb'},"
+          "{'type':'transport-cc'}]}],"
+          "'headerExtensions':[{'kind':'video','uri':'http://www.webrtc.org/"
+          "experiments/rtp-hdrext/abs-send-time','preferredId':14},"
+          "{'kind':'video','uri':'urn:ietf:params:rtp-hdrext:sdes:mid',"
+          "'preferredId':1,'direction':'sendonly'}]}");
     OrtcRandom rnd = ORTC_RANDOM_INIT(0);
     ASSERT_OK(ortc_parse_rtp_capabilities(caps, &device, err, sizeof(err)));
     json_object_put(caps);
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
     ASSERT_OK(ortc_producer_mapping(ORTC_KIND_VIDEO, &produced, ortc_random_next, &rnd, &mapping,
                                     &consumable, err, sizeof(err)));
     ASSERT_OK(ortc_consumer_parameters(&consumable, &device, "3", ortc_random_next, &rnd, &consumer,
                                        err, sizeof(err)));
     ASSERT_EQ(consumer.n_codecs, 1); /* no rtx on the device */
     ASSERT_EQ(consumer.encodings[0].rtx_ssrc, 0);
-    ASSERT_EQ(consumer.n_header_extensions, 1); /* mid is sendonly for the device */
+    ASSERT_EQ(consumer.n_header_extensions, 1);      /* mid is sendonly for the device */
     ASSERT_EQ(consumer.header_extensions[0].id, 14); /* the device's id */
     /* abs-send-time only: REMB kept, transport-cc dropped; intersection: nack, goog-remb */
     ASSERT_EQ(consumer.codecs[0].n_feedback, 2);
@@ -388,7 +398,8 @@ TEST(cannot_consume_without_the_codec_or_the_payload_type) {
                                 "'clockRate':48000,'channels':2}]}");
     json_object *other_pt = q("{'codecs':[{'mimeType':'video/VP8','preferredPayloadType':96,"
                               "'clockRate':90000}]}");
-    ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
+    ASSERT_OK(
+        parse_fixture_params("mediasoup-client-produce-video.json", ORTC_KIND_VIDEO, &produced));
     ASSERT_OK(ortc_producer_mapping(ORTC_KIND_VIDEO, &produced, ortc_random_next, &rnd, &mapping,
                                     &consumable, err, sizeof(err)));
     ASSERT_OK(ortc_parse_rtp_capabilities(audio_only, &device, err, sizeof(err)));
@@ -421,12 +432,13 @@ TEST(cannot_consume_without_the_codec_or_the_payload_type) {
 static int map_h264(const char *profile, const char *mode) {
     char text[512];
     OrtcRandom rnd = ORTC_RANDOM_INIT(0);
-    snprintf(text, sizeof(text),
-             "{'codecs':[{'mimeType':'video/h264','payloadType':108,'clockRate':90000,"
-             "'parameters':{'profile-level-id':'%s','packetization-mode':%s}},"
-             "{'mimeType':'video/rtx','payloadType':109,'clockRate':90000,'parameters':{'apt':108}}],"
-             "'encodings':[{'ssrc':5,'rtx':{'ssrc':6}}]}",
-             profile, mode);
+    snprintf(
+        text, sizeof(text),
+        "{'codecs':[{'mimeType':'video/h264','payloadType':108,'clockRate':90000,"
+        "'parameters':{'profile-level-id':'%s','packetization-mode':%s}},"
+        "{'mimeType':'video/rtx','payloadType':109,'clockRate':90000,'parameters':{'apt':108}}],"
+        "'encodings':[{'ssrc':5,'rtx':{'ssrc':6}}]}",
+        profile, mode);
     json_object *o = q(text);
     int r = ortc_parse_rtp_parameters(o, ORTC_KIND_VIDEO, &produced, err, sizeof(err));
     json_object_put(o);
@@ -441,8 +453,8 @@ TEST(h264_profiles_and_packetization_mode) {
     ASSERT_EQ(mapping.codecs[0].mapped_payload_type, 103);
     ASSERT_EQ(mapping.codecs[1].mapped_payload_type, 104);
     ASSERT_OK(map_h264("42e034", "1")); /* another level: asymmetry allowed */
-    ASSERT_OK(map_h264("4d801f", "1"));  /* main with constraint_set1: constrained baseline */
-    ASSERT_OK(map_h264("42C02A", "1"));  /* upper-case hex */
+    ASSERT_OK(map_h264("4d801f", "1")); /* main with constraint_set1: constrained baseline */
+    ASSERT_OK(map_h264("42C02A", "1")); /* upper-case hex */
     ASSERT_EQ(map_h264("42001f", "1"), -ENOTSUP); /* baseline */
     ASSERT_EQ(map_h264("4d001f", "1"), -ENOTSUP); /* main */
     ASSERT_EQ(map_h264("640c1f", "1"), -ENOTSUP); /* constrained high */
@@ -471,7 +483,8 @@ static const Bad bad_audio[] = {
     {"{'codecs':[]," ENC "}", -EINVAL, "at least one codec"},
     {"{'codecs':{}," ENC "}", -EINVAL, "rtpParameters.codecs must be an array"},
     {"{'codecs':[1]," ENC "}", -EINVAL, "codecs[0] must be an object"},
-    {"{'codecs':[{'payloadType':1,'clockRate':1}]," ENC "}", -EINVAL, "codecs[0].mimeType is required"},
+    {"{'codecs':[{'payloadType':1,'clockRate':1}]," ENC "}", -EINVAL,
+     "codecs[0].mimeType is required"},
     {"{'codecs':[{'mimeType':'opus','payloadType':1,'clockRate':1}]," ENC "}", -EINVAL,
      "codecs[0].mimeType must be audio/"},
     {"{'codecs':[{'mimeType':'audio/','payloadType':1,'clockRate':1}]," ENC "}", -EINVAL,
@@ -495,42 +508,44 @@ static const Bad bad_audio[] = {
     {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'channels':0}]," ENC
      "}",
      -EINVAL, "channels must be"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'parameters':[]}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'parameters':[]}]," ENC "}",
      -EINVAL, "codecs[0].parameters must be an object"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'parameters':{'a':true}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'parameters':{'a':true}}]," ENC "}",
      -EINVAL, "codecs[0].parameters.a must be a string or a non-negative integer"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'parameters':{'a':'x;y'}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'parameters':{'a':'x;y'}}]," ENC "}",
      -EINVAL, "must not contain ';'"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'parameters':{'':1}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'parameters':{'':1}}]," ENC "}",
      -EINVAL, "bad parameter name"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'parameters':{'a':'\\u0000'}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'parameters':{'a':'\\u0000'}}]," ENC "}",
      -EINVAL, "must not contain NUL"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'rtcpFeedback':{}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'rtcpFeedback':{}}]," ENC "}",
      -EINVAL, "codecs[0].rtcpFeedback must be an array"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'rtcpFeedback':[{}]}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'rtcpFeedback':[{}]}]," ENC "}",
      -EINVAL, "codecs[0].rtcpFeedback[0].type is required"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'rtcpFeedback':['nack']}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'rtcpFeedback':['nack']}]," ENC "}",
      -EINVAL, "rtcpFeedback[0] must be an object"},
-    {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000,'rtcpFeedback':[{'type':'nack','parameter':1}]}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "opus','payloadType':111,'clockRate':48000,'rtcpFeedback':[{'type':'nack','parameter':1}]}]"
+     "," ENC "}",
      -EINVAL, "rtcpFeedback[0].parameter must be a string"},
     {"{'codecs':[" OPUS "," OPUS "]," ENC "}", -EINVAL, "codecs[1] repeats payload type 111"},
     {"{'codecs':[{'mimeType':'video/VP8','payloadType':96,'clockRate':90000}]," ENC "}", -EINVAL,
      "codecs[0].mimeType is not of kind audio"},
-    {"{'codecs':[{'mimeType':'audio/rtx','payloadType':96,'clockRate':48000,'parameters':{'apt':111}}]," ENC
-     "}",
+    {"{'codecs':[{'mimeType':'audio/"
+     "rtx','payloadType':96,'clockRate':48000,'parameters':{'apt':111}}]," ENC "}",
      -EINVAL, "codecs[0] must be a media codec"},
     {"{'codecs':[" OPUS ",{'mimeType':'audio/rtx','payloadType':96,'clockRate':48000}]," ENC "}",
      -EINVAL, "codecs[1].parameters.apt is required for rtx"},
-    {"{'codecs':[" OPUS ",{'mimeType':'audio/rtx','payloadType':96,'clockRate':48000,'parameters':{'apt':'111'}}]," ENC
+    {"{'codecs':[" OPUS
+     ",{'mimeType':'audio/rtx','payloadType':96,'clockRate':48000,'parameters':{'apt':'111'}}]," ENC
      "}",
      -EINVAL, "codecs[1].parameters.apt must be a payload type"},
     {"{'codecs':[" OPUS "],'headerExtensions':{}," ENC "}", -EINVAL,
@@ -550,9 +565,11 @@ static const Bad bad_audio[] = {
     {"{'codecs':[" OPUS "],'encodings':{}}", -EINVAL, "rtpParameters.encodings must be an array"},
     {"{'codecs':[" OPUS "],'encodings':[7]}", -EINVAL, "encodings[0] must be an object"},
     {"{'codecs':[" OPUS "],'encodings':[{}]}", -EINVAL, "encodings[0] needs an ssrc or a rid"},
-    {"{'codecs':[" OPUS "],'encodings':[{'ssrc':0}]}", -EINVAL, "encodings[0].ssrc must be an integer"},
+    {"{'codecs':[" OPUS "],'encodings':[{'ssrc':0}]}", -EINVAL,
+     "encodings[0].ssrc must be an integer"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':4294967296}]}", -EINVAL, "encodings[0].ssrc"},
-    {"{'codecs':[" OPUS "],'encodings':[{'ssrc':18446744073709551615}]}", -EINVAL, "encodings[0].ssrc"},
+    {"{'codecs':[" OPUS "],'encodings':[{'ssrc':18446744073709551615}]}", -EINVAL,
+     "encodings[0].ssrc"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'rtx':1}]}", -EINVAL,
      "encodings[0].rtx must be an object"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'rtx':{}}]}", -EINVAL,
@@ -570,12 +587,14 @@ static const Bad bad_audio[] = {
      "encodings[1] repeats another encoding's ssrc or rid"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'rtx':{'ssrc':2}},{'ssrc':2}]}", -EINVAL,
      "encodings[1] repeats"},
-    {"{'codecs':[" OPUS "],'encodings':[{'rid':'a'},{'rid':'a'}]}", -EINVAL, "encodings[1] repeats"},
+    {"{'codecs':[" OPUS "],'encodings':[{'rid':'a'},{'rid':'a'}]}", -EINVAL,
+     "encodings[1] repeats"},
     {"{'mid':5,'codecs':[" OPUS "]," ENC "}", -EINVAL, "rtpParameters.mid must be a string"},
     {"{'mid':'0123456789012345678901234567890123','codecs':[" OPUS "]," ENC "}", -E2BIG,
      "rtpParameters.mid is longer than 31 bytes"},
     {"{'codecs':[" OPUS "]," ENC ",'rtcp':[]}", -EINVAL, "rtpParameters.rtcp must be an object"},
-    {"{'codecs':[" OPUS "]," ENC ",'rtcp':{'cname':1}}", -EINVAL, "rtpParameters.rtcp.cname must be a string"},
+    {"{'codecs':[" OPUS "]," ENC ",'rtcp':{'cname':1}}", -EINVAL,
+     "rtpParameters.rtcp.cname must be a string"},
     {"{'codecs':[" OPUS "]," ENC ",'rtcp':{'reducedSize':'no'}}", -EINVAL,
      "rtpParameters.rtcp.reducedSize must be a boolean"},
 };
@@ -592,7 +611,8 @@ TEST(every_rtp_parameters_error_names_its_field) {
                        bad_audio[i].r, bad_audio[i].message);
     }
     /* and the valid base of those cases is valid, null members count as absent */
-    json_object *o = q("{'mid':null,'codecs':[" OPUS "]," ENC ",'rtcp':null,'headerExtensions':null}");
+    json_object *o =
+        q("{'mid':null,'codecs':[" OPUS "]," ENC ",'rtcp':null,'headerExtensions':null}");
     ASSERT_OK(ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, err, sizeof(err)));
     ASSERT_EQ(produced.codecs[0].channels, 2);
     json_object_put(o);
@@ -607,7 +627,8 @@ static const Bad bad_caps[] = {
     {"{'codecs':7}", -EINVAL, "rtpCapabilities.codecs must be an array"},
     {"{'codecs':[{'mimeType':'audio/opus','payloadType':100,'clockRate':48000}]}", -EINVAL,
      "codecs[0].preferredPayloadType is required"},
-    {"{'codecs':[{'kind':'video','mimeType':'audio/opus','preferredPayloadType':100,'clockRate':48000}]}",
+    {"{'codecs':[{'kind':'video','mimeType':'audio/"
+     "opus','preferredPayloadType':100,'clockRate':48000}]}",
      -EINVAL, "codecs[0].kind must be the mimeType's kind"},
     {"{'codecs':[{'kind':7,'mimeType':'audio/opus','preferredPayloadType':100,'clockRate':48000}]}",
      -EINVAL, "codecs[0].kind must be a string"},
@@ -665,7 +686,8 @@ static int parse_with(const char *base, const char *path1, const char *key, cons
 
 TEST(every_array_is_bounded) {
     const char *codec = "{'mimeType':'audio/opus','payloadType':%d,'clockRate':48000,'x':%d}";
-    const char *cap = "{'mimeType':'audio/opus','preferredPayloadType':%d,'clockRate':48000,'x':%d}";
+    const char *cap =
+        "{'mimeType':'audio/opus','preferredPayloadType':%d,'clockRate':48000,'x':%d}";
     const char *ext = "{'uri':'u%d','id':%d}";
     const char *capext = "{'kind':'audio','uri':'u%d','preferredId':%d}";
     const char *enc = "{'ssrc':%d,'x':%d}";
@@ -679,16 +701,18 @@ TEST(every_array_is_bounded) {
     ASSERT_EQ(parse_with("{'codecs':[" OPUS "]," ENC "}", NULL, "headerExtensions", ext,
                          ORTC_MAX_HEADER_EXTENSIONS + 1, false),
               -E2BIG);
-    ASSERT_EQ(parse_with("{}", NULL, "headerExtensions", capext, ORTC_MAX_HEADER_EXTENSIONS + 1,
-                         true),
-              -E2BIG);
-    ASSERT_OK(parse_with("{'codecs':[" OPUS "]}", NULL, "encodings", enc, ORTC_MAX_ENCODINGS, false));
-    ASSERT_EQ(parse_with("{'codecs':[" OPUS "]}", NULL, "encodings", enc, ORTC_MAX_ENCODINGS + 1,
-                         false),
-              -E2BIG);
+    ASSERT_EQ(
+        parse_with("{}", NULL, "headerExtensions", capext, ORTC_MAX_HEADER_EXTENSIONS + 1, true),
+        -E2BIG);
+    ASSERT_OK(
+        parse_with("{'codecs':[" OPUS "]}", NULL, "encodings", enc, ORTC_MAX_ENCODINGS, false));
+    ASSERT_EQ(
+        parse_with("{'codecs':[" OPUS "]}", NULL, "encodings", enc, ORTC_MAX_ENCODINGS + 1, false),
+        -E2BIG);
     ASSERT_TRUE(strstr(err, "rtpParameters.encodings has more than 8 entries") != NULL);
     /* rtcpFeedback and parameters of codecs[0] */
-    json_object *o = q("{'codecs':[" OPUS "]," ENC "}"), *c = json_object_array_get_idx(json_get(o, "codecs"), 0);
+    json_object *o = q("{'codecs':[" OPUS "]," ENC "}"),
+                *c = json_object_array_get_idx(json_get(o, "codecs"), 0);
     json_object *fbs = json_object_new_array(), *params = json_object_new_object();
     for (int i = 0; i <= ORTC_MAX_FEEDBACK; i++)
         json_object_array_add(fbs, q("{'type':'nack'}"));
@@ -731,8 +755,8 @@ TEST(producer_mapping_refusals) {
          ORTC_KIND_AUDIO, "codecs[0]: the router does not support audio/PCMU/8000"},
         {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':48000}]," ENC "}",
          ORTC_KIND_AUDIO, "audio/opus/48000 with these channels"}, /* mono opus */
-        {"{'codecs':[{'mimeType':'audio/opus','payloadType':111,'clockRate':16000,'channels':2}]," ENC
-         "}",
+        {"{'codecs':[{'mimeType':'audio/"
+         "opus','payloadType':111,'clockRate':16000,'channels':2}]," ENC "}",
          ORTC_KIND_AUDIO, "does not support audio/opus/16000"},
         {"{'codecs':[{'mimeType':'video/VP9','payloadType':98,'clockRate':90000}]," ENC "}",
          ORTC_KIND_VIDEO, "does not support video/VP9"},
@@ -783,7 +807,8 @@ TEST(kind_strings) {
 TEST(small_error_buffers_truncate) {
     char small[8];
     json_object *o = q("[]");
-    ASSERT_EQ(ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, small, sizeof(small)), -EINVAL);
+    ASSERT_EQ(ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, small, sizeof(small)),
+              -EINVAL);
     ASSERT_STREQ(small, "rtpPara");
     json_object_put(o);
 }

@@ -9,7 +9,8 @@ typedef struct OrtcRandom {
 } OrtcRandom;
 
 /* Seeded per consumer (its mid's number): SSRCs must differ within a recv transport. */
-#define ORTC_RANDOM_INIT(seed) {0x1e240000u + (uint32_t)(seed) * 0x00100000u}
+#define ORTC_RANDOM_INIT(seed)                                                                     \
+    { 0x1e240000u + (uint32_t)(seed)*0x00100000u }
 
 static inline uint32_t ortc_random_next(void *userdata) {
     OrtcRandom *r = userdata;

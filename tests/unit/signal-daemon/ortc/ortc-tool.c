@@ -26,24 +26,27 @@ int main(int argc, char **argv) {
     json_object *in, *out;
     if (argc == 2 && strcmp(argv[1], "caps") == 0) {
         out = ortc_router_capabilities();
-        puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY |
+                                                     JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(out);
         return 0;
     }
     if (argc != 4 || strcmp(argv[1], "consume") != 0) {
-        fputs("usage: ortc-tool caps | consume KIND MID < {rtpParameters, rtpCapabilities}\n", stderr);
+        fputs("usage: ortc-tool caps | consume KIND MID < {rtpParameters, rtpCapabilities}\n",
+              stderr);
         return 2;
     }
     size_t len = fread(text, 1, sizeof(text), stdin);
     OrtcKind kind = ortc_kind_from_string(argv[2]);
     OrtcRandom rnd = ORTC_RANDOM_INIT(atoi(argv[3]));
     if (json_parse_strict(text, len, 32, &in, NULL) < 0 ||
-        ortc_parse_rtp_parameters(json_get(in, "rtpParameters"), kind, &produced, err, sizeof(err)) < 0 ||
+        ortc_parse_rtp_parameters(json_get(in, "rtpParameters"), kind, &produced, err,
+                                  sizeof(err)) < 0 ||
         ortc_parse_rtp_capabilities(json_get(in, "rtpCapabilities"), &caps, err, sizeof(err)) < 0 ||
         ortc_producer_mapping(kind, &produced, ortc_random_next, &rnd, &mapping, &consumable, err,
                               sizeof(err)) < 0 ||
-        ortc_consumer_parameters(&consumable, &caps, argv[3], ortc_random_next, &rnd, &consumer, err,
-                                 sizeof(err)) < 0) {
+        ortc_consumer_parameters(&consumable, &caps, argv[3], ortc_random_next, &rnd, &consumer,
+                                 err, sizeof(err)) < 0) {
         fprintf(stderr, "ortc-tool: %s\n", err);
         return 1;
     }
@@ -52,7 +55,8 @@ int main(int argc, char **argv) {
     json_object_object_add(out, "producerId", json_object_new_string("p"));
     json_object_object_add(out, "kind", json_object_new_string(argv[2]));
     json_object_object_add(out, "rtpParameters", ortc_rtp_parameters_json(&consumer));
-    puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    puts(json_object_to_json_string_ext(out,
+                                        JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(out);
     json_object_put(in);
     return 0;
