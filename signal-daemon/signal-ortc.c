@@ -407,24 +407,43 @@ static int parse_parameters(Ctx *ctx, json_object *o, OrtcCodec *codec) {
     return 0;
 }
 
-static int parse_feedback(Ctx *ctx, json_object *o, OrtcCodec *codec) {
+/* Calls item(ctx, value, i, userdata) on each entry of the optional array member key (at most
+ * max: -E2BIG), the path naming "key[i]" meanwhile; the number of entries, or an error. */
+typedef int (*item_fn)(Ctx *ctx, json_object *value, size_t i, void *userdata);
+static int each(Ctx *ctx, json_object *o, const char *key, size_t max, item_fn item,
+                void *userdata) {
     json_object *arr;
-    int n = get_array(ctx, o, "rtcpFeedback", ORTC_MAX_FEEDBACK, &arr), r;
+    int n = get_array(ctx, o, key, max, &arr), r;
     if (n < 0)
         return n;
-    size_t len = push_path(ctx, "rtcpFeedback", 0);
+    size_t len = push_path(ctx, key, 0);
     for (int i = 0; i < n; i++) {
-        json_object *fb = json_object_array_get_idx(arr, (size_t)i);
-        OrtcFeedback *f = &codec->feedback[codec->n_feedback++];
         size_t ilen = push_path(ctx, NULL, (size_t)i);
-        *f = (OrtcFeedback){0};
-        if ((r = need_object(ctx, fb)) < 0 ||
-            (r = get_string(ctx, fb, "type", true, f->type, sizeof(f->type))) < 0 ||
-            (r = get_string(ctx, fb, "parameter", false, f->parameter, sizeof(f->parameter))) < 0)
+        r = item(ctx, json_object_array_get_idx(arr, (size_t)i), (size_t)i, userdata);
+        if (r < 0)
             return r;
         pop_path(ctx, ilen);
     }
     pop_path(ctx, len);
+    return n;
+}
+
+static int feedback_item(Ctx *ctx, json_object *fb, size_t i, void *userdata) {
+    OrtcFeedback *f = &((OrtcCodec *)userdata)->feedback[i];
+    int r;
+    *f = (OrtcFeedback){0};
+    if ((r = need_object(ctx, fb)) < 0 ||
+        (r = get_string(ctx, fb, "type", true, f->type, sizeof(f->type))) < 0 ||
+        (r = get_string(ctx, fb, "parameter", false, f->parameter, sizeof(f->parameter))) < 0)
+        return r;
+    return 0;
+}
+
+static int parse_feedback(Ctx *ctx, json_object *o, OrtcCodec *codec) {
+    int n = each(ctx, o, "rtcpFeedback", ORTC_MAX_FEEDBACK, feedback_item, codec);
+    if (n < 0)
+        return n;
+    codec->n_feedback = (size_t)n;
     return 0;
 }
 
@@ -470,26 +489,32 @@ static int parse_codec(Ctx *ctx, json_object *o, bool caps, OrtcCodec *c) {
     return 0;
 }
 
+typedef struct CodecList {
+    bool caps;
+    OrtcCodec *codecs;
+} CodecList;
+
+static int codec_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
+    CodecList *list = userdata;
+    int r = parse_codec(ctx, o, list->caps, &list->codecs[i]);
+    if (r < 0)
+        return r;
+    for (size_t j = 0; j < i; j++)
+        if (list->codecs[j].payload_type == list->codecs[i].payload_type)
+            return fail(ctx, -EINVAL, " repeats payload type %u", list->codecs[i].payload_type);
+    return 0;
+}
+
 static int parse_codecs(Ctx *ctx, json_object *o, bool caps, size_t *ret_n, OrtcCodec *codecs) {
-    json_object *arr;
-    int n = get_array(ctx, o, "codecs", ORTC_MAX_CODECS, &arr), r;
+    CodecList list = {caps, codecs};
+    if (!caps && !member(o, "codecs")) {
+        push_path(ctx, "codecs", 0);
+        return fail(ctx, -EINVAL, " is required");
+    }
+    int n = each(ctx, o, "codecs", ORTC_MAX_CODECS, codec_item, &list);
     if (n < 0)
         return n;
-    size_t len = push_path(ctx, "codecs", 0);
-    if (!arr && !caps)
-        return fail(ctx, -EINVAL, " is required");
-    for (int i = 0; i < n; i++) {
-        size_t ilen = push_path(ctx, NULL, (size_t)i);
-        r = parse_codec(ctx, json_object_array_get_idx(arr, (size_t)i), caps, &codecs[i]);
-        if (r < 0)
-            return r;
-        for (int j = 0; j < i; j++)
-            if (codecs[j].payload_type == codecs[i].payload_type)
-                return fail(ctx, -EINVAL, " repeats payload type %u", codecs[i].payload_type);
-        pop_path(ctx, ilen);
-    }
     *ret_n = (size_t)n;
-    pop_path(ctx, len);
     return 0;
 }
 
@@ -529,27 +554,32 @@ static int parse_extension(Ctx *ctx, json_object *o, bool caps, OrtcHeaderExtens
     return fail(ctx, -EINVAL, " must be sendrecv, sendonly, recvonly or inactive");
 }
 
+typedef struct ExtensionList {
+    bool caps;
+    OrtcHeaderExtension *exts;
+} ExtensionList;
+
+static int extension_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
+    ExtensionList *list = userdata;
+    OrtcHeaderExtension *exts = list->exts;
+    int r = parse_extension(ctx, o, list->caps, &exts[i]);
+    if (r < 0)
+        return r;
+    /* one id per extension (per kind in capabilities) */
+    for (size_t j = 0; j < i; j++)
+        if (exts[j].id == exts[i].id && exts[j].kind == exts[i].kind &&
+            strcmp(exts[j].uri, exts[i].uri) != 0)
+            return fail(ctx, -EINVAL, " repeats id %u", exts[i].id);
+    return 0;
+}
+
 static int parse_extensions(Ctx *ctx, json_object *o, bool caps, size_t *ret_n,
                             OrtcHeaderExtension *exts) {
-    json_object *arr;
-    int n = get_array(ctx, o, "headerExtensions", ORTC_MAX_HEADER_EXTENSIONS, &arr), r;
+    ExtensionList list = {caps, exts};
+    int n = each(ctx, o, "headerExtensions", ORTC_MAX_HEADER_EXTENSIONS, extension_item, &list);
     if (n < 0)
         return n;
-    size_t len = push_path(ctx, "headerExtensions", 0);
-    for (int i = 0; i < n; i++) {
-        size_t ilen = push_path(ctx, NULL, (size_t)i);
-        r = parse_extension(ctx, json_object_array_get_idx(arr, (size_t)i), caps, &exts[i]);
-        if (r < 0)
-            return r;
-        /* one id per extension (per kind in capabilities) */
-        for (int j = 0; j < i; j++)
-            if (exts[j].id == exts[i].id && exts[j].kind == exts[i].kind &&
-                strcmp(exts[j].uri, exts[i].uri) != 0)
-                return fail(ctx, -EINVAL, " repeats id %u", exts[i].id);
-        pop_path(ctx, ilen);
-    }
     *ret_n = (size_t)n;
-    pop_path(ctx, len);
     return 0;
 }
 
@@ -578,35 +608,35 @@ static int parse_encoding(Ctx *ctx, json_object *o, OrtcEncoding *e) {
     e->max_bitrate = (uint32_t)bitrate;
     if (!e->ssrc && !*e->rid)
         return fail(ctx, -EINVAL, " needs an ssrc or a rid");
+    if (e->rtx_ssrc && e->rtx_ssrc == e->ssrc)
+        return fail(ctx, -EINVAL, ".rtx.ssrc must differ from its ssrc");
+    return 0;
+}
+
+static int encoding_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
+    OrtcEncoding *encs = userdata, *e = &encs[i];
+    int r = parse_encoding(ctx, o, e);
+    if (r < 0)
+        return r;
+    /* one way of telling layers apart for all: mediasoup's rule */
+    if (i > 0 && !e->ssrc != !encs[0].ssrc)
+        return fail(ctx, -EINVAL, " must use ssrc or rid as encodings[0] does");
+    for (size_t j = 0; j < i; j++)
+        if ((e->ssrc && (e->ssrc == encs[j].ssrc || e->ssrc == encs[j].rtx_ssrc)) ||
+            (!e->ssrc && strcmp(e->rid, encs[j].rid) == 0))
+            return fail(ctx, -EINVAL, " repeats another encoding's ssrc or rid");
     return 0;
 }
 
 static int parse_encodings(Ctx *ctx, json_object *o, OrtcRtpParameters *p) {
-    json_object *arr;
-    int n = get_array(ctx, o, "encodings", ORTC_MAX_ENCODINGS, &arr), r;
+    int n = each(ctx, o, "encodings", ORTC_MAX_ENCODINGS, encoding_item, p->encodings);
     if (n < 0)
         return n;
-    size_t len = push_path(ctx, "encodings", 0);
-    if (n == 0)
+    if (n == 0) {
+        push_path(ctx, "encodings", 0);
         return fail(ctx, -EINVAL, " must have at least one encoding");
-    for (int i = 0; i < n; i++) {
-        OrtcEncoding *e = &p->encodings[i];
-        size_t ilen = push_path(ctx, NULL, (size_t)i);
-        r = parse_encoding(ctx, json_object_array_get_idx(arr, (size_t)i), e);
-        if (r < 0)
-            return r;
-        /* one way of telling layers apart for all: mediasoup's rule */
-        if (i > 0 && !e->ssrc != !p->encodings[0].ssrc)
-            return fail(ctx, -EINVAL, " must use ssrc or rid as encodings[0] does");
-        for (int j = 0; j < i; j++)
-            if ((e->ssrc &&
-                 (e->ssrc == p->encodings[j].ssrc || e->ssrc == p->encodings[j].rtx_ssrc)) ||
-                (!e->ssrc && strcmp(e->rid, p->encodings[j].rid) == 0))
-                return fail(ctx, -EINVAL, " repeats another encoding's ssrc or rid");
-        pop_path(ctx, ilen);
     }
     p->n_encodings = (size_t)n;
-    pop_path(ctx, len);
     return 0;
 }
 
@@ -676,8 +706,8 @@ static int h264_profile(const OrtcCodec *c) {
     const OrtcParameter *p = find_parameter(c, "profile-level-id");
     const char *s = p ? p->value : "42e01f"; /* RFC 6184's default */
     unsigned idc, iop, level;
-    if (strlen(s) != 6 || sscanf(s, "%2x%2x%2x", &idc, &iop, &level) != 3 ||
-        !isxdigit((unsigned char)s[0]))
+    if (strlen(s) != 6 || strspn(s, "0123456789abcdefABCDEF") != 6 ||
+        sscanf(s, "%2x%2x%2x", &idc, &iop, &level) != 3)
         return H264_NONE;
     for (size_t i = 0; i < ELEMENTSOF(h264_profiles); i++)
         if (h264_profiles[i].idc == idc && (iop & h264_profiles[i].mask) == h264_profiles[i].value)

@@ -130,7 +130,8 @@ typedef struct OrtcRtpMapping {
 } OrtcRtpMapping;
 
 /* A source of random 32-bit numbers for SSRCs (and a cname when the producer sent none): the
- * daemon passes a CSPRNG, tests a counter. */
+ * daemon passes a CSPRNG, tests a counter. Zeros and repeats are skipped (drawing again): it
+ * must not return a constant. */
 typedef uint32_t (*ortc_random_fn)(void *userdata);
 
 /* ---- the router ---- */

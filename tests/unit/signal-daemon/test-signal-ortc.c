@@ -461,6 +461,7 @@ TEST(h264_profiles_and_packetization_mode) {
     ASSERT_EQ(map_h264("64001f", "1"), -ENOTSUP); /* high */
     ASSERT_EQ(map_h264("zz001f", "1"), -ENOTSUP);
     ASSERT_EQ(map_h264("42e01", "1"), -ENOTSUP);
+    ASSERT_EQ(map_h264(" 2e01f", "1"), -ENOTSUP);
     ASSERT_EQ(map_h264("42e01f", "0"), -ENOTSUP);
     ASSERT_TRUE(strstr(err, "video/h264") != NULL);
 }
@@ -575,6 +576,8 @@ static const Bad bad_audio[] = {
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'rtx':{}}]}", -EINVAL,
      "encodings[0].rtx.ssrc is required"},
     {"{'codecs':[" OPUS "],'encodings':[{'rid':5}]}", -EINVAL, "encodings[0].rid must be a string"},
+    {"{'codecs':[" OPUS "],'encodings':[{'ssrc':3,'rtx':{'ssrc':3}}]}", -EINVAL,
+     "encodings[0].rtx.ssrc must differ from its ssrc"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'dtx':'yes'}]}", -EINVAL,
      "encodings[0].dtx must be a boolean"},
     {"{'codecs':[" OPUS "],'encodings':[{'ssrc':1,'maxBitrate':-5}]}", -EINVAL,
@@ -599,17 +602,26 @@ static const Bad bad_audio[] = {
      "rtpParameters.rtcp.reducedSize must be a boolean"},
 };
 
-TEST(every_rtp_parameters_error_names_its_field) {
-    for (size_t i = 0; i < ELEMENTSOF(bad_audio); i++) {
-        json_object *o = q(bad_audio[i].json);
-        int r;
+/* Each case fails with its errno and a message holding its part (as audio rtpParameters, or as
+ * rtpCapabilities). */
+static void check_bad(const Bad *cases, size_t n, bool caps) {
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = q(cases[i].json);
+        int r = -1;
         err[0] = '\0';
-        r = o ? ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, err, sizeof(err)) : 0;
+        if (o)
+            r = caps ? ortc_parse_rtp_capabilities(o, &device, err, sizeof(err))
+                     : ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, err, sizeof(err));
         json_object_put(o);
-        if (r != bad_audio[i].r || !strstr(err, bad_audio[i].message))
-            TEST_FAIL_("case %zu (%s): %d \"%s\", wanted %d \"%s\"", i, bad_audio[i].json, r, err,
-                       bad_audio[i].r, bad_audio[i].message);
+        if (r != cases[i].r || !strstr(err, cases[i].message))
+            TEST_FAIL_("case %zu (%s): %d \"%s\", wanted %d \"%s\"", i, cases[i].json, r, err,
+                       cases[i].r, cases[i].message);
     }
+}
+
+TEST(every_rtp_parameters_error_names_its_field) {
+    check_bad(bad_audio, ELEMENTSOF(bad_audio), false);
+    ASSERT_FALSE(test_current_failed);
     /* and the valid base of those cases is valid, null members count as absent */
     json_object *o =
         q("{'mid':null,'codecs':[" OPUS "]," ENC ",'rtcp':null,'headerExtensions':null}");
@@ -645,16 +657,8 @@ static const Bad bad_caps[] = {
 };
 
 TEST(every_rtp_capabilities_error_names_its_field) {
-    for (size_t i = 0; i < ELEMENTSOF(bad_caps); i++) {
-        json_object *o = q(bad_caps[i].json);
-        int r;
-        err[0] = '\0';
-        r = o ? ortc_parse_rtp_capabilities(o, &device, err, sizeof(err)) : 0;
-        json_object_put(o);
-        if (r != bad_caps[i].r || !strstr(err, bad_caps[i].message))
-            TEST_FAIL_("case %zu (%s): %d \"%s\", wanted %d \"%s\"", i, bad_caps[i].json, r, err,
-                       bad_caps[i].r, bad_caps[i].message);
-    }
+    check_bad(bad_caps, ELEMENTSOF(bad_caps), true);
+    ASSERT_FALSE(test_current_failed);
     json_object *empty = q("{}");
     ASSERT_OK(ortc_parse_rtp_capabilities(empty, &device, err, sizeof(err)));
     ASSERT_EQ(device.n_codecs, 0);
@@ -722,8 +726,8 @@ TEST(every_array_is_bounded) {
     json_object_array_del_idx(fbs, 0, 1);
     ASSERT_OK(ortc_parse_rtp_parameters(o, ORTC_KIND_AUDIO, &produced, err, sizeof(err)));
     for (int i = 0; i <= ORTC_MAX_PARAMETERS; i++) {
-        char key[8];
-        snprintf(key, sizeof(key), "k%d", i);
+        char key[16];
+        snprintf(key, sizeof(key), "k%u", (unsigned)i & 0xff);
         json_object_object_add(params, key, json_object_new_int(i));
     }
     json_object_object_add(c, "parameters", params);
