@@ -489,24 +489,26 @@ static int parse_codec(Ctx *ctx, json_object *o, bool caps, OrtcCodec *c) {
     return 0;
 }
 
-typedef struct CodecList {
+/* What codec_item and extension_item fill: capabilities or parameters. */
+typedef struct List {
     bool caps;
-    OrtcCodec *codecs;
-} CodecList;
+    void *items;
+} List;
 
 static int codec_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
-    CodecList *list = userdata;
-    int r = parse_codec(ctx, o, list->caps, &list->codecs[i]);
+    List *list = userdata;
+    OrtcCodec *codecs = list->items;
+    int r = parse_codec(ctx, o, list->caps, &codecs[i]);
     if (r < 0)
         return r;
     for (size_t j = 0; j < i; j++)
-        if (list->codecs[j].payload_type == list->codecs[i].payload_type)
-            return fail(ctx, -EINVAL, " repeats payload type %u", list->codecs[i].payload_type);
+        if (codecs[j].payload_type == codecs[i].payload_type)
+            return fail(ctx, -EINVAL, " repeats payload type %u", codecs[i].payload_type);
     return 0;
 }
 
 static int parse_codecs(Ctx *ctx, json_object *o, bool caps, size_t *ret_n, OrtcCodec *codecs) {
-    CodecList list = {caps, codecs};
+    List list = {caps, codecs};
     if (!caps && !member(o, "codecs")) {
         push_path(ctx, "codecs", 0);
         return fail(ctx, -EINVAL, " is required");
@@ -554,14 +556,9 @@ static int parse_extension(Ctx *ctx, json_object *o, bool caps, OrtcHeaderExtens
     return fail(ctx, -EINVAL, " must be sendrecv, sendonly, recvonly or inactive");
 }
 
-typedef struct ExtensionList {
-    bool caps;
-    OrtcHeaderExtension *exts;
-} ExtensionList;
-
 static int extension_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
-    ExtensionList *list = userdata;
-    OrtcHeaderExtension *exts = list->exts;
+    List *list = userdata;
+    OrtcHeaderExtension *exts = list->items;
     int r = parse_extension(ctx, o, list->caps, &exts[i]);
     if (r < 0)
         return r;
@@ -575,7 +572,7 @@ static int extension_item(Ctx *ctx, json_object *o, size_t i, void *userdata) {
 
 static int parse_extensions(Ctx *ctx, json_object *o, bool caps, size_t *ret_n,
                             OrtcHeaderExtension *exts) {
-    ExtensionList list = {caps, exts};
+    List list = {caps, exts};
     int n = each(ctx, o, "headerExtensions", ORTC_MAX_HEADER_EXTENSIONS, extension_item, &list);
     if (n < 0)
         return n;
