@@ -513,7 +513,8 @@ static int parse_codecs(Ctx *ctx, json_object *o, bool caps, size_t *ret_n, Ortc
         push_path(ctx, "codecs", 0);
         return fail(ctx, -EINVAL, " is required");
     }
-    int n = each(ctx, o, "codecs", ORTC_MAX_CODECS, codec_item, &list);
+    int n =
+        each(ctx, o, "codecs", caps ? ORTC_MAX_CAPS_CODECS : ORTC_MAX_CODECS, codec_item, &list);
     if (n < 0)
         return n;
     *ret_n = (size_t)n;

@@ -20,15 +20,20 @@
 
 #define ORTC_ERROR_MAX 192
 
-/* Fixed limits of every array and string read from a client (-E2BIG past them). */
-#define ORTC_MAX_CODECS 32 /* in a device's capabilities; a producer's parameters too */
-#define ORTC_MAX_HEADER_EXTENSIONS 32
-#define ORTC_MAX_ENCODINGS 8   /* simulcast layers */
-#define ORTC_MAX_FEEDBACK 12   /* rtcpFeedback entries per codec */
-#define ORTC_MAX_PARAMETERS 12 /* codec parameters (fmtp) per codec */
+/* Fixed limits of every array and string read from a client (-E2BIG past them). They keep the
+ * structs small enough to keep per producer and per session (OrtcRtpParameters about 13 KB,
+ * OrtcRtpCapabilities about 24 KB): mediasoup-client sends a producer's one codec and its rtx,
+ * and a device's capabilities are what it shares with the router (5 codecs, 4 to 9 header
+ * extensions with Chromium). */
+#define ORTC_MAX_CODECS 8       /* in a producer's parameters */
+#define ORTC_MAX_CAPS_CODECS 16 /* in a device's capabilities */
+#define ORTC_MAX_HEADER_EXTENSIONS 16
+#define ORTC_MAX_ENCODINGS 8  /* simulcast layers */
+#define ORTC_MAX_FEEDBACK 8   /* rtcpFeedback entries per codec (Chromium: 5) */
+#define ORTC_MAX_PARAMETERS 8 /* codec parameters (fmtp) per codec */
 #define ORTC_MIME_MAX 48
 #define ORTC_PARAM_KEY_MAX 40
-#define ORTC_PARAM_VALUE_MAX 96
+#define ORTC_PARAM_VALUE_MAX 64
 #define ORTC_FEEDBACK_MAX 24 /* "transport-cc", "pli" */
 #define ORTC_URI_MAX 112
 #define ORTC_MID_MAX 32
@@ -110,7 +115,7 @@ typedef struct OrtcRtpParameters {
 
 typedef struct OrtcRtpCapabilities {
     size_t n_codecs;
-    OrtcCodec codecs[ORTC_MAX_CODECS];
+    OrtcCodec codecs[ORTC_MAX_CAPS_CODECS];
     size_t n_header_extensions;
     OrtcHeaderExtension header_extensions[ORTC_MAX_HEADER_EXTENSIONS];
 } OrtcRtpCapabilities;
