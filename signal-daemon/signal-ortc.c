@@ -1080,6 +1080,17 @@ json_object *ortc_rtp_parameters_json(const OrtcRtpParameters *rtp) {
     return TAKE_PTR(o);
 }
 
+json_object *ortc_consume_options_json(const char *id, const char *producer_id, OrtcKind kind,
+                                       const OrtcRtpParameters *rtp) {
+    _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+    if (!o || !add(o, "id", json_object_new_string(id)) ||
+        !add(o, "producerId", json_object_new_string(producer_id)) ||
+        !add(o, "kind", json_object_new_string(ortc_kind_to_string(kind))) ||
+        !add(o, "rtpParameters", ortc_rtp_parameters_json(rtp)))
+        return NULL;
+    return TAKE_PTR(o);
+}
+
 /* A proto message in a, set to its INIT (a brace list: hence the variadic). */
 #define ARENA_NEW(a, type, ...)                                                                    \
     ({                                                                                             \

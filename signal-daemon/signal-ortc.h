@@ -207,6 +207,11 @@ int ortc_consumer_parameters(const OrtcRtpParameters *consumable, const OrtcRtpC
  * headerExtensions, encodings, rtcp {cname, reducedSize, mux: true}}. New object, NULL on OOM. */
 json_object *ortc_rtp_parameters_json(const OrtcRtpParameters *rtp);
 
+/* What recvTransport.consume() takes: {id, producerId, kind, rtpParameters} (the voice API
+ * may add members of its own). New object, NULL on OOM. */
+json_object *ortc_consume_options_json(const char *id, const char *producer_id, OrtcKind kind,
+                                       const OrtcRtpParameters *rtp);
+
 /* The proto messages, every part (strings too) allocated in a; -ENOMEM. Codec parameters become
  * one fmtp string "k=v;k=v". */
 int ortc_rtp_parameters_proto(Arena *a, const OrtcRtpParameters *rtp,

@@ -306,9 +306,10 @@ static void check_consumer(const char *name, OrtcKind kind, const char *mid) {
     snprintf(consumed, sizeof(consumed), "hype-consumer-%s.json", name);
     ASSERT_OK(consume_fixture(produce, kind, mid));
     ASSERT_TRUE(ortc_can_consume(&consumable, &device));
-    json_object *mine = ortc_rtp_parameters_json(&consumer), *given = fixture(consumed);
+    json_object *mine = ortc_consume_options_json("c1", "p", kind, &consumer),
+                *given = fixture(consumed);
     json_object *accepted = fixture("mediasoup-client-accepted.json");
-    int equal = mine && given && json_object_equal(mine, json_get(given, "rtpParameters"));
+    int equal = mine && given && json_object_equal(mine, given);
     const char *state = json_object_get_string(json_get(json_get(accepted, "consume"), name));
     int live = state && strcmp(state, "live") == 0;
     if (!equal)
@@ -423,6 +424,11 @@ TEST(cannot_consume_without_the_codec_or_the_payload_type) {
                                        ortc_random_next, &rnd, &consumer, err, sizeof(err)),
               -EINVAL);
     ASSERT_TRUE(strstr(err, "mid") != NULL);
+    consumable.n_encodings = 0; /* a consumable not from ortc_producer_mapping */
+    ASSERT_EQ(ortc_consumer_parameters(&consumable, &device, "0", ortc_random_next, &rnd, &consumer,
+                                       err, sizeof(err)),
+              -EINVAL);
+    ASSERT_TRUE(strstr(err, "no encoding") != NULL);
     json_object_put(audio_only);
     json_object_put(other_pt);
 }

@@ -50,11 +50,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "ortc-tool: %s\n", err);
         return 1;
     }
-    out = json_object_new_object();
-    json_object_object_add(out, "id", json_object_new_string("c1"));
-    json_object_object_add(out, "producerId", json_object_new_string("p"));
-    json_object_object_add(out, "kind", json_object_new_string(argv[2]));
-    json_object_object_add(out, "rtpParameters", ortc_rtp_parameters_json(&consumer));
+    out = ortc_consume_options_json("c1", "p", kind, &consumer);
     puts(json_object_to_json_string_ext(out,
                                         JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(out);
