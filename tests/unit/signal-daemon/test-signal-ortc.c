@@ -52,6 +52,26 @@ static json_object *q(const char *text) {
     return o;
 }
 
+/* encodings[0].ssrc (rtx false) or encodings[0].rtx.ssrc of a produce fixture, and its cname:
+ * read, not written down, so that gen-ortc.py may run again. */
+static uint32_t fixture_ssrc(const char *name, bool rtx) {
+    json_object *o = fixture(name);
+    json_object *enc = json_object_array_get_idx(json_get(o, "encodings"), 0);
+    uint32_t ssrc =
+        (uint32_t)json_object_get_int64(json_get(rtx ? json_get(enc, "rtx") : enc, "ssrc"));
+    json_object_put(o);
+    return ssrc;
+}
+
+static const char *fixture_cname(const char *name) {
+    static char cname[ORTC_CNAME_MAX];
+    json_object *o = fixture(name);
+    snprintf(cname, sizeof(cname), "%s",
+             json_object_get_string(json_get(json_get(o, "rtcp"), "cname")));
+    json_object_put(o);
+    return cname;
+}
+
 static int parse_fixture_params(const char *name, OrtcKind kind, OrtcRtpParameters *ret) {
     json_object *o = fixture(name);
     int r = o ? ortc_parse_rtp_parameters(o, kind, ret, err, sizeof(err)) : -ENOENT;
@@ -146,8 +166,10 @@ TEST(parses_chromium_audio_produce) {
     ASSERT_EQ(produced.codecs[0].n_feedback, 1);
     ASSERT_EQ(produced.n_header_extensions, 4);
     ASSERT_EQ(produced.n_encodings, 1);
-    ASSERT_EQ_U(produced.encodings[0].ssrc, 452148836);
-    ASSERT_STREQ(produced.rtcp_cname, "oxPx1kF+bLB8H57j");
+    ASSERT_EQ_U(produced.encodings[0].ssrc,
+                fixture_ssrc("mediasoup-client-produce-audio.json", false));
+    ASSERT_STREQ(produced.rtcp_cname, fixture_cname("mediasoup-client-produce-audio.json"));
+    ASSERT_EQ(strlen(produced.rtcp_cname), 16);
     ASSERT_TRUE(produced.rtcp_reduced_size);
 }
 
@@ -158,8 +180,11 @@ TEST(parses_chromium_video_and_simulcast_produce) {
     ASSERT_STREQ(produced.codecs[1].mime_type, "video/rtx");
     ASSERT_STREQ(param(&produced.codecs[1], "apt")->value, "96");
     ASSERT_EQ(produced.codecs[0].channels, 0);
-    ASSERT_EQ_U(produced.encodings[0].ssrc, 2618642378u);
-    ASSERT_EQ_U(produced.encodings[0].rtx_ssrc, 4055137920u);
+    ASSERT_EQ_U(produced.encodings[0].ssrc,
+                fixture_ssrc("mediasoup-client-produce-video.json", false));
+    ASSERT_EQ_U(produced.encodings[0].rtx_ssrc,
+                fixture_ssrc("mediasoup-client-produce-video.json", true));
+    ASSERT_NE(produced.encodings[0].rtx_ssrc, 0);
     ASSERT_OK(parse_fixture_params("mediasoup-client-produce-video-simulcast.json", ORTC_KIND_VIDEO,
                                    &produced));
     ASSERT_EQ(produced.n_encodings, 3);
@@ -193,13 +218,14 @@ TEST(maps_chromium_audio_onto_the_router) {
     ASSERT_EQ(mapping.codecs[0].payload_type, 111);
     ASSERT_EQ(mapping.codecs[0].mapped_payload_type, 100);
     ASSERT_EQ(mapping.n_encodings, 1);
-    ASSERT_EQ_U(mapping.encodings[0].ssrc, 452148836);
+    ASSERT_EQ_U(mapping.encodings[0].ssrc,
+                fixture_ssrc("mediasoup-client-produce-audio.json", false));
     ASSERT_EQ_U(mapping.encodings[0].mapped_ssrc, 0x1e240000u + 0x01010101u);
     /* consumable: the router's payload type, the mapped SSRC, the router's sending extensions */
     ASSERT_EQ(consumable.codecs[0].payload_type, 100);
     ASSERT_EQ_U(consumable.encodings[0].ssrc, mapping.encodings[0].mapped_ssrc);
     ASSERT_EQ(consumable.n_header_extensions, 3); /* mid, abs-send-time, audio level */
-    ASSERT_STREQ(consumable.rtcp_cname, "oxPx1kF+bLB8H57j");
+    ASSERT_STREQ(consumable.rtcp_cname, fixture_cname("mediasoup-client-produce-audio.json"));
 }
 
 TEST(maps_chromium_vp8_and_rtx_and_simulcast_rids) {
@@ -271,11 +297,14 @@ TEST(produce_proto) {
     ASSERT_EQ(back->rtp_parameters->codecs[0]->n_rtcp_feedback, 5);
     ASSERT_STREQ(back->rtp_parameters->codecs[0]->rtcp_feedback[4]->parameter, "pli");
     ASSERT_EQ(back->rtp_parameters->n_header_extensions, 5);
-    ASSERT_EQ_U(back->rtp_parameters->encodings[0]->rtx_ssrc, 4055137920u);
-    ASSERT_STREQ(back->rtp_parameters->rtcp_cname, "oxPx1kF+bLB8H57j");
+    ASSERT_EQ_U(back->rtp_parameters->encodings[0]->rtx_ssrc,
+                fixture_ssrc("mediasoup-client-produce-video.json", true));
+    ASSERT_STREQ(back->rtp_parameters->rtcp_cname,
+                 fixture_cname("mediasoup-client-produce-video.json"));
     ASSERT_EQ(back->rtp_mapping->n_codecs, 2);
     ASSERT_EQ(back->rtp_mapping->codecs[1]->mapped_payload_type, 102);
-    ASSERT_EQ_U(back->rtp_mapping->encodings[0]->ssrc, 2618642378u);
+    ASSERT_EQ_U(back->rtp_mapping->encodings[0]->ssrc,
+                fixture_ssrc("mediasoup-client-produce-video.json", false));
     hype__signal_media__produce__free_unpacked(back, NULL);
     /* numbers and strings in one fmtp */
     ASSERT_OK(
@@ -348,6 +377,16 @@ TEST(consumer_simulcast_is_what_mediasoup_client_consumed) {
     ASSERT_EQ(consumer.n_encodings, 1);
     ASSERT_STREQ(consumer.encodings[0].scalability_mode, "L3T3");
     ASSERT_STREQ(consumer.encodings[0].rid, "");
+}
+
+TEST(consumer_h264_is_what_mediasoup_client_consumed) {
+    check_consumer("video-h264", ORTC_KIND_VIDEO, "3");
+    ASSERT_EQ(mapping.codecs[0].payload_type, 108); /* Chromium's */
+    ASSERT_EQ(mapping.codecs[0].mapped_payload_type, 103);
+    ASSERT_EQ(mapping.codecs[1].mapped_payload_type, 104);
+    ASSERT_STREQ(consumer.codecs[0].mime_type, "video/H264");
+    ASSERT_STREQ(param(&consumer.codecs[0], "profile-level-id")->value, "42e01f");
+    ASSERT_EQ(consumer.codecs[1].payload_type, 104);
 }
 
 TEST(consume_proto) {

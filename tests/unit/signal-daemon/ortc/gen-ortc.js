@@ -1,11 +1,11 @@
 /* Bundled with esbuild into the page gen-ortc.py serves to headless Chromium: mediasoup-client
- * 3.24.1 loads signal-ortc's router capabilities (GET /caps), produces fake audio, VP8 video and
- * simulcast VP8 video through a send transport and consumes each through a recv transport with
- * the consumer parameters signal-ortc builds for this device (POST /consume-<kind>-<mid>), against
- * made-up server transport parameters: produce() and consume() only build local SDP and set it
- * on Chromium's peer connection, nothing answers on the network. Posts back the device's
- * rtpCapabilities, each produce's rtpParameters, each consumer's parameters, and a summary of
- * what mediasoup-client accepted. */
+ * 3.24.1 loads signal-ortc's router capabilities (GET /caps), produces fake audio, VP8 video,
+ * simulcast VP8 video and H264 video (when Chromium encodes it) through a send transport, and
+ * consumes each through a recv transport with the consumer parameters signal-ortc builds for
+ * this device (POST /consume-<kind>-<mid>), against made-up server transport parameters:
+ * produce() and consume() only build local SDP and set it on Chromium's peer connection,
+ * nothing answers on the network. Posts back the device's rtpCapabilities, each produce's
+ * rtpParameters, each consumer's parameters, and a summary of what mediasoup-client accepted. */
 import { Device } from 'mediasoup-client';
 
 import { transportOptions } from '../../common/sdp/fake-transport.js';
@@ -43,10 +43,20 @@ async function main() {
     encodings: [{ scaleResolutionDownBy: 4 }, { scaleResolutionDownBy: 2 }, {}],
   });
 
+  /* H264 (constrained baseline, the router's) when this Chromium can encode it */
+  const h264 = device.rtpCapabilities.codecs.find((c) => c.mimeType.toLowerCase() === 'video/h264');
+  try {
+    await publish('video-h264', { track: stream.getVideoTracks()[0].clone(), codec: h264 });
+  } catch (e) {
+    summary.produce['video-h264'] = String(e);
+  }
+
   const recv = device.createRecvTransport(transportOptions('recv'));
   recv.on('connect', (_, done) => done());
   let mid = 0;
-  for (const name of ['audio', 'video', 'video-simulcast']) {
+  for (const name of ['audio', 'video', 'video-simulcast', 'video-h264']) {
+    if (!produced[name])
+      continue;
     const { kind, rtpParameters } = produced[name];
     const body = JSON.stringify({ rtpParameters, rtpCapabilities: device.rtpCapabilities });
     const r = await fetch(`/consume-${kind}-${mid++}`, { method: 'POST', body });

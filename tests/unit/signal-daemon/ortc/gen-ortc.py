@@ -13,6 +13,7 @@
 #   mediasoup-client-produce-audio.json            rtpParameters of produce() of the fake mic
 #   mediasoup-client-produce-video.json            ... of the fake camera (VP8, one encoding)
 #   mediasoup-client-produce-video-simulcast.json  ... with three simulcast encodings (rids)
+#   mediasoup-client-produce-video-h264.json       ... as H264 (produce's codec option)
 #   hype-consumer-<name>.json   `ortc-tool consume` for each produce and this device: what
 #                               recv.consume() was given
 #   mediasoup-client-accepted.json  load, each produce and each consume succeeded (consume: the
