@@ -15,7 +15,7 @@ static bool is_rtx(const char *mime_type) {
 }
 
 /* Payload types by codec (the rtx streams are not forwarded yet). */
-static int map_payload_types(MediaConsumer *c, const MediaProducer *p,
+static int map_payload_types(MediaConsumer *c, const MediaStream *p,
                              const Hype__SignalMedia__RtpParameters *rp) {
     bool any = false;
     memset(c->pt_map, NO_PT, sizeof(c->pt_map));
@@ -34,7 +34,7 @@ static int map_payload_types(MediaConsumer *c, const MediaProducer *p,
 }
 
 /* Header extensions by URI; the mid is the consumer's own. */
-static void map_extensions(MediaConsumer *c, const MediaProducer *p,
+static void map_extensions(MediaConsumer *c, const MediaStream *p,
                            const Hype__SignalMedia__RtpParameters *rp) {
     rtp_ext_map_init(&c->ext_map);
     for (size_t j = 0; j < rp->n_header_extensions; j++) {
@@ -52,8 +52,9 @@ static void map_extensions(MediaConsumer *c, const MediaProducer *p,
     }
 }
 
-int media_consumer_new(const Hype__SignalMedia__Consume *req, MediaProducer *p,
-                       MediaTransport *transport, void *owner, MediaConsumer **ret) {
+int media_consumer_new(const Hype__SignalMedia__Consume *req, const MediaStream *src,
+                       void *producer, MediaTransport *transport, void *owner,
+                       MediaConsumer **ret) {
     const Hype__SignalMedia__RtpParameters *rp = req->rtp_parameters;
     if (!rp || rp->n_encodings < 1 || !rp->encodings[0]->ssrc || rp->n_codecs < 1 ||
         !rp->codecs[0]->clock_rate)
@@ -61,23 +62,20 @@ int media_consumer_new(const Hype__SignalMedia__Consume *req, MediaProducer *p,
     MediaConsumer *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
-    int r = map_payload_types(c, p, rp);
+    int r = map_payload_types(c, src, rp);
     if (r < 0) {
         free(c);
         return r;
     }
-    map_extensions(c, p, rp);
+    map_extensions(c, src, rp);
     c->id = req->consumer_id;
     c->transport = transport;
     c->owner = owner;
-    c->producer = p;
+    c->producer = producer;
     c->paused = req->paused;
     c->ssrc = rp->encodings[0]->ssrc;
     /* Random bases (RFC 3550 section 5.1). */
     rtp_rewriter_init(&c->rw, rp->codecs[0]->clock_rate, (uint16_t)g_random_int(), g_random_int());
-    g_ptr_array_add(p->consumers, c);
-    if (!c->paused)
-        media_producer_request_key_frame(p);
     *ret = c;
     return 0;
 }
@@ -85,17 +83,16 @@ int media_consumer_new(const Hype__SignalMedia__Consume *req, MediaProducer *p,
 MediaConsumer *media_consumer_free(MediaConsumer *c) {
     if (!c)
         return NULL;
-    g_ptr_array_remove_fast(c->producer->consumers, c);
     free(c);
     return NULL;
 }
 
-void media_consumer_set_paused(MediaConsumer *c, bool paused) {
-    if (c->paused && !paused) {
+bool media_consumer_set_paused(MediaConsumer *c, bool paused) {
+    bool resumed = c->paused && !paused;
+    if (resumed)
         rtp_rewriter_resync(&c->rw); /* no gap, no step back in what the receiver sees */
-        media_producer_request_key_frame(c->producer);
-    }
     c->paused = paused;
+    return resumed;
 }
 
 void media_consumer_forward(MediaConsumer *c, const uint8_t *buf, const RtpPacket *in,

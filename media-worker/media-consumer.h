@@ -7,11 +7,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "media-producer.h"
+#include "hype-ipc-signal-media.h"
 #include "media-rtcp.h"
 #include "media-rtp-rewriter.h"
 #include "media-rtp.h"
 #include "media-srtp.h"
+#include "media-stream.h"
 #include "media-transport.h"
 
 /* Fields are read by the router; only media-consumer writes them. */
@@ -19,7 +20,7 @@ typedef struct MediaConsumer {
     uint64_t id;
     MediaTransport *transport; /* where it sends */
     void *owner;               /* the router's record of that transport */
-    MediaProducer *producer;
+    void *producer;            /* the router's: what its key frames are asked of */
     bool paused;
     uint32_t ssrc;
     uint8_t pt_map[128]; /* the producer's payload type -> the consumer's; 0xff: not sent */
@@ -30,17 +31,17 @@ typedef struct MediaConsumer {
     uint8_t buf[MEDIA_TRANSPORT_MTU + 64 + MEDIA_SRTP_TRAILER];
 } MediaConsumer;
 
-/* From a Consume request (its rtp_parameters are final): payload types matched to the
- * producer's by codec, header extensions by URI. Joins p's consumers. -EINVAL without an SSRC,
- * a clock rate or a codec in common with the producer. */
-int media_consumer_new(const Hype__SignalMedia__Consume *req, MediaProducer *p,
-                       MediaTransport *transport, void *owner, MediaConsumer **ret);
-/* Leaves its producer's consumers. NULL-safe; returns NULL. */
+/* From a Consume request (its rtp_parameters are final) of the stream src (borrowed) that
+ * producer (kept, opaque) sends: payload types matched to the stream's by codec, header
+ * extensions by URI. -EINVAL without an SSRC, a clock rate or a codec in common with it. */
+int media_consumer_new(const Hype__SignalMedia__Consume *req, const MediaStream *src,
+                       void *producer, MediaTransport *transport, void *owner, MediaConsumer **ret);
+/* NULL-safe; returns NULL. */
 MediaConsumer *media_consumer_free(MediaConsumer *c);
 
-/* Resumed: the stream goes on from the next packet without a gap, and the producer is asked
- * for a key frame (for video). */
-void media_consumer_set_paused(MediaConsumer *c, bool paused);
+/* Resumed: the stream goes on from the next packet without a gap. Returns true when it was
+ * resumed: its receiver needs a key frame (for video). */
+bool media_consumer_set_paused(MediaConsumer *c, bool paused);
 
 /* The producer's sender report, as this consumer's: its SSRC, the RTP time in its time base,
  * its own counts (so that the receiver can sync audio and video and measure the round trip). */

@@ -15,14 +15,15 @@
 #define RTCP_SENDER_SSRC 0x68797065u /* "hype": the SSRC the SFU's own feedback carries */
 
 static void copy_parameters(MediaProducer *p, const Hype__SignalMedia__RtpParameters *rp) {
-    for (size_t i = 0; i < rp->n_codecs && p->n_codecs < MEDIA_PRODUCER_MAX_CODECS; i++) {
-        MediaProducerCodec *c = &p->codecs[p->n_codecs++];
+    MediaStream *st = &p->stream;
+    for (size_t i = 0; i < rp->n_codecs && st->n_codecs < MEDIA_STREAM_MAX_CODECS; i++) {
+        MediaStreamCodec *c = &st->codecs[st->n_codecs++];
         c->payload_type = (uint8_t)(rp->codecs[i]->payload_type & 0x7f);
         c->clock_rate = rp->codecs[i]->clock_rate;
         g_strlcpy(c->mime_type, rp->codecs[i]->mime_type, sizeof(c->mime_type));
     }
-    for (size_t i = 0; i < rp->n_header_extensions && p->n_exts < MEDIA_PRODUCER_MAX_EXTS; i++) {
-        MediaProducerExt *e = &p->exts[p->n_exts++];
+    for (size_t i = 0; i < rp->n_header_extensions && st->n_exts < MEDIA_STREAM_MAX_EXTS; i++) {
+        MediaStreamExt *e = &st->exts[st->n_exts++];
         e->id = (uint8_t)rp->header_extensions[i]->id;
         g_strlcpy(e->uri, rp->header_extensions[i]->uri, sizeof(e->uri));
         if (strcmp(e->uri, AUDIO_LEVEL_URI) == 0)
@@ -47,7 +48,7 @@ int media_producer_new(const Hype__SignalMedia__Produce *req, MediaTransport *tr
     p->ssrc = rp->encodings[0]->ssrc;
     copy_parameters(p, rp);
     p->speaking_cfg = p->video ? NULL : speaking;
-    rtp_recv_stats_init(&p->stats, p->codecs[0].clock_rate);
+    rtp_recv_stats_init(&p->stats, p->stream.codecs[0].clock_rate);
     p->consumers = g_ptr_array_new();
     *ret = p;
     return 0;

@@ -10,21 +10,8 @@
 #include "media-rtcp.h"
 #include "media-rtp-stats.h"
 #include "media-rtp.h"
+#include "media-stream.h"
 #include "media-transport.h"
-
-#define MEDIA_PRODUCER_MAX_CODECS 8
-#define MEDIA_PRODUCER_MAX_EXTS 16
-
-typedef struct MediaProducerCodec {
-    uint8_t payload_type;
-    uint32_t clock_rate;
-    char mime_type[32]; /* "video/VP8" */
-} MediaProducerCodec;
-
-typedef struct MediaProducerExt {
-    uint8_t id;
-    char uri[128];
-} MediaProducerExt;
 
 typedef struct MediaProducer MediaProducer;
 
@@ -38,17 +25,15 @@ typedef struct MediaSpeaking {
     void *userdata;
 } MediaSpeaking;
 
-/* Fields are read by the router and by media-consumer; only media-producer writes them. */
+/* Fields are read by the router; only media-producer writes them. */
 struct MediaProducer {
     uint64_t id;
     MediaTransport *transport; /* its packets come from there, its PLIs go there */
     void *owner;               /* the router's record of that transport */
     bool video, paused;
     uint32_t ssrc; /* its one encoding's (simulcast comes later) */
-    size_t n_codecs, n_exts;
-    MediaProducerCodec codecs[MEDIA_PRODUCER_MAX_CODECS];
-    MediaProducerExt exts[MEDIA_PRODUCER_MAX_EXTS];
-    GPtrArray *consumers; /* MediaConsumer *, each removing itself when freed */
+    MediaStream stream;
+    GPtrArray *consumers; /* MediaConsumer *: the router adds and removes them */
     gint64 last_key_frame_us;
     RtpRecvStats stats; /* what its receiver reports say */
     uint64_t last_rr_us;

@@ -46,6 +46,7 @@ static void consumer_close(MediaRouters *m, MediaConsumer *c) {
     Transport *tp = c->owner;
     g_hash_table_remove(m->consumers, &c->id);
     g_ptr_array_remove_fast(tp->consumers, c);
+    g_ptr_array_remove_fast(((MediaProducer *)c->producer)->consumers, c);
     media_consumer_free(c);
 }
 
@@ -385,11 +386,14 @@ int media_routers_consume(MediaRouters *m, const Hype__SignalMedia__Consume *req
         return -EEXIST;
     if (tp->router != ((Transport *)p->owner)->router)
         return -EXDEV;
-    int r = media_consumer_new(req, p, tp->t, tp, &c);
+    int r = media_consumer_new(req, &p->stream, p, tp->t, tp, &c);
     if (r < 0)
         return r;
     g_ptr_array_add(tp->consumers, c);
+    g_ptr_array_add(p->consumers, c);
     g_hash_table_insert(m->consumers, &c->id, c);
+    if (!c->paused) /* its receiver starts from a key frame */
+        media_producer_request_key_frame(p);
     return 0;
 }
 
@@ -419,7 +423,8 @@ int media_routers_consumer_action(MediaRouters *m, uint64_t consumer_id,
         media_consumer_set_paused(c, true);
         return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_RESUME:
-        media_consumer_set_paused(c, false);
+        if (media_consumer_set_paused(c, false)) /* its receiver goes on from a key frame */
+            media_producer_request_key_frame(c->producer);
         return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_CLOSE: consumer_close(m, c); return 0;
     case HYPE__SIGNAL_MEDIA__CONSUMER_ACTION__ACTION__ACTION_REQUEST_KEY_FRAME:
