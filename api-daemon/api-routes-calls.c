@@ -59,7 +59,9 @@ enum {
 static const DbStatement statements[] = {
     /* $1 caller, $2 callee, $3 the new call's id. One row: callee exists, a block either way,
      * either side busy, then the call (NULLs when not placed). Two calls placed at once for one
-     * user: the second's call_lines insert fails (23505) and nothing of it remains. */
+     * user: the second's call_lines insert fails (23505) and nothing of it remains. The lines are
+     * written in user id order, so A calling B while B calls A wait on each other in one order
+     * instead of deadlocking. */
     [S_CREATE] =
         {"calls_create",
          "WITH callee AS (SELECT id, is_blocked FROM users WHERE id = $2),"
@@ -71,7 +73,7 @@ static const DbStatement statements[] = {
          "   WHERE EXISTS (SELECT 1 FROM callee) AND NOT EXISTS (SELECT 1 FROM blocked)"
          "   AND NOT EXISTS (SELECT 1 FROM busy) RETURNING *),"
          " l AS (INSERT INTO call_lines (user_id, call_id)"
-         "   SELECT u, c.id FROM c, unnest(ARRAY[$1, $2]::int8[]) u)"
+         "   SELECT u, c.id FROM c, unnest(ARRAY[$1, $2]::int8[]) u ORDER BY u)"
          " SELECT EXISTS (SELECT 1 FROM callee), EXISTS (SELECT 1 FROM blocked),"
          "  EXISTS (SELECT 1 FROM busy), " CALL_COLUMNS " FROM (SELECT 1) one"
          " LEFT JOIN (c" CALL_USERS ") ON true",
