@@ -8,6 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A fresh directory /tmp/<prefix>-XXXXXX in dir and the socket path <dir>/<file> in path (both
+ * arrays, for their sizes): false with errno set when the directory cannot be made. */
+#define test_socket_dir(prefix, file, dir, path)                                                   \
+    test_socket_dir_(prefix, file, dir, sizeof(dir), path, sizeof(path))
+static inline bool test_socket_dir_(const char *prefix, const char *file, char *dir, size_t dsize,
+                                    char *path, size_t psize) {
+    snprintf(dir, dsize, "/tmp/%s-XXXXXX", prefix);
+    if (!mkdtemp(dir))
+        return false;
+    snprintf(path, psize, "%s/%s", dir, file);
+    return true;
+}
+
 typedef void (*test_fn)(void);
 struct test_case {
     const char *name;

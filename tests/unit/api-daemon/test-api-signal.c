@@ -131,10 +131,8 @@ static int fixture_open(Fixture *f, bool with_signal) {
     log_set_max_level(LOG_ERR); /* links come and go by design */
     base = event_base_new();
     f->api.base = base;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-api-signal-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-api-signal", "signal.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/signal.sock", f->dir);
     int r = with_signal ? signal_listen(&f->sig, f->path) : 0;
     if (r == 0)
         r = api_signal_new(&f->api, with_signal ? f->path : "off", &f->api.signal);

@@ -94,10 +94,8 @@ static int fixture_open(Fixture *f, size_t max_peers) {
     memset(f, 0, sizeof(*f));
     log_set_max_level(LOG_CRIT); /* peers refused and dropped by design */
     base = event_base_new();
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-ipc-server-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-ipc-server", "test.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/test.sock", f->dir);
     IpcServerOptions opts = {
         .link = &ipc_link_api_signal,
         .role = HYPE__ROLE__ROLE_SIGNAL,

@@ -86,10 +86,8 @@ static int fixture_open(Fixture *f) {
     memset(f, 0, sizeof(*f));
     log_set_max_level(LOG_ERR);
     base = event_base_new();
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-link-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-link", "signal.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/signal.sock", f->dir);
     int r = bus_new(&f->bus);
     if (r == 0)
         r = signal_ipc_new(base, f->path, on_event, on_api_ready, &f->signal_heard, &f->ipc);

@@ -172,10 +172,8 @@ static int fixture_open(Fixture *f) {
     ctx = g_main_context_new();
     loop = g_main_loop_new(ctx, FALSE);
     base = event_base_new();
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-media-link-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-media-link", "media.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/media.sock", f->dir);
     f->cfg = (MediaConfig){
         .media_socket = f->path,
         .worker_id = 7,

@@ -163,10 +163,8 @@ static int fixture_open(Fixture *f) {
     memset(f, 0, sizeof(*f));
     log_set_max_level(LOG_ERR); /* links come and go, and are dropped, by design */
     base = event_base_new();
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-signal-ipc-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-signal-ipc", "signal.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/signal.sock", f->dir);
     int r = bus_new(&f->bus);
     if (r == 0)
         r = signal_ipc_new(base, f->path, on_event, on_api_ready, &f->heard, &f->ipc);

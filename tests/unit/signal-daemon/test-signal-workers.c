@@ -167,10 +167,8 @@ static int fixture_open(Fixture *f) {
     memset(f, 0, sizeof(*f));
     log_set_max_level(LOG_CRIT); /* workers refused and gone by design */
     base = event_base_new();
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hype-workers-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!test_socket_dir("hype-workers", "media.sock", f->dir, f->path))
         return -errno;
-    snprintf(f->path, sizeof(f->path), "%s/media.sock", f->dir);
     int r = workers_new(base, f->path, &registry);
     return r < 0 ? r : workers_listen(registry);
 }
